@@ -1,0 +1,30 @@
+# The two commands of the README: `make demo` and `make test`.
+# Everything they need is installed by tools/ scripts; nothing is assumed.
+SHELL := /bin/bash
+export BENTOML_DO_NOT_TRACK := true
+export OMP_NUM_THREADS := 1
+VENV := .venv/bin
+
+.PHONY: demo test venv system-deps controlplane lint
+
+venv:
+	@tools/bootstrap.sh
+
+system-deps:
+	@tools/system-deps.sh
+
+controlplane: venv
+	@tools/controlplane/provision.sh
+
+## Train the churn model into a local registry and serve it with BentoML.
+demo: venv
+	@tools/demo.sh
+
+lint: venv
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/lint-imports
+
+## The whole test suite, as CI runs it (.ci/run).
+test: venv system-deps controlplane lint
+	@tools/run-tests.sh

@@ -1,0 +1,54 @@
+"""The `modelops` command.
+
+Sub-commands are loaded lazily: `modelops registry list` must not pay for
+importing xgboost, BentoML or kopf. Each group lives in its own module and is
+registered here by dotted path only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+
+import click
+
+# name -> "module:attribute" of a click command or group.
+COMMANDS: dict[str, str] = {
+    "train": "modelops_cli.train:train",
+    "registry": "modelops_cli.registry:registry",
+    "serve": "modelops_cli.serve:serve",
+    "controlplane": "modelops_cli.controlplane:controlplane",
+    "operator": "modelops_cli.operator:operator",
+    "rollout": "modelops_cli.rollout:rollout",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported only when invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, target in COMMANDS.items() if _module_exists(target))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None or not _module_exists(target):
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+def _module_exists(target: str) -> bool:
+    return importlib.util.find_spec(target.split(":")[0]) is not None
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="modelops")
+def cli() -> None:
+    """modelops: train, register, serve and roll out ML models on Kubernetes."""
+    # BentoML phones home unless told not to; nothing in modelops should.
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,26 @@
+"""Suite-wide pytest set-up.
+
+Every test gets the marker of the layer its folder names (tests/unit ->
+`unit`, ...), so `pytest -m e2e -k canary` selects by layer without each test
+repeating its marker.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+LAYERS = ("unit", "contract", "cluster", "serving", "e2e")
+TESTS_ROOT = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(TESTS_ROOT).parts
+        if parts and parts[0] in LAYERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
