@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures for tests against a real Kubernetes API (control_plane, kubeconfig,
+# kube_client, namespace); see tests/plugins/controlplane.py.
+pytest_plugins = ["tests.plugins.controlplane"]
+
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 

@@ -1,0 +1,264 @@
+"""A local Kubernetes control plane made of real processes.
+
+etcd and kube-apiserver always; kube-controller-manager and kube-scheduler
+with `with_controllers` (garbage collection, Deployments -> ReplicaSets ->
+Pods, Jobs, service accounts). Everything listens on free loopback ports and
+lives in one state directory: certificates, etcd data, logs, kubeconfig and
+state.json, which lets `modelops controlplane down` find the processes again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import ssl
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from . import assets as assets_mod
+from . import flags, kubeconfig, pki, ports, processes
+from .processes import Proc
+
+DEFAULT_STARTUP_TIMEOUT = 180.0
+POLL_SECONDS = 0.2
+# Files from a previous run that a fresh start must not reuse. Logs are kept
+# (appended to) because they are what explains a crash after the fact.
+_STALE = ("pki", "etcd", "certs", "kubeconfig", "state.json")
+
+
+class StartupError(RuntimeError):
+    """The control plane did not become ready; the message carries log tails."""
+
+
+class AlreadyRunningError(RuntimeError):
+    """The state directory already belongs to a running control plane."""
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "modelops" / "controlplane"
+
+
+def _client_context(layout: flags.Layout) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(layout.pki.ca_cert))
+    context.load_cert_chain(str(layout.pki.admin_cert), str(layout.pki.admin_key))
+    return context
+
+
+def _self_signed_context() -> ssl.SSLContext:
+    # The controller-manager and scheduler serve /healthz with a certificate
+    # they generate themselves; only liveness on loopback is being checked.
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _probe(url: str, context: ssl.SSLContext | None) -> tuple[bool, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=3, context=context) as response:
+            body = response.read(2048).decode(errors="replace")
+            return response.status == 200, body
+    except urllib.error.HTTPError as exc:
+        return False, f"HTTP {exc.code}: {exc.read(2048).decode(errors='replace')}"
+    except (urllib.error.URLError, OSError) as exc:
+        return False, str(exc)
+
+
+class ControlPlane:
+    """Start, stop and describe one local control plane.
+
+    Usable as a context manager. `kubeconfig`, `server` and `env()` are what
+    clients need; `env()` is a full environment for subprocesses (for example
+    the operator) with KUBECONFIG pointing here.
+    """
+
+    def __init__(
+        self,
+        state_dir: str | Path | None = None,
+        *,
+        with_controllers: bool = False,
+        assets: assets_mod.Assets | None = None,
+        tie_to_parent: bool = False,
+        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+    ) -> None:
+        self.layout = flags.Layout(Path(state_dir) if state_dir else default_state_dir())
+        self.with_controllers = with_controllers
+        self._assets = assets
+        self.tie_to_parent = tie_to_parent
+        self.startup_timeout = startup_timeout
+        self.procs: list[Proc] = []
+        self.server: str | None = None
+
+    # -- what clients use -------------------------------------------------
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.layout.kubeconfig
+
+    @property
+    def state_dir(self) -> Path:
+        return self.layout.root
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> ControlPlane:
+        """Start every component and return once the API answers /readyz.
+
+        A port taken by another program between choosing and binding it makes
+        one attempt fail; a second attempt with new ports covers that race.
+        """
+        assets = self._assets or assets_mod.discover(controllers=self.with_controllers)
+        self._refuse_if_running()
+        last_error: StartupError | None = None
+        for _ in range(2):
+            try:
+                self._start_once(assets)
+                return self
+            except StartupError as exc:
+                last_error = exc
+                self.stop()
+                if "address already in use" not in str(exc):
+                    break
+        assert last_error is not None
+        raise last_error
+
+    def stop(self) -> None:
+        """Stop our processes, newest first, and forget the running state."""
+        for proc in reversed(self.procs):
+            processes.stop(proc)
+        self.procs = []
+        self.layout.state_file.unlink(missing_ok=True)
+
+    def __enter__(self) -> ControlPlane:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def status(self) -> dict[str, bool]:
+        return {proc.name: processes.is_alive(proc) for proc in self.procs}
+
+    @classmethod
+    def attach(cls, state_dir: str | Path | None = None) -> ControlPlane | None:
+        """Rebuild a handle from state.json (for `down`, `env`, `status`)."""
+        plane = cls(state_dir)
+        if not plane.layout.state_file.is_file():
+            return None
+        state = json.loads(plane.layout.state_file.read_text())
+        plane.server = state.get("server")
+        plane.with_controllers = bool(state.get("with_controllers"))
+        plane.procs = [Proc.from_json(p) for p in state.get("processes", [])]
+        return plane
+
+    # -- internals ---------------------------------------------------------
+
+    def _refuse_if_running(self) -> None:
+        existing = ControlPlane.attach(self.layout.root)
+        if existing and any(existing.status().values()):
+            raise AlreadyRunningError(
+                f"a control plane is already running from {self.layout.root} "
+                f"(server {existing.server}); run `modelops controlplane down` first"
+            )
+
+    def _prepare_dir(self) -> None:
+        root = self.layout.root
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o700)
+        for name in _STALE:
+            path = root / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        self.layout.logs.mkdir(exist_ok=True)
+
+    def _start_once(self, assets: assets_mod.Assets) -> None:
+        self._prepare_dir()
+        layout = self.layout
+        bundle = pki.generate(layout.pki.root)
+        port_set = flags.Ports.from_list(ports.free_ports(5))
+        self.server = flags.apiserver_url(port_set)
+        kubeconfig.write(
+            layout.kubeconfig,
+            kubeconfig.render(
+                self.server,
+                bundle.ca_cert.read_bytes(),
+                bundle.admin_cert.read_bytes(),
+                bundle.admin_key.read_bytes(),
+            ),
+        )
+        deadline = time.monotonic() + self.startup_timeout
+
+        etcd = self._spawn("etcd", flags.etcd_args(assets["etcd"], layout, port_set))
+        self._wait(etcd, f"{flags.etcd_url(port_set)}/health", None, deadline)
+
+        apiserver = self._spawn(
+            "kube-apiserver", flags.apiserver_args(assets["kube-apiserver"], layout, port_set)
+        )
+        client = _client_context(layout)
+        self._wait(apiserver, f"{self.server}/readyz", client, deadline)
+        # /readyz can pass a moment before the bootstrap controller has made
+        # the system namespaces; clients expect `default` to exist.
+        self._wait(apiserver, f"{self.server}/api/v1/namespaces/default", client, deadline)
+
+        if self.with_controllers:
+            insecure = _self_signed_context()
+            cm = self._spawn(
+                "kube-controller-manager",
+                flags.controller_manager_args(
+                    assets["kube-controller-manager"], layout, port_set, layout.kubeconfig
+                ),
+            )
+            scheduler = self._spawn(
+                "kube-scheduler",
+                flags.scheduler_args(assets["kube-scheduler"], layout, port_set, layout.kubeconfig),
+            )
+            cm_url = f"https://127.0.0.1:{port_set.controller_manager}/healthz"
+            self._wait(cm, cm_url, insecure, deadline)
+            sched_url = f"https://127.0.0.1:{port_set.scheduler}/healthz"
+            self._wait(scheduler, sched_url, insecure, deadline)
+
+    def _spawn(self, name: str, argv: list[str]) -> Proc:
+        proc = processes.spawn(name, argv, self.layout.log(name), tie_to_parent=self.tie_to_parent)
+        self.procs.append(proc)
+        self._save_state()
+        return proc
+
+    def _save_state(self) -> None:
+        state = {
+            "server": self.server,
+            "kubeconfig": str(self.kubeconfig),
+            "with_controllers": self.with_controllers,
+            "processes": [p.to_json() for p in self.procs],
+        }
+        tmp = self.layout.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.layout.state_file)
+
+    def _wait(self, proc: Proc, url: str, context, deadline: float) -> None:
+        detail = "not probed yet"
+        while time.monotonic() < deadline:
+            if not processes.is_alive(proc):
+                raise StartupError(self._failure(f"{proc.name} exited during start-up", detail))
+            ok, detail = _probe(url, context)
+            if ok:
+                return
+            time.sleep(POLL_SECONDS)
+        raise StartupError(
+            self._failure(
+                f"{proc.name} not ready at {url} within {self.startup_timeout:.0f} s", detail
+            )
+        )
+
+    def _failure(self, headline: str, detail: str) -> str:
+        parts = [f"control plane start-up failed: {headline}", f"last probe: {detail.strip()}"]
+        for proc in self.procs:
+            parts.append(f"--- last lines of {proc.log} ---\n{processes.tail(proc.log)}")
+        return "\n".join(parts)

@@ -1,0 +1,225 @@
+"""pytest fixtures for tests that need a real Kubernetes API.
+
+Fixtures (names are an interface other test layers rely on):
+
+* ``control_plane`` (session): a started control plane — etcd, kube-apiserver,
+  kube-controller-manager and kube-scheduler as local processes — with every
+  CRD under crds/ installed and Established. Exposes ``.kubeconfig`` (Path),
+  ``.server`` (URL), ``.with_controllers`` and ``.env()`` (an environment for
+  subprocesses with KUBECONFIG set). With ``USE_EXISTING_CLUSTER=true`` the
+  current kubeconfig's cluster is used instead and nothing is started.
+* ``kubeconfig`` (session): the kubeconfig path as a string.
+* ``kube_client`` (session): a ``kubernetes.client.ApiClient`` for it.
+* ``namespace`` (function): a fresh namespace, deleted after the test.
+
+Missing binaries make the fixture fail with instructions; it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CRD_DIR = REPO_ROOT / "crds"
+ESTABLISHED_TIMEOUT = 60.0
+SERVICE_ACCOUNT_TIMEOUT = 60.0
+
+
+class ExistingCluster:
+    """The cluster of the current kubeconfig, for USE_EXISTING_CLUSTER=true."""
+
+    with_controllers = True
+
+    def __init__(self) -> None:
+        from modelops_cli.controlplane import kubeconfig as kubeconfig_mod
+
+        candidates = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+        candidates.append(str(Path.home() / ".kube" / "config"))
+        path = next((Path(p) for p in candidates if Path(p).is_file()), None)
+        if path is None:
+            pytest.fail(
+                "USE_EXISTING_CLUSTER=true but no kubeconfig found "
+                f"(looked at {', '.join(candidates)}); set KUBECONFIG"
+            )
+        self.kubeconfig = path
+        try:
+            self.server = kubeconfig_mod.current_server(yaml.safe_load(path.read_text()) or {})
+        except ValueError as exc:
+            pytest.fail(f"USE_EXISTING_CLUSTER=true but {path} is unusable: {exc}")
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+
+    def stop(self) -> None:
+        """Someone else's cluster is left running."""
+
+
+def use_existing_cluster() -> bool:
+    return os.environ.get("USE_EXISTING_CLUSTER", "").strip().lower() in ("1", "true", "yes")
+
+
+def crd_documents(directory: Path = CRD_DIR) -> list[dict]:
+    """Every CustomResourceDefinition in directory/*.yaml (multi-document aware)."""
+    documents = []
+    for path in sorted(directory.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc and doc.get("kind") == "CustomResourceDefinition":
+                documents.append(doc)
+    return documents
+
+
+def install_crd(api_client, body: dict, timeout: float = ESTABLISHED_TIMEOUT) -> dict:
+    """Server-side apply a CRD (idempotent) and return it once Established.
+
+    The dynamic client sends the YAML as-is; the generated typed client would
+    first round-trip it through its models, which is lossy for CRD schemas.
+    """
+    from kubernetes.dynamic import DynamicClient
+
+    crds = DynamicClient(api_client).resources.get(
+        api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
+    )
+    crds.server_side_apply(body=body, field_manager="modelops-tests", force_conflicts=True)
+    return wait_established(api_client, body["metadata"]["name"], timeout)
+
+
+def wait_established(api_client, name: str, timeout: float = ESTABLISHED_TIMEOUT) -> dict:
+    """Return the CRD (as a dict) once its Established condition is True."""
+    from kubernetes.dynamic import DynamicClient
+
+    crds = DynamicClient(api_client).resources.get(
+        api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        crd = crds.get(name=name).to_dict()
+        conditions = {c["type"]: c for c in crd.get("status", {}).get("conditions") or []}
+        if conditions.get("Established", {}).get("status") == "True":
+            return crd
+        if time.monotonic() > deadline:
+            pytest.fail(f"CRD {name} not Established after {timeout:.0f} s: {conditions}")
+        time.sleep(0.2)
+
+
+def _start_control_plane(state_dir: Path):
+    from modelops_cli.controlplane import (
+        ControlPlane,
+        MissingBinariesError,
+        StartupError,
+    )
+
+    plane = ControlPlane(state_dir, with_controllers=True, tie_to_parent=True)
+    try:
+        return plane.start()
+    except MissingBinariesError as exc:
+        pytest.fail(f"cannot start the cluster tests' control plane: {exc}", pytrace=False)
+    except StartupError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    if use_existing_cluster():
+        plane = ExistingCluster()
+        state_dir = None
+    else:
+        state_dir = tmp_path_factory.mktemp("controlplane")
+        plane = _start_control_plane(state_dir)
+    try:
+        from kubernetes import config
+
+        with config.new_client_from_config(config_file=str(plane.kubeconfig)) as api_client:
+            for crd in crd_documents():
+                install_crd(api_client, crd)
+        yield plane
+    finally:
+        plane.stop()
+        if state_dir is not None:
+            # etcd's data is tens of megabytes; pytest keeps old tmp dirs.
+            shutil.rmtree(state_dir / "etcd", ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(control_plane) -> str:
+    return str(control_plane.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def kube_client(kubeconfig: str) -> Iterator[object]:
+    from kubernetes import config
+
+    api_client = config.new_client_from_config(config_file=kubeconfig)
+    try:
+        yield api_client
+    finally:
+        api_client.close()
+
+
+def namespace_name(test_name: str) -> str:
+    """A valid, unique namespace name (DNS-1123 label) derived from a test name."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", test_name.lower()).strip("-")[:40].strip("-") or "test"
+    return f"{stem}-{uuid.uuid4().hex[:8]}"
+
+
+def _wait_default_service_account(api_client, name: str) -> None:
+    # Pods are refused until the service-account controller has created the
+    # namespace's `default` ServiceAccount; waiting here spares every test that.
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    core = client.CoreV1Api(api_client)
+    deadline = time.monotonic() + SERVICE_ACCOUNT_TIMEOUT
+    while True:
+        try:
+            core.read_namespaced_service_account("default", name)
+            return
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"namespace {name}: no default ServiceAccount after {SERVICE_ACCOUNT_TIMEOUT:.0f} s"
+            )
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def namespace(request: pytest.FixtureRequest, control_plane, kube_client) -> Iterator[str]:
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube_client)
+    name = namespace_name(request.node.name)
+    core.create_namespace({"metadata": {"name": name, "labels": {"modelops.io/test": "true"}}})
+    if control_plane.with_controllers:
+        _wait_default_service_account(kube_client, name)
+    try:
+        yield name
+    finally:
+        # Background propagation: the namespace controller finishes the
+        # clean-up while the next test runs.
+        core.delete_namespace(name, propagation_policy="Background")
+
+
+def eventually(check, *, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):
+    """Poll `check()` until it returns a truthy value, and return that value.
+
+    Controllers act asynchronously; tests state the end result they expect and
+    give the cluster time to reach it. On timeout the last value is reported.
+    """
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(f"{what} not reached within {timeout:.0f} s (last value: {last!r})")
