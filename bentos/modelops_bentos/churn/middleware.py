@@ -1,0 +1,198 @@
+"""ASGI middleware around the churn API routes.
+
+It does the per-request work that must also cover requests BentoML rejects
+before our code runs (validation errors, overload), which a method body cannot:
+
+* refuses non-JSON content types (415) and oversized bodies by Content-Length
+  (413) before anything parses them;
+* reshapes BentoML's error bodies into one JSON object that names the failing
+  field(s), and maps pydantic validation failures to 422 (400 for malformed
+  JSON, 413 for too many records) -- BentoML answers all of them 400, and for
+  some errors with a one-element list;
+* counts requests and their duration per endpoint and status, and stamps the
+  model version on every response (X-Modelops-Model-Version).
+
+Successful responses stream through untouched; only error bodies (small) are
+buffered.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+JSON_TYPES = ("application/json", "")
+VERSION_HEADER = b"x-modelops-model-version"
+
+
+def error_status(detail: Any, current: int) -> int:
+    """The HTTP status for a pydantic error list BentoML reported as 400."""
+    if current != 400 or not isinstance(detail, list):
+        return current
+    types = {e.get("type") for e in detail if isinstance(e, dict)}
+    if "too_many_records" in types:
+        return 413
+    if "json_invalid" in types:
+        return 400
+    return 422
+
+
+def describe_errors(detail: Iterable[Any]) -> str:
+    """'records.0.plan: Input should be ...; ...' -- every failing field by path."""
+    parts = []
+    for err in detail:
+        if not isinstance(err, dict):
+            continue
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def reshape_error(status: int, body: bytes) -> tuple[int, bytes]:
+    """One JSON object {"error": str, "detail": [...]} for any error body."""
+    try:
+        payload = json.loads(body) if body else {}
+    except ValueError:
+        payload = {"error": body.decode("utf-8", "replace").strip()}
+    if isinstance(payload, list) and len(payload) == 1 and isinstance(payload[0], dict):
+        payload = payload[0]
+    if not isinstance(payload, dict):
+        payload = {"error": str(payload)}
+    detail = payload.get("detail")
+    if isinstance(detail, list) and detail:
+        status = error_status(detail, status)
+        fields = describe_errors(detail)
+        if fields:
+            payload["error"] = f"invalid request: {fields}"
+        # The pydantic error "url" links are noise for API clients.
+        payload["detail"] = [
+            {k: v for k, v in e.items() if k != "url"} if isinstance(e, dict) else e for e in detail
+        ]
+    payload.setdefault("error", f"HTTP {status}")
+    return status, json.dumps(payload).encode("utf-8")
+
+
+def json_response(status: int, payload: dict[str, Any]) -> tuple[Message, Message]:
+    body = json.dumps(payload).encode("utf-8")
+    start = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body, "more_body": False}
+
+
+class ModelopsMiddleware:
+    """See the module docstring. `telemetry` returns the current service state or None."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        endpoints: Iterable[str],
+        state: Callable[[], Any],
+        max_body_bytes: Callable[[], int],
+    ) -> None:
+        self.app = app
+        self.paths = {f"/{e.strip('/')}": e.strip("/") for e in endpoints}
+        self.state = state
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.paths.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if endpoint is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = self.state()
+        status_seen = 500
+
+        async def finish(status: int) -> None:
+            if state is not None:
+                state.telemetry.observe_request(endpoint, status, time.perf_counter() - started)
+
+        refusal = self._refuse(scope)
+        if refusal is not None:
+            start, body = json_response(*refusal)
+            await send(start)
+            await send(body)
+            await finish(refusal[0])
+            return
+
+        version = state.version_header() if state is not None else b""
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def wrapped_send(message: Message) -> None:
+            nonlocal held, status_seen
+            if message["type"] == "http.response.start":
+                status_seen = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != VERSION_HEADER
+                ]
+                if version:
+                    headers.append((VERSION_HEADER, version))
+                message = {**message, "headers": headers}
+                if status_seen >= 400:
+                    held = message  # buffer the (small) error body to reshape it
+                    return
+                await send(message)
+            elif message["type"] == "http.response.body" and held is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                status, body = reshape_error(held["status"], b"".join(chunks))
+                status_seen = status
+                headers = [
+                    (k, v)
+                    for k, v in held.get("headers", [])
+                    if k.lower() not in (b"content-length", b"content-type")
+                ]
+                headers += [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]
+                await send({**held, "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+            else:
+                await send(message)
+
+        try:
+            await self.app(scope, receive, wrapped_send)
+        finally:
+            await finish(status_seen)
+
+    def _refuse(self, scope: Scope) -> tuple[int, dict[str, Any]] | None:
+        if scope.get("method") != "POST":
+            return None  # the router answers 405 by itself
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        media_type = content_type.split(";")[0].strip().lower()
+        if media_type not in JSON_TYPES:
+            return 415, {
+                "error": f"unsupported content type {media_type!r}: send application/json",
+                "detail": [{"loc": ["header", "content-type"], "type": "media_type"}],
+            }
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                return 400, {"error": "invalid Content-Length header"}
+            limit = self.max_body_bytes()
+            if size > limit:
+                return 413, {
+                    "error": f"request body of {size} bytes exceeds the limit of {limit} bytes",
+                    "detail": [{"loc": ["body"], "type": "body_too_large"}],
+                }
+        return None

@@ -1,0 +1,123 @@
+"""Request and response models of the churn service.
+
+The request record model is *generated* from `modelops_features.churn.RAW_SCHEMA`
+rather than written by hand, so the API contract (ranges, categories,
+nullability) cannot drift away from the schema that training validates against:
+one declaration, two enforcers. A test checks the generated constraints.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic_core import PydanticCustomError
+
+from modelops_features.churn import RAW_SCHEMA
+from modelops_features.schema import Field as SchemaField
+from modelops_features.schema import Schema
+
+DEFAULT_MAX_RECORDS = 1000
+MAX_RECORDS_ENV = "MODELOPS_MAX_RECORDS"
+CUSTOMER_ID_MAX_LENGTH = 256
+
+# The limit is read once per process; the service refuses to start on a bad value.
+_max_records: int | None = None
+
+
+def max_records() -> int:
+    """The largest number of records one request may carry (env MODELOPS_MAX_RECORDS)."""
+    global _max_records
+    if _max_records is None:
+        _max_records = parse_max_records(os.environ.get(MAX_RECORDS_ENV))
+    return _max_records
+
+
+def parse_max_records(raw: str | None) -> int:
+    if raw is None or raw.strip() == "":
+        return DEFAULT_MAX_RECORDS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{MAX_RECORDS_ENV}={raw!r} is not an integer") from None
+    if value < 1:
+        raise ValueError(f"{MAX_RECORDS_ENV}={raw!r} must be at least 1")
+    return value
+
+
+def _pydantic_type(field: SchemaField) -> tuple[Any, Any]:
+    """(annotation, default) of one schema field as a strict-enough pydantic field."""
+    if field.dtype == "category":
+        annotation: Any = Literal[field.categories]  # type: ignore[valid-type]
+        constraint = Field(description=field.description or None)
+    elif field.dtype == "string":
+        annotation = str
+        constraint = Field(description=field.description or None)
+    else:
+        annotation = float if field.dtype == "float" else int
+        # allow_inf_nan=False: NaN / Infinity literals are refused with a clear
+        # per-field error instead of flowing into features and metrics.
+        constraint = Field(
+            ge=field.min,
+            le=field.max,
+            allow_inf_nan=False if field.dtype == "float" else None,
+            description=field.description or None,
+        )
+    if field.nullable:
+        return Annotated[annotation | None, constraint], None
+    return Annotated[annotation, constraint], ...
+
+
+def record_model(schema: Schema, name: str = "ChurnRecord") -> type[BaseModel]:
+    """A pydantic model of one raw record: the schema's fields plus optional customer_id."""
+    fields: dict[str, Any] = {
+        f.name: _pydantic_type(f) for f in schema.fields if f.name != "customer_id"
+    }
+    fields["customer_id"] = (
+        Annotated[str | None, Field(max_length=CUSTOMER_ID_MAX_LENGTH)],
+        None,
+    )
+    # extra="forbid": a misspelt field ("tenure_month") is reported by name instead
+    # of being silently dropped while the real field is reported missing.
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+ChurnRecord = record_model(RAW_SCHEMA)
+
+
+def _check_record_count(records: list[Any]) -> list[Any]:
+    limit = max_records()
+    if len(records) > limit:
+        # The middleware maps this error type to HTTP 413.
+        raise PydanticCustomError(
+            "too_many_records",
+            "at most {limit} records per request ({env}), got {count}",
+            {"limit": limit, "count": len(records), "env": MAX_RECORDS_ENV},
+        )
+    return records
+
+
+Records = Annotated[list[ChurnRecord], AfterValidator(_check_record_count)]  # type: ignore[valid-type]
+
+
+class Prediction(BaseModel):
+    customer_id: str | None = None
+    churn_probability: float
+
+
+class PredictResponse(BaseModel):
+    model: str
+    version: str
+    predictions: list[Prediction]
+
+
+class FeaturesResponse(BaseModel):
+    """What /features returns: the exact features and model rows /predict would use."""
+
+    model: str
+    version: str
+    feature_names: list[str]
+    model_columns: list[str]
+    features: list[dict[str, float | str | None]]
+    rows: list[list[float]]

@@ -1,0 +1,180 @@
+"""The churn prediction service: `bentoml serve modelops_bentos.churn.service:Churn`.
+
+Thin by design: pydantic validates the input (schemas), the shared feature code
+computes features (scoring), XGBoost predicts, and telemetry records what the
+drift check and the canary analysis read. The model version comes from the
+registry named by MODELOPS_REGISTRY / MODELOPS_MODEL / MODELOPS_MODEL_VERSION;
+/readyz stays 503 until it is loaded and its checksum verified.
+
+Endpoints (all POST, JSON):
+  /predict        {"records": [...]} -> {"model", "version", "predictions": [...]}
+  /predict_batch  the same body; requests are merged by BentoML's adaptive
+                  batching into one model call -> [{"customer_id", "churn_probability"}]
+  /features       the features and model rows /predict computes (parity, debugging)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import bentoml
+from pydantic import ValidationError
+from starlette.responses import JSONResponse
+
+from .middleware import ModelopsMiddleware, describe_errors
+from .model import LoadedModel, LoadRequest, ModelHolder
+from .schemas import FeaturesResponse, Prediction, PredictResponse, Records, max_records
+from .scoring import features_as_records, score
+from .telemetry import Telemetry
+
+API_ENDPOINTS = ("predict", "predict_batch", "features")
+# Generous per-record allowance: a record is ~200 bytes of JSON.
+BYTES_PER_RECORD = 2048
+BODY_OVERHEAD_BYTES = 64 * 1024
+
+
+class _OneLineValidationErrors(logging.Filter):
+    """BentoML logs a full ERROR traceback for every request that fails validation.
+
+    A client sending bad input is not a server error: keep one INFO line that
+    names the fields (never the values: they may be personal data) and let real
+    exceptions through untouched.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ValidationError):
+            original = record.getMessage()  # "Exception on /predict [POST]"
+            record.msg = "%s: rejected invalid input: %s"
+            record.args = (original, describe_errors(exc.errors()))
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+logging.getLogger("bentoml._internal.server.http_app").addFilter(_OneLineValidationErrors())
+
+
+def _records(records: list[Any]) -> list[dict[str, Any]]:
+    # A validated pydantic model keeps its field values in __dict__; reading it
+    # avoids a model_dump() per record on the hot path.
+    return [vars(r) for r in records]
+
+
+@bentoml.service(
+    name="churn",
+    # One worker per pod: the modelops_ counters are per process (see telemetry).
+    workers=1,
+    traffic={"timeout": 30},
+)
+class Churn:
+    def __init__(self) -> None:
+        max_records()  # refuse to start on a malformed MODELOPS_MAX_RECORDS
+        self.holder = ModelHolder(LoadRequest.from_env())
+        self.telemetry = Telemetry(self.holder.request.model)
+        self.holder.on_loaded(self._on_loaded)
+        self._version_header = b""
+        self.holder.start()
+
+    def _on_loaded(self, loaded: LoadedModel) -> None:
+        self.telemetry.model_loaded(loaded.version, loaded.profile)
+        self._version_header = loaded.version.encode()
+
+    def version_header(self) -> bytes:
+        return self._version_header
+
+    async def __is_ready__(self) -> bool:
+        return self.holder.ready
+
+    async def __metrics__(self, content: str) -> str:
+        return content + self.telemetry.render()
+
+    @bentoml.on_shutdown
+    def stop_loader(self) -> None:
+        self.holder.stop()
+
+    def _not_ready(self) -> JSONResponse:
+        return JSONResponse(
+            {"error": f"model not loaded ({self.holder.status()})"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @bentoml.api
+    async def predict(self, records: Records) -> PredictResponse:
+        """Churn probability per record, with the model version that produced it."""
+        model = self.holder.loaded
+        if model is None:
+            return self._not_ready()  # type: ignore[return-value]
+        raw = _records(records)
+        scored = score(model, raw)
+        self.telemetry.observe_predictions(scored.features, scored.probabilities)
+        return PredictResponse(
+            model=model.model,
+            version=model.version,
+            predictions=[
+                Prediction(customer_id=r["customer_id"], churn_probability=float(p))
+                for r, p in zip(raw, scored.probabilities.tolist(), strict=True)
+            ],
+        )
+
+    @bentoml.api(batchable=True, max_batch_size=1000, max_latency_ms=1000)
+    async def predict_batch(self, records: Records) -> list[Prediction]:
+        """Like /predict, but concurrent requests share one model call.
+
+        max_latency_ms is 1000, not lower: BentoML sheds requests it predicts to
+        miss that deadline as 503, and 50 ms shed load at 16 connections.
+        """
+        model = self.holder.loaded
+        if model is None:
+            return self._not_ready()  # type: ignore[return-value]
+        raw = _records(records)
+        scored = score(model, raw)
+        self.telemetry.observe_predictions(scored.features, scored.probabilities)
+        return [
+            Prediction(customer_id=r["customer_id"], churn_probability=float(p))
+            for r, p in zip(raw, scored.probabilities.tolist(), strict=True)
+        ]
+
+    @bentoml.api
+    async def features(self, records: Records) -> FeaturesResponse:
+        """The exact features and model rows /predict computes for these records.
+
+        Not counted in the feature metrics: it is a debugging / parity tool, not
+        live traffic.
+        """
+        model = self.holder.loaded
+        if model is None:
+            return self._not_ready()  # type: ignore[return-value]
+        from modelops_features import churn as churn_features
+
+        scored = score(model, _records(records))
+        return FeaturesResponse(
+            model=model.model,
+            version=model.version,
+            feature_names=list(churn_features.FEATURE_NAMES),
+            model_columns=model.model_columns,
+            features=features_as_records(scored.features) if len(records) else [],
+            rows=scored.rows.astype(float).tolist(),
+        )
+
+
+def _current_service() -> Churn | None:
+    try:
+        return bentoml.get_current_service()
+    except Exception:  # not instantiated yet (startup) or already torn down
+        return None
+
+
+def _max_body_bytes() -> int:
+    return max_records() * BYTES_PER_RECORD + BODY_OVERHEAD_BYTES
+
+
+Churn.add_asgi_middleware(
+    ModelopsMiddleware,
+    endpoints=API_ENDPOINTS,
+    state=_current_service,
+    max_body_bytes=_max_body_bytes,
+)
