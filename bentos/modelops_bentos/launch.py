@@ -1,0 +1,122 @@
+"""Starting a modelops bento as a `bentoml serve` process.
+
+Shared by `modelops serve`, the demo and the serving tests, so all three start
+the service the same way: the environment names the registry and the model
+version, telemetry is off, OpenMP is single-threaded (XGBoost's default
+threading collapses latency as soon as another process wants the CPU), and
+"ready" means /readyz answered 200, i.e. the model is loaded and verified.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+# service name -> (BentoML import target, default model name)
+SERVICES: dict[str, tuple[str, str]] = {
+    "churn": ("modelops_bentos.churn.service:Churn", "churn"),
+}
+READY_TIMEOUT_SECONDS = 60.0
+
+
+class ServeError(RuntimeError):
+    """The service could not be started or never became ready (message says why)."""
+
+
+def service_target(service: str) -> str:
+    try:
+        return SERVICES[service][0]
+    except KeyError:
+        raise ServeError(
+            f"unknown service {service!r}; known services: {', '.join(sorted(SERVICES))}"
+        ) from None
+
+
+def resolve_version(registry_uri: str, model: str, ref: str) -> str:
+    """A concrete version for "3", "latest" or "@latest-approved" (raises ServeError)."""
+    from modelops_registry import Registry, RegistryError
+
+    try:
+        return Registry.from_uri(registry_uri).resolve(model, ref)
+    except RegistryError as exc:
+        raise ServeError(
+            f"cannot resolve {model} version {ref!r} in {registry_uri}: {exc}"
+        ) from exc
+
+
+def serve_env(
+    registry_uri: str,
+    model: str,
+    version: str,
+    base: Mapping[str, str] | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env.update(
+        {
+            "MODELOPS_REGISTRY": registry_uri,
+            "MODELOPS_MODEL": model,
+            "MODELOPS_MODEL_VERSION": version,
+            "BENTOML_DO_NOT_TRACK": "true",
+            "OMP_NUM_THREADS": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def bentoml_executable() -> list[str]:
+    """`bentoml` of this interpreter's environment (works inside and outside a venv)."""
+    candidate = Path(sys.executable).parent / "bentoml"
+    if candidate.exists():
+        return [str(candidate)]
+    return [sys.executable, "-m", "bentoml"]
+
+
+def serve_command(target: str, host: str, port: int) -> list[str]:
+    return [*bentoml_executable(), "serve", target, "--host", host, "--port", str(port)]
+
+
+def base_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return f"http://{shown}:{port}"
+
+
+def is_ready(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=timeout) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_ready(
+    url: str, process: subprocess.Popen | None = None, timeout: float = READY_TIMEOUT_SECONDS
+) -> None:
+    """Poll /readyz until 200; fail early when the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServeError(f"the server exited with code {process.returncode} before ready")
+        if is_ready(url):
+            return
+        time.sleep(0.2)
+    raise ServeError(f"{url}/readyz did not answer 200 within {timeout:.0f}s")
+
+
+def sample_curl(url: str) -> str:
+    """A copy-paste request against the churn service at `url`."""
+    from modelops_bentos.churn.examples import SAMPLE_RECORD
+
+    body = json.dumps({"records": [SAMPLE_RECORD]})
+    return (
+        f"curl -s -X POST {url}/predict -H 'Content-Type: application/json' -d {shlex.quote(body)}"
+    )

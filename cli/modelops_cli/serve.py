@@ -1,0 +1,93 @@
+"""`modelops serve`: serve a model version from the registry with BentoML.
+
+A thin wrapper over `bentoml serve`: it resolves the version ("latest" and
+"@latest-approved" become a number, so what is printed is what is served), sets
+the environment the bento reads, waits until /readyz says the model is loaded
+and verified, prints the endpoint and a sample curl, and stays in the
+foreground until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import click
+
+
+@click.command()
+@click.argument("service", type=click.Choice(["churn"]))
+@click.option(
+    "--registry",
+    "registry_uri",
+    default=None,
+    help="Registry URI (file://, s3://). Default: $MODELOPS_REGISTRY, else a local folder.",
+)
+@click.option("--model", default=None, help="Model name in the registry (default: the service's).")
+@click.option(
+    "--version",
+    "version",
+    default="latest",
+    show_default=True,
+    help='A version number, "latest" or "@latest-approved".',
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True, type=int)
+@click.option(
+    "--ready-timeout", default=120.0, show_default=True, help="Seconds to wait for /readyz."
+)
+def serve(
+    service: str,
+    registry_uri: str | None,
+    model: str | None,
+    version: str,
+    host: str,
+    port: int,
+    ready_timeout: float,
+) -> None:
+    """Serve SERVICE (churn) over HTTP with BentoML."""
+    from modelops_bentos import launch
+    from modelops_registry import default_uri
+
+    uri = registry_uri or default_uri()
+    model_name = model or launch.SERVICES[service][1]
+    try:
+        concrete = launch.resolve_version(uri, model_name, version)
+    except launch.ServeError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    cmd = launch.serve_command(launch.service_target(service), host, port)
+    env = launch.serve_env(uri, model_name, concrete)
+    url = launch.base_url(host, port)
+    click.echo(f"modelops: serving {model_name} version {concrete} from {uri}", err=True)
+    process = subprocess.Popen(cmd, env=env)
+    try:
+        launch.wait_ready(url, process, timeout=ready_timeout)
+        click.echo(f"\nmodelops: {model_name} v{concrete} ready at {url}", err=True)
+        click.echo(f"  endpoints: {url}/predict  {url}/predict_batch  {url}/metrics", err=True)
+        click.echo("  try:", err=True)
+        click.echo(launch.sample_curl(url))
+        click.echo("  (Ctrl-C to stop)", err=True)
+        process.wait()
+    except launch.ServeError as exc:
+        _stop(process)
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        click.echo("\nmodelops: stopping", err=True)
+    finally:
+        _stop(process)
+    if process.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
+        sys.exit(process.returncode)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGINT first (bentoml shuts its workers down cleanly), then SIGKILL."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
