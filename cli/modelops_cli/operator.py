@@ -1,0 +1,114 @@
+"""`modelops operator run`: the ModelDeployment operator (kopf) against any kubeconfig."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.group()
+def operator() -> None:
+    """Run the modelops Kubernetes operator."""
+
+
+@operator.command("run")
+@click.option(
+    "--namespace", "-n", "namespaces", multiple=True, help="Watch this namespace (repeatable)."
+)
+@click.option("--all-namespaces", "-A", is_flag=True, help="Watch every namespace.")
+@click.option(
+    "--kubeconfig",
+    envvar="KUBECONFIG",
+    help="Kubeconfig file (default: $KUBECONFIG, then in-cluster).",
+)
+@click.option(
+    "--liveness", default=None, help="Liveness endpoint URL, e.g. http://0.0.0.0:8081/healthz."
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=8080,
+    show_default=True,
+    help="Prometheus metrics port; 0 disables.",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics server binds.",
+)
+@click.option(
+    "--resync",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds between level-based re-reconciles.",
+)
+@click.option(
+    "--workers", type=int, default=8, show_default=True, help="Threads running reconciles."
+)
+@click.option(
+    "--leader-election/--no-leader-election",
+    default=True,
+    show_default=True,
+    help="Hold a coordination.k8s.io Lease before acting (safe with several replicas).",
+)
+@click.option(
+    "--lease-namespace", default="default", show_default=True, help="Namespace of the leader Lease."
+)
+@click.option(
+    "--lease-name", default="modelops-operator", show_default=True, help="Name of the leader Lease."
+)
+@click.option(
+    "--lease-seconds", type=float, default=15.0, show_default=True, help="Lease duration."
+)
+@click.option(
+    "--renew-seconds", type=float, default=5.0, show_default=True, help="Lease renew period."
+)
+@click.option(
+    "--identity", default=None, help="This replica's name in the Lease (default: host-pid)."
+)
+@click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
+def run(
+    namespaces: tuple[str, ...],
+    all_namespaces: bool,
+    kubeconfig: str | None,
+    liveness: str | None,
+    metrics_port: int,
+    metrics_host: str,
+    resync: float,
+    workers: int,
+    leader_election: bool,
+    lease_namespace: str,
+    lease_name: str,
+    lease_seconds: float,
+    renew_seconds: float,
+    identity: str | None,
+    verbose: bool,
+) -> None:
+    """Reconcile ModelDeployments into Deployments and Services (wraps kopf's run)."""
+    from modelops_operator.main import run as run_operator
+    from modelops_operator.settings import OperatorSettings, default_identity
+
+    try:
+        settings = OperatorSettings(
+            namespaces=namespaces,
+            all_namespaces=all_namespaces,
+            kubeconfig=kubeconfig,
+            liveness=liveness,
+            metrics_port=metrics_port or None,
+            metrics_host=metrics_host,
+            resync_seconds=resync,
+            workers=workers,
+            leader_election=leader_election,
+            lease_namespace=lease_namespace,
+            lease_name=lease_name,
+            lease_seconds=lease_seconds,
+            renew_seconds=renew_seconds,
+            identity=identity or default_identity(),
+            verbose=verbose,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    sys.exit(run_operator(settings))

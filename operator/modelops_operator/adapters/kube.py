@@ -1,0 +1,266 @@
+"""The Kubernetes adapter: the only module of the operator that talks to the API.
+
+It speaks plain JSON over the official client's authenticated HTTP layer
+(`kubernetes.client.ApiClient`), so every kind (Deployments, Services, Jobs,
+HTTPRoutes, Leases, the ModelDeployment itself) goes through the same four
+verbs and the rest of the operator handles dicts only. Errors are translated
+into this module's own exceptions, so no caller needs to import `kubernetes`.
+
+Writes:
+* children: server-side apply with one field manager and force, so applying
+  the same object twice is a no-op on the server (no new resourceVersion);
+* status: a JSON merge patch on the status subresource carrying the observed
+  resourceVersion, so a concurrent write makes it fail with Conflict (409)
+  instead of overwriting newer state; the engine re-reads and retries;
+* events: core/v1 Events created directly (see docs/operator.md, "Events").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import kubernetes
+
+from modelops_operator import names
+
+# Plural resource names of the kinds the operator manages.
+_PLURALS = {
+    "Deployment": "deployments",
+    "Service": "services",
+    "Job": "jobs",
+    "HTTPRoute": "httproutes",
+    "Lease": "leases",
+    "Event": "events",
+    "ConfigMap": "configmaps",
+    names.KIND: names.PLURAL,
+}
+
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+MERGE_CONTENT_TYPE = "application/merge-patch+json"
+
+
+class KubeError(Exception):
+    """An API call failed; `status` is the HTTP status, the message the server's."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class NotFound(KubeError):
+    """404: the object (or its kind) does not exist."""
+
+
+class Conflict(KubeError):
+    """409: the object changed since it was read (or already exists)."""
+
+
+class Invalid(KubeError):
+    """422: the server refused the object; the message names the field."""
+
+
+def _error(status: int, body: bytes | str | None) -> KubeError:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    try:
+        message = json.loads(text).get("message", text)
+    except (ValueError, AttributeError):
+        message = text
+    cls = {404: NotFound, 409: Conflict, 422: Invalid}.get(status, KubeError)
+    return cls(status, message)
+
+
+def path_for(api_version: str, kind: str, namespace: str | None, name: str | None = None) -> str:
+    """REST path of a kind (and optionally one object) in a namespace."""
+    prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    plural = _PLURALS.get(kind)
+    if plural is None:
+        raise ValueError(f"the kube adapter does not know the plural of kind {kind!r}")
+    parts = [prefix]
+    if namespace:
+        parts.append(f"namespaces/{namespace}")
+    parts.append(plural)
+    if name:
+        parts.append(name)
+    return "/".join(parts)
+
+
+def load_api_client(kubeconfig: str | None = None) -> kubernetes.client.ApiClient:
+    """An API client from a kubeconfig path, $KUBECONFIG, or the in-cluster service account."""
+    configuration = kubernetes.client.Configuration()
+    if kubeconfig:
+        kubernetes.config.load_kube_config(
+            config_file=kubeconfig, client_configuration=configuration
+        )
+    else:
+        try:
+            kubernetes.config.load_incluster_config(client_configuration=configuration)
+        except kubernetes.config.ConfigException:
+            kubernetes.config.load_kube_config(client_configuration=configuration)
+    return kubernetes.client.ApiClient(configuration)
+
+
+class KubeAdapter:
+    """Every Kubernetes call the operator makes."""
+
+    def __init__(self, api_client: kubernetes.client.ApiClient, *, timeout: float = 30.0) -> None:
+        self._api = api_client
+        self._timeout = timeout
+
+    @classmethod
+    def from_kubeconfig(cls, kubeconfig: str | None = None) -> KubeAdapter:
+        return cls(load_api_client(kubeconfig))
+
+    # --- raw verbs -------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        """One HTTP call; returns the decoded JSON answer or raises a KubeError subclass."""
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        if query:
+            path = f"{path}?{urlencode(query)}"
+        request = self._api.param_serialize(
+            method=method,
+            resource_path=path,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = self._api.call_api(*request, _request_timeout=self._timeout)
+            response.read()
+        except kubernetes.client.ApiException as exc:
+            raise _error(exc.status or 0, exc.body) from exc
+        if not 200 <= response.status <= 299:
+            raise _error(response.status, response.data)
+        return json.loads(response.data) if response.data else {}
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.request("GET", path_for(api_version, kind, namespace, name))
+        except NotFound:
+            return None
+
+    def list(
+        self, api_version: str, kind: str, namespace: str | None, *, labels: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        selector = ",".join(f"{k}={v}" for k, v in labels.items())
+        answer = self.request(
+            "GET", path_for(api_version, kind, namespace), query={"labelSelector": selector}
+        )
+        return list(answer.get("items") or [])
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or update `obj` by server-side apply (forcing our ownership of its fields)."""
+        metadata = obj["metadata"]
+        path = path_for(obj["apiVersion"], obj["kind"], metadata.get("namespace"), metadata["name"])
+        return self.request(
+            "PATCH",
+            path,
+            query={"fieldManager": names.FIELD_MANAGER, "force": "true"},
+            body=dict(obj),
+            content_type=APPLY_CONTENT_TYPE,
+        )
+
+    def delete(self, api_version: str, kind: str, namespace: str, name: str) -> bool:
+        """Delete in the background (children follow by GC); False when already gone."""
+        try:
+            self.request(
+                "DELETE",
+                path_for(api_version, kind, namespace, name),
+                body={"propagationPolicy": "Background"},
+            )
+        except NotFound:
+            return False
+        return True
+
+    def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        metadata = obj["metadata"]
+        return self.request(
+            "POST",
+            path_for(obj["apiVersion"], obj["kind"], metadata.get("namespace")),
+            body=dict(obj),
+        )
+
+    def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT with the object's resourceVersion: Conflict when someone wrote in between."""
+        metadata = obj["metadata"]
+        path = path_for(obj["apiVersion"], obj["kind"], metadata.get("namespace"), metadata["name"])
+        return self.request("PUT", path, body=dict(obj))
+
+    # --- ModelDeployments ----------------------------------------------------------
+
+    def get_model_deployment(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.get(names.API_VERSION, names.KIND, namespace, name)
+
+    def list_model_deployments(self, namespace: str | None) -> list[dict[str, Any]]:
+        answer = self.request("GET", path_for(names.API_VERSION, names.KIND, namespace))
+        return list(answer.get("items") or [])
+
+    def children(self, namespace: str, md_name: str, kind: str = "Deployment") -> list[dict]:
+        """The operator's children of one ModelDeployment, found by label."""
+        api_version = {"Deployment": "apps/v1", "Service": "v1", "Job": "batch/v1"}[kind]
+        return self.list(
+            api_version,
+            kind,
+            namespace,
+            labels={names.LABEL_MANAGED_BY: names.MANAGED_BY, names.LABEL_DEPLOYMENT: md_name},
+        )
+
+    def patch_status(
+        self, namespace: str, name: str, status: Mapping[str, Any], *, resource_version: str | None
+    ) -> dict[str, Any]:
+        """Write the whole status in one merge patch, guarded by resource_version when given."""
+        body: dict[str, Any] = {"status": dict(status)}
+        if resource_version:
+            body["metadata"] = {"resourceVersion": resource_version}
+        path = path_for(names.API_VERSION, names.KIND, namespace, name) + "/status"
+        return self.request("PATCH", path, body=body, content_type=MERGE_CONTENT_TYPE)
+
+    # --- events ------------------------------------------------------------------
+
+    def post_event(
+        self,
+        involved: Mapping[str, Any],
+        *,
+        type: str,
+        reason: str,
+        message: str,
+        instance: str,
+    ) -> dict[str, Any]:
+        """Create a core/v1 Event about `involved` (apiVersion, kind, name, namespace, uid)."""
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        namespace = involved["namespace"]
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{involved['name']}.{uuid.uuid4().hex[:16]}",
+                "namespace": namespace,
+            },
+            "involvedObject": dict(involved),
+            "type": type,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": names.EVENT_COMPONENT},
+            "reportingComponent": names.EVENT_COMPONENT,
+            "reportingInstance": instance[:128],
+            "firstTimestamp": now[:19] + "Z",
+            "lastTimestamp": now[:19] + "Z",
+            "count": 1,
+        }
+        return self.request("POST", path_for("v1", "Event", namespace), body=event)

@@ -1,0 +1,104 @@
+"""kopf handlers: thin. They name what happened and hand over to the engine.
+
+Every handler ends in `Engine.reconcile(namespace, name)`, which is
+level-based: it reads the current object and children and converges, so it
+does not matter which trigger (create, update, resume, timer, a child
+Deployment's status change) fired, or how many fired at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import kopf
+
+from modelops_operator import names
+from modelops_operator.engine import ConflictRetriesExhausted, Engine, owner_name
+from modelops_operator.settings import OperatorSettings
+
+log = logging.getLogger("modelops.operator")
+
+# Set by `install` before kopf starts (main.run). A module global because kopf
+# handlers are plain functions registered at import time.
+_engine: Engine | None = None
+_settings: OperatorSettings | None = None
+
+MD = (names.GROUP, names.VERSION, names.PLURAL)
+CHILD_LABELS = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
+
+
+def install(engine: Engine, settings: OperatorSettings) -> None:
+    global _engine, _settings
+    _engine, _settings = engine, settings
+
+
+def _run(namespace: str, name: str) -> None:
+    if _engine is None:
+        raise kopf.PermanentError(
+            "the operator engine was not installed (use modelops operator run)"
+        )
+    try:
+        _engine.reconcile(namespace, name)
+    except ConflictRetriesExhausted as exc:
+        # kopf retries TemporaryError with a delay; the object is busy, not broken.
+        raise kopf.TemporaryError(str(exc), delay=2) from exc
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    # kopf's progress and diff-base records go to annotations: the CRD's status
+    # schema is strict, so kopf's default `status.kopf` would be pruned by the
+    # API server and kopf would never see its own progress.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="modelops.io")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="modelops.io", key="last-handled-configuration"
+    )
+    # The engine posts the decision events itself; kopf adds only its warnings
+    # about failing handlers.
+    settings.posting.level = logging.WARNING
+    settings.posting.reporting_component = names.EVENT_COMPONENT
+    # One writer is guaranteed by the Lease (leader.py), not by kopf peering.
+    settings.peering.standalone = True
+    settings.execution.max_workers = _settings.workers if _settings else 8
+    settings.watching.server_timeout = 300
+    settings.networking.request_timeout = 60
+
+
+@kopf.on.resume(*MD)
+@kopf.on.create(*MD)
+@kopf.on.update(*MD)
+def on_model_deployment(namespace: str, name: str, **_: Any) -> None:
+    """Spec, labels or annotations changed (or the operator started): converge."""
+    _run(namespace, name)
+
+
+def _resync_interval() -> float:
+    return float(os.environ.get("MODELOPS_OPERATOR_RESYNC_SECONDS", "60"))
+
+
+@kopf.timer(*MD, interval=_resync_interval(), initial_delay=_resync_interval())
+def resync(namespace: str, name: str, **_: Any) -> None:
+    """Level-based safety net: re-converge even if a watch event was missed."""
+    _run(namespace, name)
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
+def on_child_deployment(body: kopf.Body, namespace: str, type: str | None, **_: Any) -> None:
+    """A child Deployment changed (e.g. became available): re-check its owner.
+
+    This is what makes Ready follow the real availability of the pods without
+    waiting for the timer.
+    """
+    owner = owner_name(body)
+    if owner:
+        # Also on DELETED: a deleted child is re-created unless its owner is going away.
+        _run(namespace, owner)
+
+
+@kopf.on.event(*MD)
+def on_model_deployment_event(namespace: str, name: str, type: str | None, **_: Any) -> None:
+    """Forget deleted objects in the phase metrics (no finalizer is needed: GC deletes children)."""
+    if type == "DELETED" and _engine is not None:
+        _engine.tracker.record(namespace, name, None)
