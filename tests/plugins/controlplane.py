@@ -17,6 +17,7 @@ Missing binaries make the fixture fail with instructions; it never skips.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -67,14 +68,37 @@ def use_existing_cluster() -> bool:
     return os.environ.get("USE_EXISTING_CLUSTER", "").strip().lower() in ("1", "true", "yes")
 
 
-def crd_documents(directory: Path = CRD_DIR) -> list[dict]:
-    """Every CustomResourceDefinition in directory/*.yaml (multi-document aware)."""
+def crd_documents(directory: Path | None = None) -> list[tuple[Path, dict]]:
+    """(file, document) of every CustomResourceDefinition in directory/*.yaml."""
     documents = []
-    for path in sorted(directory.glob("*.yaml")):
+    for path in sorted((directory or CRD_DIR).glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if doc and doc.get("kind") == "CustomResourceDefinition":
-                documents.append(doc)
+                documents.append((path, doc))
     return documents
+
+
+def install_project_crds(api_client, directory: Path | None = None) -> None:
+    """Install every CRD under crds/, failing with the apiserver's reason."""
+    from kubernetes.client.rest import ApiException
+
+    for path, crd in crd_documents(directory):
+        name = crd.get("metadata", {}).get("name", "?")
+        try:
+            install_crd(api_client, crd)
+        except ApiException as exc:
+            pytest.fail(
+                f"{path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}: "
+                f"the apiserver refused CRD {name}: HTTP {exc.status}: {_reason(exc)}",
+                pytrace=False,
+            )
+
+
+def _reason(exc) -> str:
+    try:
+        return json.loads(exc.body).get("message", exc.body)
+    except (TypeError, ValueError):
+        return str(exc.body or exc.reason)
 
 
 def install_crd(api_client, body: dict, timeout: float = ESTABLISHED_TIMEOUT) -> dict:
@@ -138,8 +162,7 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         from kubernetes import config
 
         with config.new_client_from_config(config_file=str(plane.kubeconfig)) as api_client:
-            for crd in crd_documents():
-                install_crd(api_client, crd)
+            install_project_crds(api_client)
         yield plane
     finally:
         plane.stop()
