@@ -22,15 +22,21 @@ DEFAULT_MAX_RECORDS = 1000
 MAX_RECORDS_ENV = "MODELOPS_MAX_RECORDS"
 CUSTOMER_ID_MAX_LENGTH = 256
 
-# The limit is read once per process; the service refuses to start on a bad value.
-_max_records: int | None = None
+# Set by the service at start from the environment (it refuses to start on a
+# malformed value); read by the validator on every request.
+_max_records: int = DEFAULT_MAX_RECORDS
 
 
 def max_records() -> int:
-    """The largest number of records one request may carry (env MODELOPS_MAX_RECORDS)."""
+    """The largest number of records one request may carry."""
+    return _max_records
+
+
+def configure_max_records(env: dict[str, str] | None = None) -> int:
+    """Read MODELOPS_MAX_RECORDS (default 1000) and apply it; raises ValueError if malformed."""
     global _max_records
-    if _max_records is None:
-        _max_records = parse_max_records(os.environ.get(MAX_RECORDS_ENV))
+    source = os.environ if env is None else env
+    _max_records = parse_max_records(source.get(MAX_RECORDS_ENV))
     return _max_records
 
 

@@ -24,7 +24,14 @@ from starlette.responses import JSONResponse
 
 from .middleware import ModelopsMiddleware, describe_errors
 from .model import LoadedModel, LoadRequest, ModelHolder
-from .schemas import FeaturesResponse, Prediction, PredictResponse, Records, max_records
+from .schemas import (
+    FeaturesResponse,
+    Prediction,
+    PredictResponse,
+    Records,
+    configure_max_records,
+    max_records,
+)
 from .scoring import features_as_records, score
 from .telemetry import Telemetry
 
@@ -71,7 +78,7 @@ def _records(records: list[Any]) -> list[dict[str, Any]]:
 )
 class Churn:
     def __init__(self) -> None:
-        max_records()  # refuse to start on a malformed MODELOPS_MAX_RECORDS
+        configure_max_records()  # refuses to start on a malformed MODELOPS_MAX_RECORDS
         self.holder = ModelHolder(LoadRequest.from_env())
         self.telemetry = Telemetry(self.holder.request.model)
         self.holder.on_loaded(self._on_loaded)

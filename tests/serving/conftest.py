@@ -1,0 +1,208 @@
+"""Fixtures of the serving layer: a small trained churn model in a tmp file://
+registry, the churn service as an in-process ASGI app, and a real
+`bentoml serve` process on a free loopback port.
+
+BentoML's /metrics reads prometheus_client's multiprocess directory even in
+process; it must exist before prometheus_client is first imported, so it is set
+here at import time (the real server processes get their own from BentoML).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="modelops-prom-"))
+
+TRAIN_DATA = "synthetic:3000:1"
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    uri: str
+    root: Path
+    model: str
+    version: str
+
+
+def _train(uri: str) -> str:
+    try:
+        from modelops_training import train
+    except ImportError as exc:  # a missing part fails loudly, never skips
+        pytest.fail(
+            f"modelops_training.train is needed to build the test model ({exc}); "
+            "it is part of this workspace: run tools/bootstrap.sh"
+        )
+    result = train(model="churn", data=TRAIN_DATA, registry_uri=uri, base_version=None, seed=0)
+    return str(result["version"])
+
+
+@pytest.fixture(scope="session")
+def churn_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    """One churn model trained on a small synthetic set, published to a tmp registry."""
+    root = tmp_path_factory.mktemp("registry")
+    uri = f"file://{root}"
+    return TrainedModel(uri=uri, root=root, model="churn", version=_train(uri))
+
+
+def copy_registry(model: TrainedModel, dest: Path) -> TrainedModel:
+    shutil.copytree(model.root, dest, dirs_exist_ok=True)
+    return TrainedModel(uri=f"file://{dest}", root=dest, model=model.model, version=model.version)
+
+
+def artefact_path(model: TrainedModel) -> Path:
+    return model.root / model.model / model.version / "model.ubj"
+
+
+# -- in-process ASGI app --------------------------------------------------------------
+
+
+def service_env(model: TrainedModel, version: str | None = None, **extra: str) -> dict[str, str]:
+    return {
+        "MODELOPS_REGISTRY": model.uri,
+        "MODELOPS_MODEL": model.model,
+        "MODELOPS_MODEL_VERSION": version or model.version,
+        "MODELOPS_LOAD_RETRY_SECONDS": "0.1",
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def asgi_client(env: dict[str, str], wait_ready: bool = True) -> Iterator[Any]:
+    """A starlette TestClient around the churn service's ASGI app, env applied for its life."""
+    from starlette.testclient import TestClient
+
+    from modelops_bentos.churn.service import Churn
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        with TestClient(Churn.to_asgi(), raise_server_exceptions=False) as client:
+            if wait_ready:
+                deadline = time.monotonic() + 30
+                while client.get("/readyz").status_code != 200:
+                    assert time.monotonic() < deadline, "service not ready within 30 s"
+                    time.sleep(0.05)
+            yield client
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def client(churn_model: TrainedModel) -> Iterator[Any]:
+    """The churn service in process, loaded and ready."""
+    with asgi_client(service_env(churn_model)) as c:
+        yield c
+
+
+# -- a real bentoml serve process -----------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+@contextlib.contextmanager
+def bentoml_server(
+    model: TrainedModel, log_dir: Path, env_extra: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    from modelops_bentos import launch
+
+    port = free_port()
+    env = launch.serve_env(model.uri, model.model, model.version, extra=env_extra)
+    cmd = launch.serve_command(launch.service_target("churn"), "127.0.0.1", port)
+    log = log_dir / f"bentoml-{port}.log"
+    with log.open("wb") as out:
+        # Own session: teardown signals exactly this server and its workers.
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = RunningServer(url=launch.base_url("127.0.0.1", port), process=proc, log=log)
+    try:
+        try:
+            launch.wait_ready(server.url, proc, timeout=90)
+        except launch.ServeError as exc:
+            pytest.fail(f"bentoml serve did not become ready: {exc}\n{server.log_tail()}")
+        yield server
+    finally:
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+    # Workers left behind (if any) belong to the same session: kill what remains.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(churn_model: TrainedModel, tmp_path_factory: pytest.TempPathFactory):
+    """`bentoml serve` of the churn service on a free loopback port, ready."""
+    with bentoml_server(churn_model, tmp_path_factory.mktemp("bentoml-logs")) as server:
+        yield server
+
+
+# -- data helpers -----------------------------------------------------------------------
+
+
+def api_records(frame: Any) -> list[dict[str, Any]]:
+    """DataFrame rows as JSON-exact API records: NaN -> null, numpy scalars -> Python."""
+    from modelops_features.churn import RAW_SCHEMA
+
+    columns = [*RAW_SCHEMA.names, "customer_id"]
+    import numpy as np
+    import pandas as pd
+
+    out = []
+    for row in frame[columns].itertuples(index=False):
+        record: dict[str, Any] = {}
+        for name, value in zip(columns, row, strict=True):
+            if isinstance(value, str):
+                record[name] = value
+            elif value is None or pd.isna(value):
+                record[name] = None
+            elif isinstance(value, int | np.integer):
+                record[name] = int(value)
+            else:
+                record[name] = float(value)
+        out.append(record)
+    # The JSON encoder must round-trip every float exactly (repr does).
+    assert json.loads(json.dumps(out)) == out
+    return out

@@ -1,0 +1,58 @@
+"""Error-body shaping of the churn service's middleware (pure functions)."""
+
+from __future__ import annotations
+
+import json
+
+from modelops_bentos.churn.middleware import describe_errors, error_status, reshape_error
+
+
+def pydantic_400(*errors: dict) -> bytes:
+    return json.dumps({"error": "1 validation error for Input", "detail": list(errors)}).encode()
+
+
+def test_validation_errors_become_422_naming_every_field() -> None:
+    body = pydantic_400(
+        {"type": "literal_error", "loc": ["records", 0, "plan"], "msg": "Input should be 'a'",
+         "url": "https://errors.pydantic.dev/x"},
+        {"type": "missing", "loc": ["records", 2, "orders"], "msg": "Field required"},
+    )  # fmt: skip
+    status, out = reshape_error(400, body)
+    payload = json.loads(out)
+    assert status == 422
+    assert "records.0.plan" in payload["error"] and "records.2.orders" in payload["error"]
+    assert all("url" not in e for e in payload["detail"])
+
+
+def test_invalid_json_stays_400_and_too_many_records_is_413() -> None:
+    invalid = pydantic_400({"type": "json_invalid", "loc": [], "msg": "Invalid JSON"})
+    assert reshape_error(400, invalid)[0] == 400
+    assert json.loads(reshape_error(400, invalid)[1])["error"].startswith("invalid request: body")
+    many = pydantic_400({"type": "too_many_records", "loc": ["records"], "msg": "at most 2"})
+    assert reshape_error(400, many)[0] == 413
+
+
+def test_bentoml_list_wrapped_errors_are_unwrapped() -> None:
+    status, out = reshape_error(503, json.dumps([{"error": "process is overloaded"}]).encode())
+    assert status == 503
+    assert json.loads(out) == {"error": "process is overloaded"}
+
+
+def test_non_json_error_bodies_become_json() -> None:
+    status, out = reshape_error(500, b"Internal Server Error")
+    assert status == 500
+    assert json.loads(out) == {"error": "Internal Server Error"}
+    assert json.loads(reshape_error(404, b"")[1]) == {"error": "HTTP 404"}
+
+
+def test_error_status_only_rewrites_pydantic_400s() -> None:
+    detail = [{"type": "missing", "loc": ["x"], "msg": "Field required"}]
+    assert error_status(detail, 400) == 422
+    assert error_status(detail, 503) == 503
+    assert error_status("not a list", 400) == 400
+
+
+def test_describe_errors_uses_body_for_the_root() -> None:
+    assert describe_errors([{"loc": [], "msg": "Input should be an object"}]) == (
+        "body: Input should be an object"
+    )
