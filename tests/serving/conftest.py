@@ -82,17 +82,36 @@ def service_env(model: TrainedModel, version: str | None = None, **extra: str) -
     }
 
 
+def churn_asgi_app() -> Any:
+    """A fresh ASGI app of the churn service.
+
+    BentoML's HTTP metrics middleware registers its collectors in the global
+    prometheus registry when an app is built, so a second app in one process
+    fails with DuplicateTimeseries; its adaptive-batching dispatcher also binds
+    to the event loop of the first client. Tests need several apps (different
+    environments), so the previous app's bentoml_ collectors are unregistered
+    first. (In multiprocess mode /metrics reads the mmap files, not these
+    collectors, so BentoML's metrics stay visible.)
+    """
+    from prometheus_client import REGISTRY
+
+    from modelops_bentos.churn.service import Churn
+
+    for collector, names in list(REGISTRY._collector_to_names.items()):
+        if any(name.startswith("bentoml_") for name in names):
+            REGISTRY.unregister(collector)
+    return Churn.to_asgi()
+
+
 @contextlib.contextmanager
 def asgi_client(env: dict[str, str], wait_ready: bool = True) -> Iterator[Any]:
     """A starlette TestClient around the churn service's ASGI app, env applied for its life."""
     from starlette.testclient import TestClient
 
-    from modelops_bentos.churn.service import Churn
-
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        with TestClient(Churn.to_asgi(), raise_server_exceptions=False) as client:
+        with TestClient(churn_asgi_app(), raise_server_exceptions=False) as client:
             if wait_ready:
                 deadline = time.monotonic() + 30
                 while client.get("/readyz").status_code != 200:
@@ -105,6 +124,11 @@ def asgi_client(env: dict[str, str], wait_ready: bool = True) -> Iterator[Any]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        # The record limit is per process (the service sets it at start); give
+        # an app still open in this process its own environment's limit back.
+        from modelops_bentos.churn.schemas import configure_max_records
+
+        configure_max_records()
 
 
 @pytest.fixture(scope="module")

@@ -105,8 +105,17 @@ class ModelopsMiddleware:
     ) -> None:
         self.app = app
         self.paths = {f"/{e.strip('/')}": e.strip("/") for e in endpoints}
-        self.state = state
+        self._lookup_state = state
+        self._state: Any = None
         self.max_body_bytes = max_body_bytes
+
+    def state(self) -> Any:
+        # The service instance is created once per app (before its first request)
+        # and lives as long as the app; remember it so each app keeps talking to
+        # its own instance even when a process hosts several apps (tests).
+        if self._state is None:
+            self._state = self._lookup_state()
+        return self._state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = self.paths.get(scope.get("path", "")) if scope["type"] == "http" else None
