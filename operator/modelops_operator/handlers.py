@@ -1,5 +1,9 @@
 """kopf handlers: thin. They name what happened and hand over to the engine.
 
+There is deliberately no kopf timer: kopf puts a finalizer on every object
+that has timers or daemons, so deleting a ModelDeployment would hang while the
+operator is down. The level-based resync runs in resync.py instead.
+
 Every handler ends in `Engine.reconcile(namespace, name)`, which is
 level-based: it reads the current object and children and converges, so it
 does not matter which trigger (create, update, resume, timer, a child
@@ -9,7 +13,6 @@ Deployment's status change) fired, or how many fired at once.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import kopf
@@ -71,16 +74,6 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
 @kopf.on.update(*MD)
 def on_model_deployment(namespace: str, name: str, **_: Any) -> None:
     """Spec, labels or annotations changed (or the operator started): converge."""
-    _run(namespace, name)
-
-
-def _resync_interval() -> float:
-    return float(os.environ.get("MODELOPS_OPERATOR_RESYNC_SECONDS", "60"))
-
-
-@kopf.timer(*MD, interval=_resync_interval(), initial_delay=_resync_interval())
-def resync(namespace: str, name: str, **_: Any) -> None:
-    """Level-based safety net: re-converge even if a watch event was missed."""
     _run(namespace, name)
 
 

@@ -24,7 +24,6 @@ def run(settings: OperatorSettings) -> int:
     """Run the operator until stopped; returns the process exit code."""
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ["MODELOPS_OPERATOR_RESYNC_SECONDS"] = str(settings.resync_seconds)
     if settings.kubeconfig:
         # kopf logs in through the same kubeconfig as the adapter.
         os.environ["KUBECONFIG"] = settings.kubeconfig
@@ -33,8 +32,8 @@ def run(settings: OperatorSettings) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
-    # Imported here: kopf registers handlers at import time and reads the
-    # resync interval from the environment set above.
+    # Imported here: kopf registers handlers at import time, and only this
+    # command needs kopf, aiohttp and the Kubernetes client loaded.
     import kopf
     from prometheus_client import start_http_server
 
@@ -42,13 +41,20 @@ def run(settings: OperatorSettings) -> int:
     from modelops_operator.adapters.kube import KubeAdapter
     from modelops_operator.engine import Engine
     from modelops_operator.leader import LeaderElector
+    from modelops_operator.resync import Resyncer
+
+    if not settings.verbose:
+        # kopf logs every handler success at INFO: one line per watch event.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
     if settings.metrics_port is not None:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
 
     kube = KubeAdapter.from_kubeconfig(settings.kubeconfig)
-    handlers.install(Engine(kube=kube, instance=settings.identity), settings)
+    engine = Engine(kube=kube, instance=settings.identity)
+    handlers.install(engine, settings)
 
     stop = threading.Event()
     lost = threading.Event()
@@ -72,6 +78,10 @@ def run(settings: OperatorSettings) -> int:
 
         elector.keep_renewing(on_lost)
 
+    resyncer = Resyncer(
+        kube, engine, namespaces=settings.namespaces, period=settings.resync_seconds
+    )
+    resyncer.start()
     try:
         kopf.run(
             standalone=True,
@@ -81,6 +91,7 @@ def run(settings: OperatorSettings) -> int:
             stop_flag=stop,
         )
     finally:
+        resyncer.stop()
         if elector is not None and not lost.is_set():
             elector.release()
     return EXIT_LOST_LEADERSHIP if lost.is_set() else 0
