@@ -1,0 +1,134 @@
+"""`modelops train`: train, evaluate, gate and publish a model version.
+
+Prints exactly one JSON line on stdout: {"model", "version", "status",
+"metrics", "gates", "registry"}. Exit codes: 0 published and approved,
+3 published but rejected by a gate (the evidence is kept in the registry),
+2 bad input (nothing published; the reason, e.g. the full data validation
+report, goes to stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from modelops_cli.registry import BadInput, registry_errors, registry_option
+
+EXIT_REJECTED = 3
+
+
+def parse_gates_option(
+    gates_json: str | None,
+    min_auc: float | None,
+    max_regression: float | None,
+    max_fairness_gap: float | None,
+) -> dict[str, Any] | None:
+    """Merge --gates (JSON text or @file) with the shorthand flags; flags win."""
+    gates: dict[str, Any] = {}
+    if gates_json:
+        text = gates_json
+        if gates_json.startswith("@"):
+            try:
+                text = Path(gates_json[1:]).read_text()
+            except OSError as exc:
+                raise BadInput(f"--gates {gates_json}: {exc}") from exc
+        try:
+            gates = json.loads(text)
+        except ValueError as exc:
+            raise BadInput(f"--gates is not valid JSON: {exc}") from exc
+        if not isinstance(gates, dict):
+            raise BadInput('--gates must be a JSON object, e.g. \'{"minMetric": {"auc": 0.75}}\'')
+    if min_auc is not None:
+        gates.setdefault("minMetric", {})["auc"] = min_auc
+    if max_regression is not None:
+        gates["maxRegression"] = max_regression
+    if max_fairness_gap is not None:
+        gates["maxFairnessGap"] = max_fairness_gap
+    return gates or None
+
+
+@click.command()
+@click.option("--model", default="churn", show_default=True, help="Model to train.")
+@click.option(
+    "--data",
+    "data_source",
+    required=True,
+    metavar="SOURCE",
+    help="A .csv / .parquet file, or synthetic:N[:seed[:shift]].",
+)
+@registry_option
+@click.option(
+    "--base-version",
+    default=None,
+    metavar="V",
+    help="Compare with this version (number, latest, @latest-approved) on the same held-out rows.",
+)
+@click.option(
+    "--gates",
+    "gates_json",
+    default=None,
+    metavar="JSON",
+    help='Gates as JSON or @file, e.g. \'{"minMetric": {"auc": 0.75}, "maxRegression": 0.01, '
+    '"maxFairnessGap": 0.05}\'.',
+)
+@click.option("--min-auc", type=float, default=None, help="Shorthand for minMetric.auc.")
+@click.option("--max-regression", type=float, default=None, help="Shorthand for maxRegression.")
+@click.option("--max-fairness-gap", type=float, default=None, help="Shorthand for maxFairnessGap.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--n-estimators",
+    type=click.IntRange(1, 5000),
+    default=None,
+    help="Boosting rounds (default 200).",
+)
+def train(
+    model: str,
+    data_source: str,
+    registry_uri: str | None,
+    base_version: str | None,
+    gates_json: str | None,
+    min_auc: float | None,
+    max_regression: float | None,
+    max_fairness_gap: float | None,
+    seed: int,
+    n_estimators: int | None,
+) -> None:
+    """Train a model, evaluate it on held-out data, apply gates and publish it."""
+    # xgboost's OpenMP pool fights other processes for the CPU; one thread is
+    # faster on a shared machine (see FACTS.md). Must be set before import.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from modelops_training import TrainingInputError, XGBParams
+    from modelops_training import train as run_training
+
+    gates = parse_gates_option(gates_json, min_auc, max_regression, max_fairness_gap)
+    params = XGBParams(n_estimators=n_estimators) if n_estimators else None
+    with registry_errors():
+        try:
+            result = run_training(
+                model=model,
+                data=data_source,
+                registry_uri=registry_uri,
+                base_version=base_version,
+                gates=gates,
+                seed=seed,
+                params=params,
+            )
+        except TrainingInputError as exc:
+            raise BadInput(str(exc)) from exc
+    click.echo(json.dumps(result, separators=(",", ":")))
+    if result["status"] != "approved":
+        failed = [name for name, gate in result["gates"].items() if not gate["passed"]]
+        click.echo(
+            f"version {result['version']} published as REJECTED; failed gate(s): "
+            + ", ".join(
+                f"{name} (value {result['gates'][name]['value']}, "
+                f"threshold {result['gates'][name]['threshold']})"
+                for name in failed
+            ),
+            err=True,
+        )
+        raise SystemExit(EXIT_REJECTED)

@@ -1,0 +1,100 @@
+"""Loading training data and checking it before anything is learned from it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from modelops_features import churn, synthetic
+from modelops_features.schema import Field, Schema, validate
+from modelops_training.errors import TrainingInputError
+
+# The raw API contract plus the label: what a training set must satisfy.
+TRAINING_SCHEMA = Schema(
+    name="churn_training",
+    fields=(
+        *churn.RAW_SCHEMA.fields,
+        Field(churn.TARGET, "int", min=0, max=1, description="1 when the customer churned."),
+    ),
+)
+
+READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+
+
+class Dataset(NamedTuple):
+    frame: pd.DataFrame
+    name: str  # how the data was named on the command line (canonical for synthetic)
+    sha256: str  # content hash recorded in the model metadata
+
+
+def load(source: str) -> Dataset:
+    """Read `source`: a .csv / .parquet path or "synthetic:N[:seed[:shift]]"."""
+    try:
+        spec = synthetic.parse_source(source)
+    except ValueError as exc:
+        raise TrainingInputError(str(exc)) from exc
+    if spec is not None:
+        frame = spec.generate()
+        return Dataset(frame, spec.name, frame_sha256(frame))
+    return _load_file(Path(source))
+
+
+def _load_file(path: Path) -> Dataset:
+    suffixes = [s.lower() for s in path.suffixes]
+    # data.csv.gz reads as CSV: pandas decompresses by the last suffix.
+    kind = next((s for s in reversed(suffixes) if s in READERS), None)
+    if kind is None:
+        raise TrainingInputError(
+            f"--data {path}: unknown file type; use .csv, .parquet or synthetic:N[:seed[:shift]]"
+        )
+    if not path.is_file():
+        raise TrainingInputError(f"--data {path}: no such file")
+    try:
+        frame = READERS[kind](path)
+    except Exception as exc:  # pandas / pyarrow raise many types for a broken file
+        raise TrainingInputError(f"--data {path}: cannot read it as {kind[1:]}: {exc}") from exc
+    if churn.ID_COLUMN in frame.columns:
+        # IDs are labels, not numbers: "007" and 7 are different customers.
+        frame[churn.ID_COLUMN] = frame[churn.ID_COLUMN].astype(str)
+    # A file's identity is its bytes: the same file always gives the same hash.
+    return Dataset(frame, str(path), file_sha256(path))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """Content hash of a generated frame (column names, dtypes and values)."""
+    digest = hashlib.sha256()
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    digest.update(frame.to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+def check(frame: pd.DataFrame) -> None:
+    """Refuse data that breaks the raw contract or has an unusable label.
+
+    Raises TrainingInputError carrying the full validation report (every
+    violation, not only the first), so a data owner can fix everything at once.
+    """
+    report = validate(frame, TRAINING_SCHEMA)
+    if not report.ok:
+        raise TrainingInputError(
+            "training data refused:\n" + report.summary(), report=report.to_dict()
+        )
+    if len(frame) == 0:
+        raise TrainingInputError("training data refused: it has no rows")
+    classes = set(frame[churn.TARGET].astype(int).unique())
+    if classes != {0, 1}:
+        raise TrainingInputError(
+            f"training data refused: column {churn.TARGET!r} needs both classes 0 and 1, "
+            f"found only {sorted(classes)}"
+        )
