@@ -48,7 +48,17 @@ def _train(uri: str) -> str:
             f"modelops_training.train is needed to build the test model ({exc}); "
             "it is part of this workspace: run tools/bootstrap.sh"
         )
-    result = train(model="churn", data=TRAIN_DATA, registry_uri=uri, base_version=None, seed=0)
+    from modelops_training import XGBParams
+
+    # Few trees: the tests check serving, not model quality, and CI has 2 cores.
+    result = train(
+        model="churn",
+        data=TRAIN_DATA,
+        registry_uri=uri,
+        base_version=None,
+        seed=0,
+        params=XGBParams(n_estimators=30),
+    )
     return str(result["version"])
 
 

@@ -106,6 +106,14 @@ def load_model(request: LoadRequest) -> LoadedModel:
     # OpenMP threads fight the event loop for the CPU (see shared FACTS).
     booster.set_param({"nthread": 1})
 
+    recorded_hash = (metadata.get("features") or {}).get("schema_hash")
+    current_hash = churn_features.FEATURE_SCHEMA.content_hash()
+    if recorded_hash is not None and recorded_hash != current_hash:
+        raise ModelLoadError(
+            f"{request.model} version {version} was trained with feature schema "
+            f"{recorded_hash[:12]}, this service computes {current_hash[:12]}: "
+            "serve it with an image whose features match"
+        )
     columns = list(churn_features.MODEL_COLUMNS)
     expected = _expected_columns(metadata)
     if expected is not None and expected != columns:

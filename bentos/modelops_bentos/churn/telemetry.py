@@ -53,7 +53,8 @@ NO_VERSION = "none"
 class BucketCounts:
     """A histogram with fixed upper-bound edges (Prometheus `le` semantics).
 
-    Bucket i holds edges[i-1] < v <= edges[i]; the last bucket is +Inf. That is
+    Bucket i holds edges[i-1] < v <= edges[i]; the last bucket is +Inf. NaN is
+    counted as missing, not observed. That is
     `searchsorted(edges, v, side="left")`, the same rule as the profile's
     proportions, so increase(..._bucket) de-cumulated compares 1:1 with them.
     """
@@ -72,7 +73,8 @@ class BucketCounts:
             self.missing += 1
             return
         self.counts[bisect.bisect_left(self._edges_list, value)] += 1
-        self.sum += value
+        if math.isfinite(value):
+            self.sum += value
 
     def observe_many(self, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float64)
@@ -81,7 +83,9 @@ class BucketCounts:
         if finite.size:
             index = np.searchsorted(self.edges, finite, side="left")
             self.counts += np.bincount(index, minlength=self.counts.size)
-            self.sum += float(finite.sum())
+            # _sum adds finite values only: one +inf and one -inf would make it
+            # NaN forever (the buckets still count infinities).
+            self.sum += float(finite[np.isfinite(finite)].sum())
 
     def buckets(self) -> list[tuple[str, float]]:
         cumulative = np.cumsum(self.counts)
