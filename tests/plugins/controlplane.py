@@ -3,10 +3,11 @@
 Fixtures (names are an interface other test layers rely on):
 
 * ``control_plane`` (session): a started control plane — etcd, kube-apiserver,
-  kube-controller-manager and kube-scheduler as local processes — with every
-  CRD under crds/ installed and Established. Exposes ``.kubeconfig`` (Path),
-  ``.server`` (URL), ``.with_controllers`` and ``.env()`` (an environment for
-  subprocesses with KUBECONFIG set). With ``USE_EXISTING_CLUSTER=true`` the
+  kube-controller-manager, kube-scheduler and kwok (one simulated node, so
+  Pods become Running and Deployments Available) as local processes — with
+  every CRD under crds/ installed and Established. Exposes ``.kubeconfig``
+  (Path), ``.server`` (URL), ``.with_controllers``, ``.with_kwok`` and
+  ``.env()`` (an environment for subprocesses with KUBECONFIG set). With ``USE_EXISTING_CLUSTER=true`` the
   current kubeconfig's cluster is used instead and nothing is started.
 * ``kubeconfig`` (session): the kubeconfig path as a string.
 * ``kube_client`` (session): a ``kubernetes.client.ApiClient`` for it.
@@ -39,6 +40,9 @@ class ExistingCluster:
     """The cluster of the current kubeconfig, for USE_EXISTING_CLUSTER=true."""
 
     with_controllers = True
+    # A real cluster runs real kubelets: whether a Pod gets Running depends on
+    # its image, so tests must not expect simulated readiness there.
+    with_kwok = False
 
     def __init__(self) -> None:
         from modelops_cli.controlplane import kubeconfig as kubeconfig_mod
@@ -141,7 +145,9 @@ def _start_control_plane(state_dir: Path):
         StartupError,
     )
 
-    plane = ControlPlane(state_dir, with_controllers=True, tie_to_parent=True)
+    # kwok's simulated node lets Pods become Running and Deployments Available,
+    # which the operator waits for; without it every Pod stays Pending.
+    plane = ControlPlane(state_dir, with_controllers=True, with_kwok=True, tie_to_parent=True)
     try:
         return plane.start()
     except MissingBinariesError as exc:

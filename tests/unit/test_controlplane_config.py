@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modelops_cli.controlplane import assets, flags, kubeconfig
+from modelops_cli.controlplane import assets, flags, kubeconfig, kwok
 
 
 def test_kubeconfig_embeds_credentials_and_points_at_server(tmp_path):
@@ -132,3 +132,25 @@ def test_controller_flags_use_own_ports_and_no_leader_election(tmp_path):
     assert cm["controllers"] == "*"
     assert cm["kubeconfig"] == sched["kubeconfig"] == str(kc)
     assert os.path.basename(cm["root-ca-file"]) == "ca.crt"
+
+
+def test_kwok_manages_only_annotated_nodes(tmp_path):
+    binary = tmp_path / "kwok"
+    args = _args(kwok.kwok_args(binary, tmp_path / "kc", 7777))
+    assert args["manage-all-nodes"] == "false"
+    selector = args["manage-nodes-with-annotation-selector"]
+    node = kwok.fake_node()
+    key, value = selector.split("=")
+    assert node["metadata"]["annotations"][key] == value
+    assert args["config"] == str(tmp_path / "stages.yaml")
+    assert args["server-address"] == "127.0.0.1:7777"
+    assert int(node["status"]["allocatable"]["pods"]) > 0
+
+
+def test_discover_with_kwok_requires_it(tmp_path, monkeypatch):
+    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        _fake_binary(tmp_path, name)
+    monkeypatch.setenv("KUBEBUILDER_ASSETS", str(tmp_path))
+    assert not assets.discover(controllers=True).has("kwok")
+    with pytest.raises(assets.MissingBinariesError, match="kwok"):
+        assets.discover(controllers=True, kwok=True)

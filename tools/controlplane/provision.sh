@@ -11,6 +11,12 @@
 # etcd comes from Debian's etcd-server package and is linked into the cache
 # directory so that the directory alone satisfies the envtest convention.
 #
+# kwok (sigs.k8s.io/kwok, pinned in kwok/go.mod) is built too, into its own
+# cache directory keyed by kwok version, and linked into the assets directory:
+# `modelops controlplane up --with-kwok` uses it to simulate a node, so Pods get
+# Running and Deployments Available. MODELOPS_KWOK=0 skips it
+# (then `up --with-kwok` and the kwok tests fail, saying why).
+#
 # A cold build takes about 10 minutes and 2 GB of memory on 2 cores; a warm
 # run only checks the files and takes well under a second.
 set -euo pipefail
@@ -23,6 +29,11 @@ BINARIES=(kube-apiserver kube-controller-manager kube-scheduler)
 # from what is built.
 K8S_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" {print $3}' "$HERE/go.mod")"
 K8S_MINOR="$(echo "$K8S_VERSION" | cut -d. -f2)"
+KWOK_VERSION="$(awk '$1 == "require" && $2 == "sigs.k8s.io/kwok" {print $3}' "$HERE/kwok/go.mod")"
+# kwok's stock "fast" stages: nodes become Ready and keep a lease; Pods on
+# them become Running and Ready, Job Pods complete, deleted Pods go away.
+KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
 # Go 1.27 changed encoding/json in ways that break kube-openapi in 1.36: the
 # server starts but serves broken OpenAPI. Only this Go minor is accepted.
 GO_MINOR_WANTED="go1.26"
@@ -34,7 +45,7 @@ how_to_provide() {
 controlplane: cannot provide the Kubernetes control-plane binaries.
   Either install Go ${GO_MINOR_WANTED}.x (https://go.dev/dl/) and run \`make controlplane\` again
   (it builds kube-apiserver, kube-controller-manager and kube-scheduler ${K8S_VERSION}
-  from Go modules into $CACHE_ROOT/${K8S_VERSION}/),
+  from Go modules into $CACHE_ROOT/${K8S_VERSION}/, and kwok ${KWOK_VERSION}),
   or point KUBEBUILDER_ASSETS at a directory that holds etcd, kube-apiserver,
   kube-controller-manager and kube-scheduler (e.g. \`setup-envtest use -p path\`
   gives etcd + kube-apiserver; add the other two from a Kubernetes release).
@@ -110,6 +121,36 @@ build_binaries() {
     rmdir "$staging"
 }
 
+build_kwok() {
+    local dir="$1" go staging t0 module_dir stage
+    if ! go="$(find_go)"; then
+        say "Go ${GO_MINOR_WANTED}.x not found; cannot build kwok (only \`up --with-kwok\` needs it)"
+        return 1
+    fi
+    say "building kwok ${KWOK_VERSION} (a few minutes cold)"
+    staging="$dir/.build"
+    rm -rf "$staging"
+    mkdir -p "$staging"
+    t0=$(date +%s)
+    if ! (cd "$HERE/kwok" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod \
+        "$go" build -trimpath -ldflags="-s -w" -o "$staging/kwok" sigs.k8s.io/kwok/cmd/kwok) \
+        >>"$staging/build.log" 2>&1; then
+        say "go build of kwok failed; last lines of $staging/build.log:"
+        tail -n 30 "$staging/build.log" >&2
+        return 1
+    fi
+    echo "kwok $(($(date +%s) - t0))" >"$staging/build-seconds"
+    module_dir="$(cd "$HERE/kwok" && GOTOOLCHAIN=local GOFLAGS=-mod=mod "$go" list -m -f '{{.Dir}}' sigs.k8s.io/kwok)" || return 1
+    for stage in "${KWOK_STAGES[@]}"; do
+        echo "---"
+        cat "$module_dir/kustomize/stage/$stage"
+    done >"$staging/stages.yaml" || return 1
+    mv "$staging/build.log" "$staging/build-seconds" "$staging/stages.yaml" "$dir/"
+    mv "$staging/kwok" "$dir/kwok"
+    rmdir "$staging"
+    say "built kwok in $(($(date +%s) - t0)) s"
+}
+
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
     missing="$(missing_in "$KUBEBUILDER_ASSETS")"
     if [ -n "$missing" ]; then
@@ -136,6 +177,17 @@ else
     say "using cached binaries in $DIR"
 fi
 ln -sfn "$(command -v etcd)" "$DIR/etcd"
+if [ "${MODELOPS_KWOK:-1}" != 0 ]; then
+    KWOK_DIR="$CACHE_ROOT/kwok-$KWOK_VERSION"
+    mkdir -p "$KWOK_DIR"
+    if [ -x "$KWOK_DIR/kwok" ] && [ -f "$KWOK_DIR/stages.yaml" ] || build_kwok "$KWOK_DIR"; then
+        ln -sfn "$KWOK_DIR/kwok" "$DIR/kwok"
+    else
+        say "kwok could not be built; set MODELOPS_KWOK=0 to provision without it"
+        how_to_provide
+        exit 1
+    fi
+fi
 missing="$(missing_in "$DIR")"
 if [ -n "$missing" ]; then
     say "still missing in $DIR:" $missing

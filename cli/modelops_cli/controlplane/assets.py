@@ -16,6 +16,7 @@ from pathlib import Path
 
 CORE = ("etcd", "kube-apiserver")
 CONTROLLERS = ("kube-controller-manager", "kube-scheduler")
+KWOK = ("kwok",)
 
 
 class MissingBinariesError(RuntimeError):
@@ -47,9 +48,10 @@ def how_to_provide(missing: list[str]) -> str:
     return (
         f"missing control-plane binaries: {', '.join(missing)}. "
         "Run `make controlplane` (builds kube-apiserver, kube-controller-manager and "
-        "kube-scheduler from Go modules into ~/.cache/modelops/controlplane/, about "
+        "kube-scheduler (and kwok) from Go modules into ~/.cache/modelops/controlplane/, about "
         "10 minutes cold, seconds when cached) or set KUBEBUILDER_ASSETS to a directory "
-        "holding etcd, kube-apiserver, kube-controller-manager and kube-scheduler."
+        "holding etcd, kube-apiserver, kube-controller-manager and kube-scheduler "
+        "(and kwok with stages.yaml beside it, for --with-kwok)."
     )
 
 
@@ -83,10 +85,10 @@ def _assets_dir() -> tuple[Path | None, str]:
     return None, "nowhere"
 
 
-def discover(*, controllers: bool) -> Assets:
+def discover(*, controllers: bool, kwok: bool = False) -> Assets:
     """Locate the binaries or raise MissingBinariesError saying how to get them."""
     directory, source = _assets_dir()
-    wanted = CORE + (CONTROLLERS if controllers else ())
+    wanted = CORE + (CONTROLLERS if controllers else ()) + (KWOK if kwok else ())
     found: dict[str, Path] = {}
     for name in wanted:
         candidate = directory / name if directory else None

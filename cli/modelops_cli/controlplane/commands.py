@@ -33,13 +33,24 @@ def controlplane() -> None:
     help="Also run kube-controller-manager and kube-scheduler "
     "(garbage collection, Deployments -> ReplicaSets -> Pods, Jobs).",
 )
+@click.option(
+    "--with-kwok",
+    is_flag=True,
+    help="Also run kwok with one simulated node, so Pods become Running and "
+    "Deployments Available (implies --with-controllers).",
+)
 @_state_dir_option
 @click.option(
     "--timeout", type=float, default=180.0, show_default=True, help="Seconds to wait for ready."
 )
-def up(with_controllers: bool, state_dir: Path | None, timeout: float) -> None:
+def up(with_controllers: bool, with_kwok: bool, state_dir: Path | None, timeout: float) -> None:
     """Start the control plane and print how to point kubectl at it."""
-    plane = ControlPlane(state_dir, with_controllers=with_controllers, startup_timeout=timeout)
+    plane = ControlPlane(
+        state_dir,
+        with_controllers=with_controllers,
+        with_kwok=with_kwok,
+        startup_timeout=timeout,
+    )
     started = time.monotonic()
     try:
         plane.start()

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from . import assets as assets_mod
-from . import flags, kubeconfig, pki, ports, processes
+from . import flags, kubeconfig, kwok, pki, ports, processes
 from .processes import Proc
 
 DEFAULT_STARTUP_TIMEOUT = 180.0
@@ -60,12 +60,37 @@ def _self_signed_context() -> ssl.SSLContext:
 def _probe(url: str, context: ssl.SSLContext | None) -> tuple[bool, str]:
     try:
         with urllib.request.urlopen(url, timeout=3, context=context) as response:
-            body = response.read(2048).decode(errors="replace")
+            body = response.read(1 << 20).decode(errors="replace")
             return response.status == 200, body
     except urllib.error.HTTPError as exc:
         return False, f"HTTP {exc.code}: {exc.read(2048).decode(errors='replace')}"
     except (urllib.error.URLError, OSError) as exc:
         return False, str(exc)
+
+
+def _api(server: str, context: ssl.SSLContext, method: str, path: str, body: dict) -> dict:
+    """One JSON request to the apiserver (the CLI does not need a client library)."""
+    request = urllib.request.Request(
+        f"{server}{path}",
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise StartupError(
+            f"{method} {path} failed: HTTP {exc.code}: {exc.read(2048).decode(errors='replace')}"
+        ) from exc
+
+
+def _node_ready(body: str) -> bool:
+    try:
+        conditions = json.loads(body).get("status", {}).get("conditions") or []
+    except ValueError:
+        return False
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 class ControlPlane:
@@ -81,12 +106,16 @@ class ControlPlane:
         state_dir: str | Path | None = None,
         *,
         with_controllers: bool = False,
+        with_kwok: bool = False,
         assets: assets_mod.Assets | None = None,
         tie_to_parent: bool = False,
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
     ) -> None:
         self.layout = flags.Layout(Path(state_dir) if state_dir else default_state_dir())
-        self.with_controllers = with_controllers
+        # Simulated Pods need the scheduler to place them and the controllers
+        # to create them, so kwok implies the controllers.
+        self.with_kwok = with_kwok
+        self.with_controllers = with_controllers or with_kwok
         self._assets = assets
         self.tie_to_parent = tie_to_parent
         self.startup_timeout = startup_timeout
@@ -114,7 +143,9 @@ class ControlPlane:
         A port taken by another program between choosing and binding it makes
         one attempt fail; a second attempt with new ports covers that race.
         """
-        assets = self._assets or assets_mod.discover(controllers=self.with_controllers)
+        assets = self._assets or assets_mod.discover(
+            controllers=self.with_controllers, kwok=self.with_kwok
+        )
         self._refuse_if_running()
         last_error: StartupError | None = None
         for _ in range(2):
@@ -154,6 +185,7 @@ class ControlPlane:
         state = json.loads(plane.layout.state_file.read_text())
         plane.server = state.get("server")
         plane.with_controllers = bool(state.get("with_controllers"))
+        plane.with_kwok = bool(state.get("with_kwok"))
         plane.procs = [Proc.from_json(p) for p in state.get("processes", [])]
         return plane
 
@@ -183,7 +215,7 @@ class ControlPlane:
         self._prepare_dir()
         layout = self.layout
         bundle = pki.generate(layout.pki.root)
-        port_set = flags.Ports.from_list(ports.free_ports(5))
+        port_set = flags.Ports.from_list(ports.free_ports(6))
         self.server = flags.apiserver_url(port_set)
         kubeconfig.write(
             layout.kubeconfig,
@@ -225,6 +257,25 @@ class ControlPlane:
             sched_url = f"https://127.0.0.1:{port_set.scheduler}/healthz"
             self._wait(scheduler, sched_url, insecure, deadline)
 
+        if self.with_kwok:
+            self._start_kwok(assets["kwok"], port_set, client, deadline)
+
+    def _start_kwok(self, binary: Path, port_set: flags.Ports, client, deadline: float) -> None:
+        if not kwok.stages_path(binary).is_file():
+            raise assets_mod.MissingBinariesError(
+                f"kwok's stage configuration {kwok.stages_path(binary)} is missing; "
+                "run `make controlplane` (it writes stages.yaml beside the kwok binary)"
+            )
+        proc = self._spawn(
+            "kwok",
+            kwok.kwok_args(binary, self.layout.kubeconfig, port_set.kwok),
+        )
+        self._wait(proc, f"http://127.0.0.1:{port_set.kwok}/healthz", None, deadline)
+        node = kwok.fake_node()
+        _api(self.server, client, "POST", "/api/v1/nodes", node)
+        node_url = f"{self.server}/api/v1/nodes/{node['metadata']['name']}"
+        self._wait(proc, node_url, client, deadline, accept=_node_ready)
+
     def _spawn(self, name: str, argv: list[str]) -> Proc:
         proc = processes.spawn(name, argv, self.layout.log(name), tie_to_parent=self.tie_to_parent)
         self.procs.append(proc)
@@ -236,19 +287,21 @@ class ControlPlane:
             "server": self.server,
             "kubeconfig": str(self.kubeconfig),
             "with_controllers": self.with_controllers,
+            "with_kwok": self.with_kwok,
             "processes": [p.to_json() for p in self.procs],
         }
         tmp = self.layout.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(self.layout.state_file)
 
-    def _wait(self, proc: Proc, url: str, context, deadline: float) -> None:
+    def _wait(self, proc: Proc, url: str, context, deadline: float, accept=None) -> None:
+        """Poll `url` until it answers 200 (and `accept(body)` holds, if given)."""
         detail = "not probed yet"
         while time.monotonic() < deadline:
             if not processes.is_alive(proc):
                 raise StartupError(self._failure(f"{proc.name} exited during start-up", detail))
             ok, detail = _probe(url, context)
-            if ok:
+            if ok and (accept is None or accept(detail)):
                 return
             time.sleep(POLL_SECONDS)
         raise StartupError(
