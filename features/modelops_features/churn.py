@@ -146,13 +146,15 @@ FEATURE_SCHEMA = Schema(
             min=0,
             max=1,
             nullable=True,
-            description=f"1 when tenure_months < {NEW_CUSTOMER_MONTHS:g}, else 0.",
+            description=f"1 when 0 <= tenure_months < {NEW_CUSTOMER_MONTHS:g}, 0 when above; "
+            "missing when tenure is missing, negative or infinite.",
         ),
         Field(
             "tenure_bucket",
             "category",
             categories=(*TENURE_BUCKETS, OTHER),
-            description="Tenure band [0,6) [6,12) [12,24) [24,inf); __other__ when missing.",
+            description="Tenure band [0,6) [6,12) [12,24) [24,inf); __other__ when tenure "
+            "is missing, negative or infinite.",
         ),
         Field(
             "plan",
@@ -183,6 +185,11 @@ _ONEHOT_INDEX: dict[tuple[str, str], int] = {
     )
 }
 _CATEGORY_SETS = {name: frozenset(values) for name, values in RAW_CATEGORICAL.items()}
+_CATEGORY_CODE = {
+    name: {value: i for i, value in enumerate(values)}
+    for name, values in CATEGORICAL_FEATURES.items()
+}
+_SMALL_BATCH = 256
 
 
 # --- the definitions ---------------------------------------------------------------
@@ -307,8 +314,21 @@ def _numeric_column(df: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _category_column(df: pd.DataFrame, name: str) -> np.ndarray:
-    values = df[name] if name in df.columns else [None] * len(df)
-    return _object_array([to_category(name, v) for v in values])
+    if name not in df.columns:
+        return np.full(len(df), OTHER, dtype=object)
+    # A hash lookup over the whole column (no Python loop: iterating an Arrow-backed
+    # string column costs microseconds per value). It matches to_category: only a
+    # string equal to a declared category is found.
+    return _category_codes(RAW_CATEGORICAL[name], df[name], with_other=True)
+
+
+def _category_codes(categories: tuple[str, ...], values: Any, with_other: bool) -> np.ndarray:
+    """Index of each value in `categories` (-1 when absent) or, with_other, the labels."""
+    codes = pd.Index(categories, dtype=object).get_indexer(pd.Index(values, dtype=object))
+    if not with_other:
+        return codes
+    labels = np.array([*categories, OTHER], dtype=object)
+    return labels[np.where(codes < 0, len(categories), codes)]
 
 
 def _derive_frame(df: pd.DataFrame) -> FeatureArrays:
@@ -405,12 +425,19 @@ def _matrix(arrays: FeatureArrays) -> np.ndarray:
         # Values beyond float32 range become +/-inf, which trees treat as very large.
         out[:, :_N_NUMERIC] = arrays.numeric.T
     rows = np.arange(n)
-    for name in CATEGORICAL_FEATURES:
-        columns = np.fromiter(
-            (_ONEHOT_INDEX.get((name, v), -1) for v in arrays.categorical[name]),
-            dtype=np.intp,
-            count=n,
-        )
-        hit = columns >= 0
-        out[rows[hit], columns[hit]] = 1.0
+    for name, categories in CATEGORICAL_FEATURES.items():
+        values = arrays.categorical[name]
+        if n <= _SMALL_BATCH:
+            # For a request-sized batch a dict lookup per value is cheaper than
+            # building pandas indexes; the parity tests cover both branches.
+            codes = np.fromiter(
+                (_CATEGORY_CODE[name].get(v, -1) if isinstance(v, str) else -1 for v in values),
+                dtype=np.intp,
+                count=n,
+            )
+        else:
+            codes = _category_codes(categories, values, with_other=False)
+        hit = codes >= 0
+        # Same columns as model_row's _ONEHOT_INDEX: offset of this feature + code.
+        out[rows[hit], _ONEHOT_INDEX[(name, categories[0])] + codes[hit]] = 1.0
     return out

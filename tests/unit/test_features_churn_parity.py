@@ -114,3 +114,15 @@ def test_parity_on_synthetic_data_with_pandas_dtypes():
         }
         _assert_identical_matrices(model_row(one), matrix[i : i + 1])
     _assert_identical_matrices(model_matrix_from_records(records), matrix)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(raw_records(), min_size=1, max_size=6))
+def test_large_batches_take_the_vectorised_branch_and_still_match(records):
+    # Over 256 rows the model matrix looks categories up with pandas indexes
+    # instead of a dict per value; the rows must not change.
+    tiled = (records * (300 // len(records) + 1))[:300]
+    matrix = model_matrix(compute(pd.DataFrame(tiled)))
+    _assert_identical_matrices(model_matrix_from_records(tiled), matrix)
+    for i, record in enumerate(records):
+        _assert_identical_matrices(model_row(compute_one(record)), matrix[i : i + 1])
