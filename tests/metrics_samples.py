@@ -1,0 +1,60 @@
+"""Real Prometheus expositions of modelops' own metrics, produced in-process.
+
+Used by the chart tests: `promtool check metrics` lints them, and the Grafana
+dashboard may only query metric names that one of them defines (or that are
+listed as pending in the dashboard test).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def operator_exposition() -> str:
+    """The operator's /metrics text after one of each kind of observation.
+
+    It is the default registry that `modelops operator run` serves with
+    prometheus_client's HTTP server (operator/modelops_operator/main.py).
+    """
+    from prometheus_client import REGISTRY, generate_latest
+
+    from modelops_operator import metrics
+
+    metrics.RECONCILES.labels(result="success").inc()
+    metrics.RECONCILES.labels(result="conflict").inc()
+    metrics.RECONCILE_DURATION.observe(0.02)
+    metrics.LEADER.set(1)
+    metrics.EVENTS.labels(type="Normal", posted="true").inc()
+    tracker = metrics.PhaseTracker()
+    tracker.record("ml", "churn", "Stable")
+    return generate_latest(REGISTRY).decode("utf-8")
+
+
+def bento_exposition() -> str:
+    """The churn bento's modelops_ metrics (what its /metrics appends to BentoML's own)."""
+    from modelops_bentos.churn.telemetry import Telemetry
+
+    telemetry = Telemetry("churn")
+    profile = {
+        "features": {
+            "tenure_months": {"kind": "numeric", "edges": [1.0, 6.0, 24.0]},
+            "plan": {"kind": "categorical", "categories": ["basic", "premium"]},
+        },
+        "prediction": {"edges": [0.25, 0.5, 0.75]},
+    }
+    telemetry.model_loaded("3", profile)
+    telemetry.observe_request("/predict", 200, 0.012)
+    telemetry.observe_request("/predict", 503, 0.3)
+    features = pd.DataFrame({"tenure_months": [0.5, 12.0, np.nan], "plan": ["basic", "gold", None]})
+    telemetry.observe_predictions(features, np.array([0.1, 0.6, 0.9]))
+    return telemetry.render()
+
+
+def metric_names(exposition: str) -> set[str]:
+    """Sample names in an exposition (histogram series keep their _bucket/_sum/_count)."""
+    names = set()
+    for line in exposition.splitlines():
+        if line and not line.startswith("#"):
+            names.add(line.split("{", 1)[0].split(" ", 1)[0])
+    return names
