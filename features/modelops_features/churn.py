@@ -252,8 +252,13 @@ _PM_NUM = np.array([_ROW[num] for _, num in PER_MONTH_FEATURES])
 _RATIO_OUT = np.array([_ROW[out] for out, _, _ in RATIO_FEATURES])
 _RATIO_NUM = np.array([_ROW[num] for _, num, _ in RATIO_FEATURES])
 _RATIO_DEN = np.array([_ROW[den] for _, _, den in RATIO_FEATURES])
-# Ratios may read per-month features, so per-month rows must not read ratio rows.
-assert not set(_PM_NUM) & set(_RATIO_OUT)
+# Each table is computed in one step, per-month first: a per-month feature must not
+# read a ratio, and a ratio must not read another ratio (it would not exist yet).
+_reads_too_late = (set(_PM_NUM) & set(_RATIO_OUT)) | (set(_RATIO_NUM) | set(_RATIO_DEN)) & set(
+    _RATIO_OUT
+)
+if _reads_too_late:
+    raise RuntimeError("churn feature tables read features computed after them")
 
 
 def _derive(raw_numeric: np.ndarray, categories: Mapping[str, np.ndarray]) -> FeatureArrays:

@@ -305,7 +305,9 @@ def _jsonable(v: Any) -> Any:
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, float):
-        # JSON has no NaN/inf; a readable string keeps the example informative.
+        # JSON has no NaN/inf: a missing value reads as null, an infinite one as text.
+        if math.isnan(v):
+            return None
         return v if math.isfinite(v) else str(v)
     if isinstance(v, bool | int | str):
         return v

@@ -235,8 +235,10 @@ def test_examples_are_distinct_capped_and_json_friendly():
     (violation,) = [v for v in report.violations if v.rule == "category"]
     assert violation.count == 8
     assert violation.examples == ["p", "q", "r", "s", "t"]
-    inf_report = validate(_frame(x=[np.inf, np.inf, 0.0]), SCHEMA)
-    assert inf_report.violations[0].examples == ["inf"]
+    inf_report = validate(_frame(x=[np.inf, -np.inf, 0.0]), SCHEMA)
+    assert inf_report.violations[0].examples == ["inf", "-inf"]
+    null_report = validate(_frame(c=["a", np.nan, None]), SCHEMA)
+    assert null_report.violations[0].examples == [None]
     json.dumps(report.to_dict())
     json.dumps(inf_report.to_dict())
 
