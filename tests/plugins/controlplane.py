@@ -151,9 +151,11 @@ def _start_control_plane(state_dir: Path):
     try:
         return plane.start()
     except MissingBinariesError as exc:
-        pytest.fail(f"cannot start the cluster tests' control plane: {exc}", pytrace=False)
+        problem = f"cannot start the cluster tests' control plane: {exc}"
     except StartupError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    # Outside the except blocks, so the report shows the message, not a chain.
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")

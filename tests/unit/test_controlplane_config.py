@@ -151,6 +151,20 @@ def test_discover_with_kwok_requires_it(tmp_path, monkeypatch):
     for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         _fake_binary(tmp_path, name)
     monkeypatch.setenv("KUBEBUILDER_ASSETS", str(tmp_path))
+    monkeypatch.setenv("MODELOPS_CACHE", str(tmp_path / "empty-cache"))
     assert not assets.discover(controllers=True).has("kwok")
     with pytest.raises(assets.MissingBinariesError, match="kwok"):
         assets.discover(controllers=True, kwok=True)
+
+
+def test_kwok_found_in_cache_when_assets_dir_lacks_it(tmp_path, monkeypatch):
+    envtest = tmp_path / "envtest"
+    envtest.mkdir()
+    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        _fake_binary(envtest, name)
+    monkeypatch.setenv("KUBEBUILDER_ASSETS", str(envtest))
+    monkeypatch.setenv("MODELOPS_CACHE", str(tmp_path / "cache"))
+    kwok_dir = assets.cache_root() / "kwok-v0.8.0"
+    kwok_dir.mkdir(parents=True)
+    _fake_binary(kwok_dir, "kwok")
+    assert assets.discover(controllers=True, kwok=True)["kwok"] == kwok_dir / "kwok"

@@ -43,7 +43,7 @@ say() { echo "controlplane: $*" >&2; }
 how_to_provide() {
     cat >&2 <<EOF
 controlplane: cannot provide the Kubernetes control-plane binaries.
-  Either install Go ${GO_MINOR_WANTED}.x (https://go.dev/dl/) and run \`make controlplane\` again
+  Either install Go ${GO_MINOR_WANTED#go}.x (https://go.dev/dl/) and run \`make controlplane\` again
   (it builds kube-apiserver, kube-controller-manager and kube-scheduler ${K8S_VERSION}
   from Go modules into $CACHE_ROOT/${K8S_VERSION}/, and kwok ${KWOK_VERSION}),
   or point KUBEBUILDER_ASSETS at a directory that holds etcd, kube-apiserver,
@@ -54,9 +54,11 @@ EOF
 
 missing_in() {
     local dir="$1" name
-    for name in "${BINARIES[@]}" etcd; do
+    for name in "${BINARIES[@]}"; do
         [ -x "$dir/$name" ] || echo "$name"
     done
+    # etcd may also come from PATH (Debian's etcd-server), as on the Python side.
+    [ -x "$dir/etcd" ] || command -v etcd >/dev/null 2>&1 || echo etcd
 }
 
 ensure_etcd() {
@@ -84,7 +86,7 @@ find_go() {
 build_binaries() {
     local dir="$1" go staging ldflags start t0 name
     if ! go="$(find_go)"; then
-        say "Go ${GO_MINOR_WANTED}.x not found (GOTOOLCHAIN=local; Go 1.27 breaks kube-openapi in Kubernetes 1.${K8S_MINOR})"
+        say "Go ${GO_MINOR_WANTED#go}.x not found (GOTOOLCHAIN=local; Go 1.27 breaks kube-openapi in Kubernetes 1.${K8S_MINOR})"
         how_to_provide
         exit 1
     fi
@@ -124,7 +126,7 @@ build_binaries() {
 build_kwok() {
     local dir="$1" go staging t0 module_dir stage
     if ! go="$(find_go)"; then
-        say "Go ${GO_MINOR_WANTED}.x not found; cannot build kwok (only \`up --with-kwok\` needs it)"
+        say "Go ${GO_MINOR_WANTED#go}.x not found; cannot build kwok (the cluster tests and \`up --with-kwok\` need it)"
         return 1
     fi
     say "building kwok ${KWOK_VERSION} (a few minutes cold)"
@@ -151,6 +153,25 @@ build_kwok() {
     say "built kwok in $(($(date +%s) - t0)) s"
 }
 
+# Prints the directory holding kwok + stages.yaml, building it when absent.
+ensure_kwok() {
+    local kwok_dir="$CACHE_ROOT/kwok-$KWOK_VERSION"
+    mkdir -p "$kwok_dir"
+    if { [ -x "$kwok_dir/kwok" ] && [ -f "$kwok_dir/stages.yaml" ]; } || build_kwok "$kwok_dir"; then
+        echo "$kwok_dir"
+        return 0
+    fi
+    say "kwok could not be built; set MODELOPS_KWOK=0 to provision without it"
+    how_to_provide
+    exit 1
+}
+
+mkdir -p "$CACHE_ROOT"
+# Two `make controlplane` runs at once (e.g. two terminals) must not both
+# spend 10 minutes building into the same directory.
+exec 9>"$CACHE_ROOT/.provision.lock"
+flock 9
+
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
     missing="$(missing_in "$KUBEBUILDER_ASSETS")"
     if [ -n "$missing" ]; then
@@ -159,16 +180,18 @@ if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
         exit 1
     fi
     say "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
+    # envtest directories carry no kwok; the Python side also looks for it
+    # in the cache, so build it there rather than writing into the user's dir.
+    if [ "${MODELOPS_KWOK:-1}" != 0 ] && [ ! -x "$KUBEBUILDER_ASSETS/kwok" ]; then
+        kwok_dir="$(ensure_kwok)"
+        say "kwok from $kwok_dir"
+    fi
     exit 0
 fi
 
 DIR="$CACHE_ROOT/$K8S_VERSION"
 mkdir -p "$DIR"
 ensure_etcd
-# Two `make controlplane` runs at once (e.g. two terminals) must not both
-# spend 10 minutes building into the same directory.
-exec 9>"$CACHE_ROOT/.provision.lock"
-flock 9
 need_build=0
 for name in "${BINARIES[@]}"; do [ -x "$DIR/$name" ] || need_build=1; done
 if [ "$need_build" = 1 ]; then
@@ -178,15 +201,8 @@ else
 fi
 ln -sfn "$(command -v etcd)" "$DIR/etcd"
 if [ "${MODELOPS_KWOK:-1}" != 0 ]; then
-    KWOK_DIR="$CACHE_ROOT/kwok-$KWOK_VERSION"
-    mkdir -p "$KWOK_DIR"
-    if [ -x "$KWOK_DIR/kwok" ] && [ -f "$KWOK_DIR/stages.yaml" ] || build_kwok "$KWOK_DIR"; then
-        ln -sfn "$KWOK_DIR/kwok" "$DIR/kwok"
-    else
-        say "kwok could not be built; set MODELOPS_KWOK=0 to provision without it"
-        how_to_provide
-        exit 1
-    fi
+    KWOK_DIR="$(ensure_kwok)"
+    ln -sfn "$KWOK_DIR/kwok" "$DIR/kwok"
 fi
 missing="$(missing_in "$DIR")"
 if [ -n "$missing" ]; then

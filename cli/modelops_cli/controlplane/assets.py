@@ -85,6 +85,14 @@ def _assets_dir() -> tuple[Path | None, str]:
     return None, "nowhere"
 
 
+def _cached_kwok() -> Path | None:
+    """kwok built by provision.sh into the cache (used with KUBEBUILDER_ASSETS
+    directories from envtest, which carry no kwok)."""
+    builds = sorted(cache_root().glob("kwok-v*/kwok"))
+    executable = [b for b in builds if _executable(b)]
+    return executable[-1].resolve() if executable else None
+
+
 def discover(*, controllers: bool, kwok: bool = False) -> Assets:
     """Locate the binaries or raise MissingBinariesError saying how to get them."""
     directory, source = _assets_dir()
@@ -96,6 +104,10 @@ def discover(*, controllers: bool, kwok: bool = False) -> Assets:
             found[name] = candidate.resolve()
         elif name == "etcd" and shutil.which("etcd"):
             found[name] = Path(shutil.which("etcd")).resolve()
+    if kwok and "kwok" not in found:
+        cached = _cached_kwok()
+        if cached is not None:
+            found["kwok"] = cached
     missing = [n for n in wanted if n not in found]
     if missing:
         where = f" (looked in {directory}, from {source})" if directory else ""
