@@ -5,7 +5,7 @@ export BENTOML_DO_NOT_TRACK := true
 export OMP_NUM_THREADS := 1
 VENV := .venv/bin
 
-.PHONY: demo test venv system-deps controlplane lint
+.PHONY: demo test venv system-deps controlplane helm lint
 
 venv:
 	@tools/bootstrap.sh
@@ -15,6 +15,11 @@ system-deps:
 
 controlplane: venv
 	@tools/controlplane/provision.sh
+
+## helm (built from Go modules), the Gateway API / prometheus-operator CRDs and checkov, for the chart tests.
+helm: venv
+	@tools/helm/provision.sh
+	@tools/checkov/provision.sh >/dev/null
 
 ## Train the churn model into a local registry and serve it with BentoML.
 demo: venv
@@ -26,5 +31,5 @@ lint: venv
 	$(VENV)/lint-imports
 
 ## The whole test suite, as CI runs it (.ci/run).
-test: venv system-deps controlplane lint
+test: venv system-deps controlplane helm lint
 	@tools/run-tests.sh
