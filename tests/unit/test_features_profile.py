@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelops_features import synthetic
 from modelops_features.churn import FEATURE_SCHEMA, compute
@@ -162,3 +164,40 @@ def test_counts_from_cumulative_prometheus_buckets():
     assert counts_from_cumulative([2, 4, 4, 5]).tolist() == [2, 2, 0, 1]
     assert counts_from_cumulative([3, 2, 5]).tolist() == [3, 0, 3]
     assert counts_from_cumulative([]).tolist() == []
+
+
+# --- properties -------------------------------------------------------------------------
+
+
+finite_or_not = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, 1.0, 2.0, 2.5]),
+)
+
+
+def _naive_le_bucket(value: float, edges: list[float]) -> int:
+    for i, edge in enumerate(edges):
+        if value <= edge:
+            return i
+    return len(edges)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(finite_or_not, max_size=60), st.integers(1, 12))
+def test_profile_buckets_agree_with_a_naive_le_loop(values, n_buckets):
+    array = np.array(values, dtype=float)
+    entry = numeric_profile(array, n_buckets)
+    edges = entry["edges"]
+    assert edges == sorted(set(edges)) and all(np.isfinite(edges))
+    assert len(edges) <= n_buckets - 1
+    assert len(entry["proportions"]) == len(edges) + 1
+    assert sum(entry["proportions"]) == pytest.approx(1.0)
+    counts = bucket_counts(array, entry)
+    naive = np.zeros(len(edges) + 1, dtype=int)
+    for v in values:
+        if not np.isnan(v):
+            naive[_naive_le_bucket(v, edges)] += 1
+    assert counts.tolist() == naive.tolist()
+    present = int((~np.isnan(array)).sum())
+    if present:
+        assert (counts / present).tolist() == pytest.approx(entry["proportions"])

@@ -12,6 +12,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelops_features.churn import FEATURE_SCHEMA, RAW_SCHEMA
 from modelops_features.schema import (
@@ -277,3 +279,52 @@ def test_report_to_dict_shape():
         "rows": 5,
         "violations": [{"column": "a", "rule": "null", "count": 2, "examples": [None]}],
     }
+
+
+# --- property: counts agree with a value-by-value reference ------------------------------
+
+
+cell = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-20, 20),
+    st.sampled_from(["a", "b", "z", "1.5", "x"]),
+)
+
+
+def _reference_counts(values: list, f: Field) -> dict[str, int]:
+    """Per-value rules for a numeric field, written plainly."""
+    counts = dict.fromkeys(("dtype", "null", "not_finite", "min", "max"), 0)
+    for v in values:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            counts["null"] += not f.nullable
+            continue
+        try:
+            number = float(v)
+        except ValueError:
+            counts["dtype"] += 1
+            continue
+        if np.isnan(number):  # the string "nan" reads as a missing number
+            counts["dtype"] += 1
+            continue
+        if np.isinf(number):
+            counts["not_finite"] += 1
+            continue
+        if f.dtype == "int" and number != int(number):
+            counts["dtype"] += 1
+            continue
+        counts["min"] += f.min is not None and number < f.min
+        counts["max"] += f.max is not None and number > f.max
+    return {rule: n for rule, n in counts.items() if n}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cell, min_size=1, max_size=30), st.booleans(), st.sampled_from(["int", "float"]))
+def test_numeric_violation_counts_match_a_plain_reference(values, nullable, dtype):
+    f = Field("v", dtype, min=-5, max=5, nullable=nullable)
+    frame = pd.DataFrame({"v": pd.Series(values, dtype=object)})
+    report = validate(frame, Schema("s", (f,)))
+    assert {v.rule: v.count for v in report.violations} == _reference_counts(values, f)
+    for violation in report.violations:
+        assert 1 <= len(violation.examples) <= 5
+        json.dumps(violation.to_dict())
