@@ -301,6 +301,11 @@ def goals(rows: list[Row]) -> str:
         verdict = "met" if ratio <= GOAL_P50_RATIO_TO_NOOP else "NOT met"
         out.append(f"- churn p50 / no-op p50 (1 record): {ratio:.2f}x "
                    f"(goal <= {GOAL_P50_RATIO_TO_NOOP}x): {verdict}")  # fmt: skip
+    if churn and noop and churn.cpu_ms_per_req and noop.cpu_ms_per_req:
+        out.append(
+            f"- churn server CPU / no-op server CPU per 1-record request: "
+            f"{churn.cpu_ms_per_req / noop.cpu_ms_per_req:.2f}x (less sensitive to a busy machine than p50)"
+        )
     if churn and peer:
         ratio = churn.rps / peer.rps
         verdict = "met" if ratio >= GOAL_THROUGHPUT_RATIO_TO_FASTAPI else "NOT met"
@@ -326,6 +331,7 @@ def main() -> None:
             "benchmark: wrk is missing; install it with tools/system-deps.sh (Debian: apt-get install wrk)"
         )
 
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="modelops-bench-") as tmp:
         workdir = Path(tmp)
         uri, version = ensure_model(args.registry, args.version, workdir)
@@ -339,7 +345,9 @@ def main() -> None:
                                 ("/predict_batch", "churn-batch", "adaptive batching")])  # fmt: skip
 
     print(f"\nchurn model version {version}; wrk -t1 -c{args.connections} -d{args.duration:g}s "
-          f"--latency after {args.warmup:g}s warm-up; OMP_NUM_THREADS=1; {os.cpu_count()} CPUs\n")  # fmt: skip
+          f"--latency after {args.warmup:g}s warm-up; OMP_NUM_THREADS=1; {os.cpu_count()} CPUs; "
+          f"1-min load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after "
+          "(other processes share these CPUs: compare within one run)\n")  # fmt: skip
     print(table(rows))
     print()
     print(goals(rows))
