@@ -26,6 +26,7 @@ def parse_gates_option(
     min_auc: float | None,
     max_regression: float | None,
     max_fairness_gap: float | None,
+    min_top3_accuracy: float | None = None,
 ) -> dict[str, Any] | None:
     """Merge --gates (JSON text or @file) with the shorthand flags; flags win."""
     gates: dict[str, Any] = {}
@@ -44,6 +45,8 @@ def parse_gates_option(
             raise BadInput('--gates must be a JSON object, e.g. \'{"minMetric": {"auc": 0.75}}\'')
     if min_auc is not None:
         gates.setdefault("minMetric", {})["auc"] = min_auc
+    if min_top3_accuracy is not None:
+        gates.setdefault("minMetric", {})["top3_accuracy"] = min_top3_accuracy
     if max_regression is not None:
         gates["maxRegression"] = max_regression
     if max_fairness_gap is not None:
@@ -51,14 +54,47 @@ def parse_gates_option(
     return gates or None
 
 
+def model_params(model: str, n_estimators: int | None) -> Any:
+    """The trainer's hyper-parameters from the model-specific flags (None = defaults)."""
+    if n_estimators is None:
+        return None
+    if model != "churn":
+        raise BadInput(f"--n-estimators applies to --model churn only, not {model}")
+    from modelops_training import XGBParams
+
+    return XGBParams(n_estimators=n_estimators)
+
+
+def rejection_message(result: dict[str, Any]) -> str:
+    """One stderr line naming every failed gate, its value, threshold and groups."""
+    parts = []
+    for name, gate in result["gates"].items():
+        if gate["passed"]:
+            continue
+        text = f"{name} (value {gate['value']}, threshold {gate['threshold']}"
+        detail = gate.get("detail") or {}
+        if detail.get("groups"):
+            text += f", {detail.get('metric')} between groups {' and '.join(detail['groups'])}"
+            if detail.get("module"):
+                text += f" for module {detail['module']}"
+        parts.append(text + ")")
+    return f"version {result['version']} published as REJECTED; failed gate(s): " + ", ".join(parts)
+
+
+MODELS = ("churn", "learning-path")
+
+
 @click.command()
-@click.option("--model", default="churn", show_default=True, help="Model to train.")
+@click.option(
+    "--model", type=click.Choice(MODELS), default="churn", show_default=True, help="Model to train."
+)
 @click.option(
     "--data",
     "data_source",
     required=True,
     metavar="SOURCE",
-    help="A .csv / .parquet file, or synthetic:N[:seed[:shift]].",
+    help="A .csv / .parquet file, or synthetic:N[:seed[:shift]] "
+    "(learning-path: synthetic:N[:seed[:shift[:bias]]]).",
 )
 @registry_option
 @click.option(
@@ -76,6 +112,12 @@ def parse_gates_option(
     '"maxFairnessGap": 0.05}\'.',
 )
 @click.option("--min-auc", type=float, default=None, help="Shorthand for minMetric.auc.")
+@click.option(
+    "--min-top3-accuracy",
+    type=float,
+    default=None,
+    help="Shorthand for minMetric.top3_accuracy (learning-path).",
+)
 @click.option("--max-regression", type=float, default=None, help="Shorthand for maxRegression.")
 @click.option("--max-fairness-gap", type=float, default=None, help="Shorthand for maxFairnessGap.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
@@ -92,6 +134,7 @@ def train(
     base_version: str | None,
     gates_json: str | None,
     min_auc: float | None,
+    min_top3_accuracy: float | None,
     max_regression: float | None,
     max_fairness_gap: float | None,
     seed: int,
@@ -101,11 +144,13 @@ def train(
     # xgboost's OpenMP pool fights other processes for the CPU; one thread is
     # faster on a shared machine (see FACTS.md). Must be set before import.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from modelops_training import TrainingInputError, XGBParams
+    from modelops_training import TrainingInputError
     from modelops_training import train as run_training
 
-    gates = parse_gates_option(gates_json, min_auc, max_regression, max_fairness_gap)
-    params = XGBParams(n_estimators=n_estimators) if n_estimators else None
+    gates = parse_gates_option(
+        gates_json, min_auc, max_regression, max_fairness_gap, min_top3_accuracy
+    )
+    params = model_params(model, n_estimators)
     with registry_errors():
         try:
             result = run_training(
@@ -121,14 +166,5 @@ def train(
             raise BadInput(str(exc)) from exc
     click.echo(json.dumps(result, separators=(",", ":")))
     if result["status"] != "approved":
-        failed = [name for name, gate in result["gates"].items() if not gate["passed"]]
-        click.echo(
-            f"version {result['version']} published as REJECTED; failed gate(s): "
-            + ", ".join(
-                f"{name} (value {result['gates'][name]['value']}, "
-                f"threshold {result['gates'][name]['threshold']})"
-                for name in failed
-            ),
-            err=True,
-        )
+        click.echo(rejection_message(result), err=True)
         raise SystemExit(EXIT_REJECTED)

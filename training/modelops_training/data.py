@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -30,19 +31,27 @@ class Dataset(NamedTuple):
     sha256: str  # content hash recorded in the model metadata
 
 
-def load(source: str) -> Dataset:
-    """Read `source`: a .csv / .parquet path or "synthetic:N[:seed[:shift]]"."""
+def load(
+    source: str,
+    parse_synthetic: Callable[[str], Any] = synthetic.parse_source,
+    id_column: str = churn.ID_COLUMN,
+) -> Dataset:
+    """Read `source`: a .csv / .parquet path or a "synthetic:..." generator spelling.
+
+    `parse_synthetic` is the model's generator parser (churn's by default): it
+    returns None for a file path, else an object with `.name` and `.generate()`.
+    """
     try:
-        spec = synthetic.parse_source(source)
+        spec = parse_synthetic(source)
     except ValueError as exc:
         raise TrainingInputError(str(exc)) from exc
     if spec is not None:
         frame = spec.generate()
         return Dataset(frame, spec.name, frame_sha256(frame))
-    return _load_file(Path(source))
+    return _load_file(Path(source), id_column)
 
 
-def _load_file(path: Path) -> Dataset:
+def _load_file(path: Path, id_column: str = churn.ID_COLUMN) -> Dataset:
     suffixes = [s.lower() for s in path.suffixes]
     # data.csv.gz reads as CSV: pandas decompresses by the last suffix.
     kind = next((s for s in reversed(suffixes) if s in READERS), None)
@@ -56,9 +65,9 @@ def _load_file(path: Path) -> Dataset:
         frame = READERS[kind](path)
     except Exception as exc:  # pandas / pyarrow raise many types for a broken file
         raise TrainingInputError(f"--data {path}: cannot read it as {kind[1:]}: {exc}") from exc
-    if churn.ID_COLUMN in frame.columns:
+    if id_column in frame.columns:
         # IDs are labels, not numbers: "007" and 7 are different customers.
-        frame[churn.ID_COLUMN] = frame[churn.ID_COLUMN].astype(str)
+        frame[id_column] = frame[id_column].astype(str)
     # A file's identity is its bytes: the same file always gives the same hash.
     return Dataset(frame, str(path), file_sha256(path))
 

@@ -4,7 +4,8 @@ Gates use the shape of a ModelDeployment's `spec.retraining.gates`:
 
     {"minMetric": {"auc": 0.75},        # held-out metric >= threshold
      "maxMetric": {"ece": 0.05},        # held-out metric <= threshold
-     "maxRegression": 0.01,             # base AUC - candidate AUC <= threshold
+     "maxRegression": 0.01,             # base - candidate primary metric <= threshold
+                                        # (AUC for churn, top-3 accuracy for learning-path)
      "maxFairnessGap": 0.05}            # fairness_gap <= threshold
 
 Each gate becomes one entry of the result, keyed "minMetric.auc",
@@ -21,6 +22,7 @@ from modelops_training.errors import TrainingInputError
 
 GATE_KEYS = ("minMetric", "maxMetric", "maxRegression", "maxFairnessGap")
 # Metrics a min/max gate may name: the scalar held-out metrics training reports.
+# These are churn's; each model passes its own list to `parse`.
 GATEABLE_METRICS = ("auc", "logloss", "accuracy", "ece", "fairness_gap", "baseline_auc")
 
 
@@ -30,8 +32,13 @@ def _threshold(where: str, value: Any) -> float:
     return float(value)
 
 
-def parse(gates: dict[str, Any] | None) -> dict[str, Any]:
-    """Validate a gates document; returns a normalised copy. Unknown keys are errors."""
+def parse(
+    gates: dict[str, Any] | None, gateable: tuple[str, ...] = GATEABLE_METRICS
+) -> dict[str, Any]:
+    """Validate a gates document; returns a normalised copy. Unknown keys are errors.
+
+    `gateable` lists the metrics the model being trained reports.
+    """
     if gates is None:
         return {}
     if not isinstance(gates, dict):
@@ -46,9 +53,9 @@ def parse(gates: dict[str, Any] | None) -> dict[str, Any]:
         if not isinstance(gates[key], dict):
             raise TrainingInputError(f"gate {key} must map metric names to thresholds")
         for metric, threshold in gates[key].items():
-            if metric not in GATEABLE_METRICS:
+            if metric not in gateable:
                 raise TrainingInputError(
-                    f"gate {key}.{metric}: unknown metric; use one of {list(GATEABLE_METRICS)}"
+                    f"gate {key}.{metric}: unknown metric; use one of {list(gateable)}"
                 )
             out.setdefault(key, {})[metric] = _threshold(f"{key}.{metric}", threshold)
     for key in ("maxRegression", "maxFairnessGap"):
@@ -77,6 +84,9 @@ def evaluate(
     if "maxFairnessGap" in gates:
         result = _bound(metrics.get("fairness_gap"), gates["maxFairnessGap"], upper=True)
         result["column"] = metrics.get("fairness_column")
+        if metrics.get("fairness_detail"):
+            # Which groups (and metric) the gap is between, so a refusal names them.
+            result["detail"] = metrics["fairness_detail"]
         results["maxFairnessGap"] = result
     return results
 
@@ -91,14 +101,19 @@ def _regression(threshold: float, comparison: dict[str, Any] | None) -> dict[str
             "threshold": threshold,
             "note": "no base version given: nothing to regress from",
         }
-    base, candidate = comparison.get("base_auc"), comparison.get("candidate_auc")
+    # The comparison names the model's primary metric; churn's is AUC.
+    metric = comparison.get("metric", "auc")
+    base = comparison.get(f"base_{metric}")
+    candidate = comparison.get(f"candidate_{metric}")
     value = None if base is None or candidate is None else base - candidate
     result = _bound(value, threshold, upper=True)
     result.update(
-        base_version=comparison["base_version"],
-        base_auc=base,
-        candidate_auc=candidate,
-        method=comparison["method"],
+        {
+            "base_version": comparison["base_version"],
+            f"base_{metric}": base,
+            f"candidate_{metric}": candidate,
+            "method": comparison["method"],
+        }
     )
     return result
 

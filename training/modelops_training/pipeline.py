@@ -1,5 +1,9 @@
 """`train()`: data -> features -> split -> fit -> evaluate -> gates -> publish.
 
+The model-specific steps (data contract, features, algorithm, metrics,
+fairness, base comparison) live in one trainer module per model
+(trainers.py); this module does what all models share.
+
 The function returns (and `modelops train` prints) one JSON-able dict:
 {"model", "version", "status", "metrics", "gates", "registry"}. A candidate
 that fails a gate is still published, with status "rejected", so the
@@ -14,19 +18,13 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import modelops_features
-from modelops_features import churn
-from modelops_features.profile import build_profile
 from modelops_registry import STATUS_APPROVED, STATUS_REJECTED, Registry
-from modelops_training import data as data_io
 from modelops_training import gates as gate_rules
-from modelops_training import metrics, models
-from modelops_training.errors import TrainingInputError
-from modelops_training.split import HOLDOUT_FRACTION, split
+from modelops_training import metrics, trainers
+from modelops_training.trainers import SUPPORTED_MODELS
 
-SUPPORTED_MODELS = ("churn",)
+__all__ = ["SUPPORTED_MODELS", "train"]
 
 
 def train(
@@ -36,134 +34,50 @@ def train(
     base_version: str | None = None,
     gates: dict[str, Any] | None = None,
     seed: int = 0,
-    params: models.XGBParams | None = None,
+    params: Any = None,
 ) -> dict[str, Any]:
     """Train, evaluate and publish one candidate; see the module docstring.
 
+    `model` picks the trainer (trainers.py); `params` are that trainer's
+    (XGBParams for churn, LearningPathParams for learning-path; None = defaults).
     Raises TrainingInputError (bad data, gates or options) or a RegistryError
     before anything is published.
     """
     started = time.monotonic()
-    if model not in SUPPORTED_MODELS:
-        raise TrainingInputError(f"unknown model {model!r}; supported: {list(SUPPORTED_MODELS)}")
-    gate_spec = gate_rules.parse(gates)
-    params = params or models.XGBParams()
+    trainer = trainers.get(model)
+    gate_spec = gate_rules.parse(gates, trainer.gateable_metrics)
     registry = Registry.from_uri(registry_uri)
     # Resolve the base first: a typo in --base-version should fail in a
     # second, not after training.
     base = registry.resolve(model, base_version) if base_version else None
 
-    dataset = data_io.load(data)
-    frame = dataset.frame
-    data_io.check(frame)
-    features = churn.compute(frame)
-    x = churn.model_matrix(features)
-    y = frame[churn.TARGET].to_numpy(dtype=np.int64)
-    parts = split(frame, seed)
-    x_train, y_train = x[parts.train], y[parts.train]
-    x_hold, y_hold = x[parts.holdout], y[parts.holdout]
-
-    booster = models.fit_xgboost(x_train, y_train, churn.MODEL_COLUMNS, params, seed)
-    p_hold = models.predict(booster, x_hold)
-    baseline = models.fit_baseline(x_train, y_train, seed)
-    p_baseline = models.predict_baseline(baseline, x_hold)
-
-    segments = {
-        c: frame.loc[parts.holdout, c].reset_index(drop=True) for c in churn.SEGMENT_COLUMNS
-    }
-    fairness = metrics.fairness(y_hold, p_hold, segments, churn.SEGMENT_COLUMNS)
-    held_out = {
-        **metrics.quality(y_hold, p_hold),
-        "baseline_auc": metrics.auc(y_hold, p_baseline),
-        "baseline_logloss": metrics.quality(y_hold, p_baseline)["logloss"],
-        "fairness_gap": fairness["fairness_gap"],
-        "fairness_column": fairness["fairness_column"],
-        "segments": fairness["by_column"],
-    }
-    held_out = metrics.rounded(held_out)
-    comparison = (
-        compare_with_base(registry, model, base, x_hold, y_hold, held_out["auc"]) if base else None
+    candidate = trainer.fit(data, seed, params, registry, model, base)
+    gate_results = metrics.rounded(
+        gate_rules.evaluate(gate_spec, candidate.metrics, candidate.comparison)
     )
-    gate_results = metrics.rounded(gate_rules.evaluate(gate_spec, held_out, comparison))
     status = STATUS_APPROVED if gate_rules.all_passed(gate_results) else STATUS_REJECTED
-
-    # Feature distributions come from the training rows (what the model
-    # learned from); the prediction distribution from the held-out rows,
-    # because in-sample predictions are sharper than what serving will see.
-    profile = build_profile(features.loc[parts.train], churn.FEATURE_SCHEMA, None)
-    profile["prediction"] = build_profile(
-        features.loc[parts.holdout], churn.FEATURE_SCHEMA, p_hold
-    )["prediction"]
-
     meta = {
-        "algorithm": models.ALGORITHM,
-        "dataset": {"name": dataset.name, "sha256": dataset.sha256, "rows": len(frame)},
-        "metrics": held_out,
-        "features": {
-            "schema_hash": churn.FEATURE_SCHEMA.content_hash(),
-            "raw_schema_hash": churn.RAW_SCHEMA.content_hash(),
-            "package_version": features_version(),
-            "model_columns": list(churn.MODEL_COLUMNS),
-        },
-        "profile": profile,
+        "algorithm": candidate.algorithm,
+        "dataset": candidate.dataset,
+        "metrics": candidate.metrics,
+        "features": {**candidate.features, "package_version": features_version()},
+        "profile": candidate.profile,
         "gates": gate_results,
         "gate_spec": gate_spec,
-        "comparison": comparison,
+        "comparison": candidate.comparison,
         "status": status,
         "git_commit": git_commit(),
-        "training": {
-            "seed": seed,
-            "split": parts.method,
-            "holdout_fraction": HOLDOUT_FRACTION,
-            "rows_train": int(parts.train.sum()),
-            "rows_holdout": int(parts.holdout.sum()),
-            "params": params.to_dict(),
-            "baseline": "logistic_regression",
-            "seconds": round(time.monotonic() - started, 3),
-        },
+        "training": {**candidate.training, "seconds": round(time.monotonic() - started, 3)},
     }
-    version = registry.publish(model, {models.ARTEFACT_NAME: models.to_ubj(booster)}, meta)
+    version = registry.publish(model, candidate.artefacts, meta)
     return {
         "model": model,
         "version": version,
         "status": status,
-        "metrics": held_out,
+        "metrics": candidate.metrics,
         "gates": gate_results,
         "registry": registry.uri,
     }
-
-
-def compare_with_base(
-    registry: Registry,
-    model: str,
-    base: str,
-    x_hold: np.ndarray,
-    y_hold: np.ndarray,
-    candidate_auc: float | None,
-) -> dict[str, Any]:
-    """The base version's AUC, measured on the candidate's held-out rows when possible.
-
-    Scoring the base model on the same rows is a fair comparison: stored
-    metrics come from a different held-out set (other data, other drift). It
-    needs the same model columns; otherwise the stored AUC is used and the
-    method says so.
-    """
-    base_meta = registry.metadata(model, base)
-    base_columns = (base_meta.get("features") or {}).get("model_columns")
-    result: dict[str, Any] = {"base_version": base, "candidate_auc": candidate_auc}
-    if base_columns == list(churn.MODEL_COLUMNS):
-        booster = models.from_ubj(registry.read_artefact(model, base, models.ARTEFACT_NAME))
-        base_quality = metrics.rounded(metrics.quality(y_hold, models.predict(booster, x_hold)))
-        result.update(
-            method="same_holdout", base_auc=base_quality["auc"], base_metrics=base_quality
-        )
-    else:
-        result.update(
-            method="stored_metrics",
-            base_auc=(base_meta.get("metrics") or {}).get("auc"),
-            note="base model uses other feature columns; compared with its stored held-out AUC",
-        )
-    return result
 
 
 def features_version() -> str:
