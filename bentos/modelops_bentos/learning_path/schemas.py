@@ -1,0 +1,73 @@
+"""Request and response models of the learning-path service.
+
+The activity model is generated from `modelops_features.learning_path.RAW_SCHEMA`
+with the churn service's field mapping, so the API contract (ranges,
+nullability, categories) is the very schema training validates against.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from bentoml import IODescriptor
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic_core import PydanticCustomError
+
+from modelops_bentos.churn.schemas import _pydantic_type
+from modelops_features.learning_path import MODULES, RAW_SCHEMA
+
+STUDENT_ID_MAX_LENGTH = 256
+
+
+def activity_model() -> type[BaseModel]:
+    fields: dict[str, Any] = {f.name: _pydantic_type(f) for f in RAW_SCHEMA.fields}
+    # extra="forbid": a misspelt field is reported by name, not silently dropped.
+    return create_model("StudentActivity", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+StudentActivity = activity_model()
+Module = Literal[MODULES]  # type: ignore[valid-type]
+
+
+def _distinct(candidates: list[str] | None) -> list[str] | None:
+    if candidates is not None and len(set(candidates)) != len(candidates):
+        raise PydanticCustomError("duplicate_candidates", "candidates must be distinct modules")
+    return candidates
+
+
+DEFAULT_K = 3
+StudentId = Annotated[str | None, Field(max_length=STUDENT_ID_MAX_LENGTH)]
+TopK = Annotated[int, Field(ge=1, le=len(MODULES))]
+Candidates = Annotated[
+    list[Module] | None,  # type: ignore[valid-type]
+    Field(min_length=1, max_length=len(MODULES)),
+    AfterValidator(_distinct),
+]
+
+
+class RecommendRequest(IODescriptor):
+    """The /recommend body. `student_id` is echoed back and used for nothing else.
+
+    An IODescriptor (BentoML's request-model base) so that unknown top-level
+    keys are refused by name: a misspelt "candidate" must not be ignored.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    activity: StudentActivity  # type: ignore[valid-type]
+    student_id: StudentId = None
+    k: TopK = DEFAULT_K
+    candidates: Candidates = None
+
+
+class Recommendation(BaseModel):
+    module: str
+    score: float  # probability, renormalised over the candidates
+    rank: int  # 1 = best
+
+
+class RecommendResponse(BaseModel):
+    model: str
+    version: str
+    student_id: str | None = None
+    recommendations: list[Recommendation]

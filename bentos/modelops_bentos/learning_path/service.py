@@ -1,0 +1,135 @@
+"""The learning-path service: `bentoml serve modelops_bentos.learning_path.service:LearningPath`.
+
+POST /recommend {"student_id"?, "activity": {...}, "k"?, "candidates"?}
+  -> {"model", "version", "student_id", "recommendations": [{"module", "score", "rank"}]}
+
+Thin, like churn's: pydantic validates (field-level 422s), the shared feature
+code computes features, numpy scores the exported model, telemetry records
+feature histograms at the profile's edges. The model version comes from
+MODELOPS_REGISTRY / MODELOPS_MODEL (default learning-path) /
+MODELOPS_MODEL_VERSION; /readyz is 503 until it is loaded and verified.
+
+The student id is dropped at the boundary: it is echoed in the response for
+the caller's correlation and used for nothing else. It never becomes a
+feature, a metric label or a log field (validation failures are logged by
+field path only, never with values).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import bentoml
+from pydantic import ValidationError
+from starlette.responses import JSONResponse
+
+from modelops_bentos.churn.middleware import ModelopsMiddleware, describe_errors
+
+from .model import LoadedRecommender, RecommenderHolder, load_request
+from .schemas import (
+    DEFAULT_K,
+    Candidates,
+    Recommendation,
+    RecommendRequest,
+    RecommendResponse,
+    StudentActivity,
+    StudentId,
+    TopK,
+)
+from .scoring import rank
+from .telemetry import LearningPathTelemetry
+
+API_ENDPOINTS = ("recommend",)
+MAX_BODY_BYTES = 64 * 1024  # one student's activity is ~500 bytes of JSON
+
+
+class _ValidationErrorsWithoutValues(logging.Filter):
+    """BentoML logs a traceback with the failing input for every invalid request.
+
+    A client's bad input is not a server error, and the input may hold the
+    student id: keep one INFO line naming the fields (never their values).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ValidationError):
+            original = record.getMessage()
+            record.msg = "%s: rejected invalid input: %s"
+            record.args = (original, describe_errors(exc.errors()))
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+logging.getLogger("bentoml._internal.server.http_app").addFilter(_ValidationErrorsWithoutValues())
+
+
+@bentoml.service(name="learning-path", workers=1, traffic={"timeout": 30})
+class LearningPath:
+    def __init__(self) -> None:
+        self.holder = RecommenderHolder(load_request())
+        self.telemetry = LearningPathTelemetry(self.holder.request.model)
+        self.holder.on_loaded(self._on_loaded)
+        self._version_header = b""
+        self.holder.start()
+
+    def _on_loaded(self, loaded: LoadedRecommender) -> None:
+        self.telemetry.model_loaded(loaded.version, loaded.profile)
+        self._version_header = loaded.version.encode()
+
+    def version_header(self) -> bytes:
+        return self._version_header
+
+    async def __is_ready__(self) -> bool:
+        return self.holder.ready
+
+    async def __metrics__(self, content: str) -> str:
+        return content + self.telemetry.render()
+
+    @bentoml.on_shutdown
+    def stop_loader(self) -> None:
+        self.holder.stop()
+
+    @bentoml.api(input_spec=RecommendRequest)
+    async def recommend(
+        self,
+        activity: StudentActivity,  # type: ignore[valid-type]
+        student_id: StudentId = None,
+        k: TopK = DEFAULT_K,
+        candidates: Candidates = None,
+    ) -> RecommendResponse:
+        """The top-k next modules for one student, with scores and the model version."""
+        model: LoadedRecommender | None = self.holder.loaded  # type: ignore[assignment]
+        if model is None:
+            return JSONResponse(  # type: ignore[return-value]
+                {"error": f"model not loaded ({self.holder.status()})"},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        ranked = rank(model.scorer, vars(activity), k, candidates)
+        self.telemetry.observe_predictions(ranked.features, ranked.probabilities.max(keepdims=True))
+        self.telemetry.observe_recommendation(ranked.top[0][0])
+        return RecommendResponse(
+            model=model.model,
+            version=model.version,
+            student_id=student_id,
+            recommendations=[
+                Recommendation(module=m, score=s, rank=i + 1) for i, (m, s) in enumerate(ranked.top)
+            ],
+        )
+
+
+def _current_service() -> LearningPath | None:
+    try:
+        return bentoml.get_current_service()
+    except Exception:  # not instantiated yet (startup) or already torn down
+        return None
+
+
+LearningPath.add_asgi_middleware(
+    ModelopsMiddleware,
+    endpoints=API_ENDPOINTS,
+    state=_current_service,
+    max_body_bytes=lambda: MAX_BODY_BYTES,
+)
