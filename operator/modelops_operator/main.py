@@ -9,8 +9,10 @@ leads, and losing the lease stops kopf and exits non-zero so the supervisor
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 import threading
 
 from modelops_operator.settings import OperatorSettings
@@ -56,7 +58,6 @@ def run(settings: OperatorSettings) -> int:
     engine = Engine(kube=kube, instance=settings.identity)
     handlers.install(engine, settings)
 
-    stop = threading.Event()
     lost = threading.Event()
     elector = None
     if settings.leader_election:
@@ -69,29 +70,53 @@ def run(settings: OperatorSettings) -> int:
             renew_seconds=settings.renew_seconds,
         )
         log.info("%s waiting for the leader lease", settings.identity)
-        if not elector.acquire():
+        if not _acquire_interruptibly(elector):
+            log.info("stopped before becoming the leader")
             return 0
-
-        def on_lost() -> None:
-            lost.set()
-            stop.set()
-
-        elector.keep_renewing(on_lost)
 
     resyncer = Resyncer(
         kube, engine, namespaces=settings.namespaces, period=settings.resync_seconds
     )
-    resyncer.start()
-    try:
-        kopf.run(
+
+    async def serve() -> None:
+        # The stop flag is an asyncio.Event of kopf's own loop: kopf waits for
+        # thread-based flags in an executor thread that asyncio.run() would
+        # then wait for forever at shutdown.
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        if elector is not None:
+
+            def on_lost() -> None:
+                lost.set()
+                loop.call_soon_threadsafe(stop.set)
+
+            elector.keep_renewing(on_lost)
+        await kopf.operator(
             standalone=True,
             clusterwide=settings.all_namespaces,
             namespaces=list(settings.namespaces),
             liveness_endpoint=settings.liveness,
             stop_flag=stop,
         )
+
+    resyncer.start()
+    try:
+        asyncio.run(serve())
     finally:
         resyncer.stop()
         if elector is not None and not lost.is_set():
             elector.release()
     return EXIT_LOST_LEADERSHIP if lost.is_set() else 0
+
+
+def _acquire_interruptibly(elector) -> bool:
+    """Wait for the lease; SIGTERM / SIGINT while waiting end the wait cleanly."""
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        return elector.acquire(stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
