@@ -102,9 +102,11 @@ build_binaries() {
         ldflags="$ldflags -X $pkg.gitMinor=${K8S_MINOR} -X $pkg.gitTreeState=clean"
     done
     start=$(date +%s)
+    # -mod=readonly: build exactly the graph pinned by go.mod/go.sum, never
+    # edit them behind the user's back.
     for name in "${BINARIES[@]}"; do
         t0=$(date +%s)
-        if ! (cd "$HERE" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod \
+        if ! (cd "$HERE" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
             "$go" build -trimpath -ldflags="$ldflags" -o "$staging/$name" "k8s.io/kubernetes/cmd/$name") \
             >>"$staging/build.log" 2>&1; then
             say "go build of $name failed; last lines of $staging/build.log:"
@@ -134,7 +136,7 @@ build_kwok() {
     rm -rf "$staging"
     mkdir -p "$staging"
     t0=$(date +%s)
-    if ! (cd "$HERE/kwok" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod \
+    if ! (cd "$HERE/kwok" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
         "$go" build -trimpath -ldflags="-s -w" -o "$staging/kwok" sigs.k8s.io/kwok/cmd/kwok) \
         >>"$staging/build.log" 2>&1; then
         say "go build of kwok failed; last lines of $staging/build.log:"
@@ -142,7 +144,7 @@ build_kwok() {
         return 1
     fi
     echo "kwok $(($(date +%s) - t0))" >"$staging/build-seconds"
-    module_dir="$(cd "$HERE/kwok" && GOTOOLCHAIN=local GOFLAGS=-mod=mod "$go" list -m -f '{{.Dir}}' sigs.k8s.io/kwok)" || return 1
+    module_dir="$(cd "$HERE/kwok" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly "$go" list -m -f '{{.Dir}}' sigs.k8s.io/kwok)" || return 1
     for stage in "${KWOK_STAGES[@]}"; do
         echo "---"
         cat "$module_dir/kustomize/stage/$stage"
