@@ -278,3 +278,16 @@ def test_inconsistent_values_are_refused_with_a_reason(
     proc = helm(*template_args(tmp_path, values), check=False)
     assert proc.returncode != 0
     assert message in proc.stderr
+
+
+def test_packaged_chart_holds_crds_and_dashboard_but_not_tooling(tmp_path: Path) -> None:
+    import tarfile
+
+    helm("package", str(CHART_DIR), "--destination", str(tmp_path))
+    (archive,) = tmp_path.glob("modelops-operator-*.tgz")
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert "modelops-operator/crds/modeldeployments.yaml" in names
+    assert "modelops-operator/dashboards/modelops.json" in names
+    assert "modelops-operator/values.schema.json" in names
+    assert not [n for n in names if "/argocd/" in n or "/security/" in n]
