@@ -43,6 +43,7 @@ def run(settings: OperatorSettings) -> int:
     from modelops_operator.adapters.kube import KubeAdapter
     from modelops_operator.engine import Engine
     from modelops_operator.leader import LeaderElector
+    from modelops_operator.probe import FollowerProbe
     from modelops_operator.resync import Resyncer
 
     if not settings.verbose:
@@ -70,9 +71,13 @@ def run(settings: OperatorSettings) -> int:
             renew_seconds=settings.renew_seconds,
         )
         log.info("%s waiting for the leader lease", settings.identity)
-        if not _acquire_interruptibly(elector):
-            log.info("stopped before becoming the leader")
-            return 0
+        probe = FollowerProbe(settings.liveness)
+        try:
+            if not _acquire_interruptibly(elector):
+                log.info("stopped before becoming the leader")
+                return 0
+        finally:
+            probe.close()
 
     resyncer = Resyncer(
         kube, engine, namespaces=settings.namespaces, period=settings.resync_seconds
