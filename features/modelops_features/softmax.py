@@ -128,10 +128,10 @@ class SoftmaxLinear:
             return cls(
                 classes=tuple(str(c) for c in d["classes"]),
                 columns=tuple(str(c) for c in d["columns"]),
-                center=_array(d["center"], 1),
-                scale=_array(d["scale"], 1),
-                coef=_array(d["coef"], 2),
-                intercept=_array(d["intercept"], 1),
+                center=_array(d, "center", 1),
+                scale=_array(d, "scale", 1),
+                coef=_array(d, "coef", 2),
+                intercept=_array(d, "intercept", 1),
                 clip=float(d.get("clip", DEFAULT_CLIP)),
             )
         except KeyError as exc:
@@ -142,8 +142,11 @@ class SoftmaxLinear:
             raise ModelFormatError(str(exc)) from exc
 
 
-def _array(values: Any, ndim: int) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
+def _array(d: dict[str, Any], key: str, ndim: int) -> np.ndarray:
+    try:
+        array = np.asarray(d[key], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(f"{key}: not an array of numbers ({exc})") from None
     if array.ndim != ndim:
-        raise ModelFormatError(f"expected a {ndim}-D array of numbers, got {array.ndim}-D")
+        raise ModelFormatError(f"{key}: expected a {ndim}-D array, got {array.ndim}-D")
     return array
