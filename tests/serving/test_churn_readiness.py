@@ -72,3 +72,21 @@ def test_unknown_version_reference_is_not_ready(churn_model) -> None:
             what="the missing version to be reported",
         )
         assert client.get("/readyz").status_code == 503
+
+
+def test_a_profile_the_metrics_cannot_use_keeps_it_not_ready(churn_model) -> None:
+    from modelops_bentos.churn.model import LoadRequest, ModelHolder
+    from modelops_bentos.churn.telemetry import Telemetry
+
+    holder = ModelHolder(LoadRequest(churn_model.uri, churn_model.model, churn_model.version))
+    telemetry = Telemetry("churn")
+    bad_profile = {"features": {"orders": {"kind": "numeric", "edges": [3.0, 1.0]}}}
+    holder.on_loaded(lambda loaded: telemetry.model_loaded(loaded.version, bad_profile))
+    assert holder.try_load() is False
+    assert not holder.ready
+    assert "ascending" in holder.status()
+    # With the model's own profile the same load succeeds.
+    good = ModelHolder(LoadRequest(churn_model.uri, churn_model.model, churn_model.version))
+    good.on_loaded(lambda loaded: telemetry.model_loaded(loaded.version, loaded.profile))
+    assert good.try_load() is True
+    assert good.status() == f"ready: churn version {churn_model.version}"

@@ -167,6 +167,10 @@ class ModelHolder:
         self.attempts += 1
         try:
             loaded = load_model(self.request)
+            # Callbacks (metrics built from the profile) run before the model
+            # counts as loaded: a profile they cannot use keeps it not ready.
+            for callback in self._on_loaded:
+                callback(loaded)
         except Exception as exc:  # any failure keeps the service alive and not ready
             self.error = f"{type(exc).__name__}: {exc}"
             logger.error(
@@ -178,8 +182,6 @@ class ModelHolder:
                 self.error,
             )
             return False
-        for callback in self._on_loaded:
-            callback(loaded)
         self.loaded = loaded
         self.error = None
         logger.info(
