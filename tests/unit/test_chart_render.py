@@ -130,7 +130,9 @@ def test_operator_deployment_is_hardened_and_leader_elected(tmp_path: Path) -> N
     assert ctx["capabilities"] == {"drop": ["ALL"]}
     assert ctx["runAsUser"] >= 10000
     assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"metrics": 8080, "health": 8081}
     assert container["readinessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
     assert container["resources"]["limits"]["memory"] and container["resources"]["requests"]["cpu"]
     assert container["image"] == "ghcr.io/modelops/modelops-operator:0.1.0"
@@ -139,6 +141,7 @@ def test_operator_deployment_is_hardened_and_leader_elected(tmp_path: Path) -> N
     for expected in (
         "--metrics-host=0.0.0.0",
         "--metrics-port=8080",
+        "--liveness=http://0.0.0.0:8081/healthz",
         "--leader-election",
         "--lease-namespace=$(POD_NAMESPACE)",
         "--lease-name=mo-modelops-operator",
@@ -270,6 +273,7 @@ def test_single_replica_has_no_disruption_budget(tmp_path: Path) -> None:
             "serviceMonitor.enabled needs metrics.service.enabled",
         ),
         ({"serviceAccount": {"create": False}}, "serviceAccount.name is required"),
+        ({"probes": {"healthPort": 8080}}, "probes.healthPort and metrics.port must differ"),
     ],
 )
 def test_inconsistent_values_are_refused_with_a_reason(
