@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from modelops_cli.controlplane import ControlPlane, MissingBinariesError, StartupError, discover
 from modelops_cli.controlplane.assets import Assets
 from modelops_cli.controlplane.processes import is_alive
+from tests.plugins.controlplane import api_client_for
 
 CLI = [sys.executable, "-m", "modelops_cli.main", "controlplane"]
 
@@ -50,7 +51,7 @@ def test_cli_up_env_status_down(core_assets, tmp_path):
         assert run_cli("env", "--state-dir", state).stdout.strip() == up.stdout.strip()
 
         # The printed kubeconfig is all a client needs.
-        with config.new_client_from_config(config_file=kubeconfig) as api_client:
+        with api_client_for(kubeconfig) as api_client:
             names = {n.metadata.name for n in client.CoreV1Api(api_client).list_namespace().items}
         assert {"default", "kube-system"} <= names
 

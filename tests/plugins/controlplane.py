@@ -167,9 +167,7 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         state_dir = tmp_path_factory.mktemp("controlplane")
         plane = _start_control_plane(state_dir)
     try:
-        from kubernetes import config
-
-        with config.new_client_from_config(config_file=str(plane.kubeconfig)) as api_client:
+        with api_client_for(plane.kubeconfig) as api_client:
             install_project_crds(api_client)
         yield plane
     finally:
@@ -184,11 +182,24 @@ def kubeconfig(control_plane) -> str:
     return str(control_plane.kubeconfig)
 
 
+def api_client_for(kubeconfig_path: str | Path):
+    """A kubernetes ApiClient for a kubeconfig, never sent through a proxy
+    when the server is on loopback (the Python client, unlike Go clients,
+    would route 127.0.0.1 through an https_proxy from the environment)."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(kubeconfig_path), client_configuration=configuration)
+    loopback = ("https://127.0.0.1:", "https://localhost:", "https://[::1]:")
+    if configuration.host.startswith(loopback):
+        configuration.proxy = None
+        configuration.no_proxy = "*"
+    return client.ApiClient(configuration)
+
+
 @pytest.fixture(scope="session")
 def kube_client(kubeconfig: str) -> Iterator[object]:
-    from kubernetes import config
-
-    api_client = config.new_client_from_config(config_file=kubeconfig)
+    api_client = api_client_for(kubeconfig)
     try:
         yield api_client
     finally:

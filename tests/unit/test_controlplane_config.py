@@ -168,3 +168,13 @@ def test_kwok_found_in_cache_when_assets_dir_lacks_it(tmp_path, monkeypatch):
     kwok_dir.mkdir(parents=True)
     _fake_binary(kwok_dir, "kwok")
     assert assets.discover(controllers=True, kwok=True)["kwok"] == kwok_dir / "kwok"
+
+
+def test_env_points_at_kubeconfig_and_keeps_loopback_off_proxies(tmp_path, monkeypatch):
+    from modelops_cli.controlplane import ControlPlane
+
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    env = ControlPlane(tmp_path).env()
+    assert env["KUBECONFIG"] == str(tmp_path / "kubeconfig")
+    assert env["NO_PROXY"].split(",") == ["internal.example", "127.0.0.1", "localhost"]
+    assert "127.0.0.1" in env["no_proxy"].split(",")

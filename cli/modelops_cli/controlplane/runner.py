@@ -2,7 +2,8 @@
 
 etcd and kube-apiserver always; kube-controller-manager and kube-scheduler
 with `with_controllers` (garbage collection, Deployments -> ReplicaSets ->
-Pods, Jobs, service accounts). Everything listens on free loopback ports and
+Pods, Jobs, service accounts); kwok and one simulated node with `with_kwok`
+(Pods Running, Deployments Available). Everything listens on free loopback ports and
 lives in one state directory: certificates, etcd data, logs, kubeconfig and
 state.json, which lets `modelops controlplane down` find the processes again.
 """
@@ -57,9 +58,18 @@ def _self_signed_context() -> ssl.SSLContext:
     return context
 
 
+def _open(request, context: ssl.SSLContext | None, timeout: float):
+    # Everything is on loopback: an http(s)_proxy from the environment must
+    # not route these requests elsewhere.
+    handlers = [urllib.request.ProxyHandler({})]
+    if context is not None:
+        handlers.append(urllib.request.HTTPSHandler(context=context))
+    return urllib.request.build_opener(*handlers).open(request, timeout=timeout)
+
+
 def _probe(url: str, context: ssl.SSLContext | None) -> tuple[bool, str]:
     try:
-        with urllib.request.urlopen(url, timeout=3, context=context) as response:
+        with _open(url, context, timeout=3) as response:
             body = response.read(1 << 20).decode(errors="replace")
             return response.status == 200, body
     except urllib.error.HTTPError as exc:
@@ -77,7 +87,7 @@ def _api(server: str, context: ssl.SSLContext, method: str, path: str, body: dic
         headers={"Content-Type": "application/json", "Accept": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+        with _open(request, context, timeout=10) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         raise StartupError(
@@ -133,7 +143,12 @@ class ControlPlane:
         return self.layout.root
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        # Some clients (the Python kubernetes client among them) would send
+        # even loopback traffic through an https_proxy from the environment.
+        for key in ("NO_PROXY", "no_proxy"):
+            env[key] = ",".join(filter(None, [env.get(key), "127.0.0.1", "localhost"]))
+        return env
 
     # -- lifecycle ---------------------------------------------------------
 
