@@ -91,7 +91,9 @@ def spawn(name: str, argv: list[str], log: Path, *, tie_to_parent: bool) -> Proc
 
     Its own session keeps a Ctrl-C in the terminal that ran `up` from killing
     the control plane; `tie_to_parent` is for test sessions, whose control
-    plane must not outlive them.
+    plane must not outlive them. The kernel ties the child to the *thread*
+    that started it, so start tied control planes from a long-lived thread
+    (pytest fixtures run in the main thread).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
