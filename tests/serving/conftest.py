@@ -2,9 +2,14 @@
 registry, the churn service as an in-process ASGI app, and a real
 `bentoml serve` process on a free loopback port.
 
-BentoML's /metrics reads prometheus_client's multiprocess directory even in
-process; it must exist before prometheus_client is first imported, so it is set
-here at import time (the real server processes get their own from BentoML).
+BentoML's in-process /metrics builds a MultiProcessCollector, which refuses to
+run without PROMETHEUS_MULTIPROC_DIR, so a tmp directory is set here. The
+variable also switches prometheus_client into multiprocess mode if it is first
+imported after it is set, which would change the metrics of every other test
+in the session (the operator's): prometheus_client is therefore imported first,
+in normal mode. In-process, BentoML's own bentoml_* metrics are thus not
+exposed (they live in memory, not in the directory); the real `bentoml serve`
+test checks that they stay.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import prometheus_client  # noqa: F401  (before PROMETHEUS_MULTIPROC_DIR: see above)
 import pytest
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
