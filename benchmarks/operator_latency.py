@@ -1,0 +1,268 @@
+"""Operator latency and memory on the local control plane (not a test).
+
+Measures, against a real kube-apiserver + controllers started here (or the
+cluster of $KUBECONFIG with --kubeconfig):
+
+* apply -> children: time from the ModelDeployment create call to both its
+  Deployment and its Service existing, p50 / p99, for ModelDeployments
+  applied one at a time and for a burst of 200 applied at once;
+* the operator process's RSS with 200 and with 1,000 ModelDeployments
+  reconciled.
+
+Run from the repo root (after `make controlplane`):
+
+    .venv/bin/python benchmarks/operator_latency.py [--burst 200] [--total 1000] [--replicas 0]
+
+ModelDeployments use replicas 0 by default so the shared 2-core machine does
+not also have to create thousands of (never running) pods; the operator's
+work per object is the same (a Deployment and a Service are applied and
+status is written). Goals (issue 4): p99 < 1 s at 200; RSS < 250 MB at 1,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+MODELOPS = REPO / ".venv" / "bin" / "modelops"
+NAMESPACE = "bench"
+
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def install_crd(kube) -> None:
+    body = yaml.safe_load((REPO / "crds" / "modeldeployments.yaml").read_text())
+    kube.request(
+        "PATCH",
+        f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{body['metadata']['name']}",
+        query={"fieldManager": "modelops-bench", "force": "true"},
+        body=body,
+        content_type="application/apply-patch+yaml",
+    )
+    wait(
+        lambda: any(
+            c["type"] == "Established" and c["status"] == "True"
+            for c in kube.request(
+                "GET",
+                f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{body['metadata']['name']}",
+            )
+            .get("status", {})
+            .get("conditions", [])
+        ),
+        60,
+    )
+
+
+def wait(check, timeout: float, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"not reached within {timeout} s")
+
+
+def manifest(name: str, replicas: int) -> dict:
+    return {
+        "apiVersion": "modelops.io/v1alpha1",
+        "kind": "ModelDeployment",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "model": {"name": "churn", "version": "1"},
+            "image": "ghcr.io/acme/churn-bento:1.2.0",
+            "registry": {"uri": "s3://models"},
+            "replicas": replicas,
+        },
+    }
+
+
+class ChildWatcher:
+    """Records when each ModelDeployment's Deployment and Service first exist.
+
+    Polls the two lists (one request each) every 20 ms; the poll period bounds
+    the measurement error.
+    """
+
+    def __init__(self, kube) -> None:
+        self.kube = kube
+        self.deployments: dict[str, float] = {}
+        self.services: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        selector = {"app.kubernetes.io/managed-by": "modelops"}
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for kind, api, seen in (
+                ("Deployment", "apps/v1", self.deployments),
+                ("Service", "v1", self.services),
+            ):
+                for item in self.kube.list(api, kind, NAMESPACE, labels=selector):
+                    seen.setdefault(item["metadata"]["name"], now)
+            self._stop.wait(0.02)
+
+    def ready_at(self, name: str) -> float | None:
+        if name in self.deployments and name in self.services:
+            return max(self.deployments[name], self.services[name])
+        return None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def apply_and_time(kube, watcher, names: list[str], replicas: int, workers: int) -> list[float]:
+    started: dict[str, float] = {}
+
+    def create(name: str) -> None:
+        started[name] = time.monotonic()
+        kube.create(manifest(name, replicas))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(create, names))
+    wait(lambda: all(watcher.ready_at(n) for n in names), timeout=600, interval=0.1)
+    return [watcher.ready_at(n) - started[n] for n in names]
+
+
+def wait_reconciled(kube, count: int) -> None:
+    """Every ModelDeployment has a status written by the operator."""
+
+    def done() -> bool:
+        items = kube.list_model_deployments(NAMESPACE)
+        return sum(1 for i in items if (i.get("status") or {}).get("observedGeneration")) >= count
+
+    wait(done, timeout=900, interval=1.0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--single-runs", type=int, default=20)
+    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--total", type=int, default=1000)
+    parser.add_argument("--replicas", type=int, default=0)
+    parser.add_argument(
+        "--kubeconfig", default=None, help="use this cluster instead of starting one"
+    )
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(REPO))
+    from modelops_operator.adapters.kube import KubeAdapter
+
+    plane = None
+    state = tempfile.mkdtemp(prefix="modelops-bench-")
+    if args.kubeconfig:
+        kubeconfig = args.kubeconfig
+    else:
+        from modelops_cli.controlplane import ControlPlane
+
+        plane = ControlPlane(Path(state), with_controllers=True, tie_to_parent=True).start()
+        kubeconfig = str(plane.kubeconfig)
+    kube = KubeAdapter.from_kubeconfig(kubeconfig)
+    operator = None
+    try:
+        install_crd(kube)
+        kube.request("POST", "/api/v1/namespaces", body={"metadata": {"name": NAMESPACE}})
+        env = {**os.environ, "KUBECONFIG": kubeconfig}
+        log = open(Path(state) / "operator.log", "wb")  # noqa: SIM115 - lives as long as the process
+        operator = subprocess.Popen(
+            [
+                str(MODELOPS), "operator", "run", "-n", NAMESPACE, "--lease-namespace", NAMESPACE,
+                "--metrics-port", str(free_port()), "--resync", "300",
+            ],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        # The operator is ready when it has taken its lease.
+        wait(
+            lambda: kube.get("coordination.k8s.io/v1", "Lease", NAMESPACE, "modelops-operator"),
+            timeout=60,
+            interval=0.2,
+        )
+        time.sleep(2)  # kopf's watches are established shortly after the lease
+        watcher = ChildWatcher(kube)
+
+        single: list[float] = []
+        for i in range(args.single_runs):
+            single += apply_and_time(kube, watcher, [f"single-{i}"], args.replicas, 1)
+            time.sleep(0.2)
+        burst = apply_and_time(
+            kube, watcher, [f"burst-{i}" for i in range(args.burst)], args.replicas, 16
+        )
+        wait_reconciled(kube, args.single_runs + args.burst)
+        time.sleep(3)
+        rss_small = rss_mb(operator.pid)
+        total_now = args.single_runs + args.burst
+        rest = [f"bulk-{i}" for i in range(max(0, args.total - total_now))]
+        if rest:
+            apply_and_time(kube, watcher, rest, args.replicas, 16)
+        wait_reconciled(kube, args.total)
+        time.sleep(3)
+        rss_large = rss_mb(operator.pid)
+        watcher.stop()
+        metrics_port = operator.args[operator.args.index("--metrics-port") + 1]
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
+        reconciles = next(
+            line.split()[-1]
+            for line in text.splitlines()
+            if line.startswith('modelops_operator_reconciles_total{result="success"}')
+        )
+    finally:
+        if operator is not None:
+            operator.terminate()
+            operator.wait(30)
+        if plane is not None:
+            plane.stop()
+
+    print(f"operator benchmark (replicas per ModelDeployment: {args.replicas}; state: {state})")
+    print(f"{'measure':<44} {'p50':>8} {'p99':>8} {'max':>8}")
+    for label, values in (
+        (f"apply -> children, 1 at a time (n={len(single)})", single),
+        (f"apply -> children, {args.burst} at once", burst),
+    ):
+        print(
+            f"{label:<44} {statistics.median(values):>7.3f}s {percentile(values, 99):>7.3f}s "
+            f"{max(values):>7.3f}s"
+        )
+    print(f"{f'operator RSS with {total_now} ModelDeployments':<44} {rss_small:>8.1f} MB")
+    print(f"{f'operator RSS with {args.total} ModelDeployments':<44} {rss_large:>8.1f} MB")
+    print(f"successful reconciles: {reconciles}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
