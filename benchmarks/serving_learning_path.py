@@ -1,0 +1,115 @@
+"""Serving benchmark of the learning-path service, in the same table as churn's.
+
+    .venv/bin/python benchmarks/serving_learning_path.py [--registry URI --version V] [--duration 10]
+
+Rows (same columns and load generator as benchmarks/serving.py, whose helpers
+it reuses):
+  lp-in-process   features + numpy softmax + top-k in this process, no HTTP
+  learning-path   the bento's POST /recommend, one student per request
+
+/recommend takes one student per request (it ranks modules for that student),
+so there is no 100-record row. Without --registry a model is trained on
+synthetic:20000 into a temporary registry first. Timings are a report, never
+asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Appended, not prepended: a module here must never shadow the standard library.
+sys.path.append(str(HERE))
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import serving  # noqa: E402  (the churn benchmark: wrk, process and table helpers)
+
+MODEL = "learning-path"
+TARGET = "modelops_bentos.learning_path.service:LearningPath"
+
+
+def ensure_model(registry: str | None, version: str, workdir: Path) -> tuple[str, str]:
+    if registry:
+        from modelops_registry import Registry
+
+        return registry, Registry.from_uri(registry).resolve(MODEL, version)
+    from modelops_training import train
+
+    uri = f"file://{workdir / 'registry'}"
+    print("benchmark: training learning-path on synthetic:20000", file=sys.stderr)
+    result = train(model=MODEL, data="synthetic:20000", registry_uri=uri)
+    return uri, str(result["version"])
+
+
+def body() -> bytes:
+    from modelops_bentos.learning_path.examples import SAMPLE_REQUEST
+
+    return json.dumps(SAMPLE_REQUEST).encode()
+
+
+def in_process(uri: str, version: str, seconds: float) -> serving.Row:
+    from modelops_bentos.learning_path.model import LoadRequest, load_recommender
+    from modelops_bentos.learning_path.scoring import rank
+
+    model = load_recommender(LoadRequest(registry_uri=uri, model=MODEL, ref=version))
+    request = json.loads(body())
+    activity, k = request["activity"], request["k"]
+    for _ in range(200):
+        rank(model.scorer, activity, k)
+    times, deadline = [], time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        rank(model.scorer, activity, k)
+        times.append((time.perf_counter() - t0) * 1e3)
+    q = statistics.quantiles(times, n=100)
+    return serving.Row("lp-in-process", 1, q[49], q[98], 1e3 / statistics.fmean(times),
+                       note="rank(): features + numpy softmax + top-k")  # fmt: skip
+
+
+def bento(uri: str, version: str, args: argparse.Namespace, workdir: Path) -> list[serving.Row]:
+    from modelops_bentos.launch import bentoml_executable, serve_env
+
+    port = serving.free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [*bentoml_executable(), "serve", TARGET, "--host", "127.0.0.1", "--port", str(port)]
+    env = serve_env(uri, MODEL, version)
+    with serving.server(cmd, env, base, workdir / "learning-path.log") as pid:
+        return serving.measure_http("learning-path", pid, f"{base}/recommend", {1: body()}, args,
+                                    workdir, "BentoML 1.4, /recommend")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--registry", help="registry URI holding a learning-path model")
+    parser.add_argument("--version", default="latest")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up")
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("benchmark: wrk is missing; install it with tools/system-deps.sh")
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="modelops-bench-lp-") as tmp:
+        workdir = Path(tmp)
+        uri, version = ensure_model(args.registry, args.version, workdir)
+        rows = [in_process(uri, version, seconds=min(args.duration, 5.0))]
+        rows += bento(uri, version, args, workdir)
+    print(f"\nlearning-path model version {version}; wrk -t1 -c{args.connections} "
+          f"-d{args.duration:g}s --latency after {args.warmup:g}s warm-up; {os.cpu_count()} CPUs; "
+          f"1-min load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after\n")  # fmt: skip
+    print(serving.table(rows))
+
+
+if __name__ == "__main__":
+    main()
