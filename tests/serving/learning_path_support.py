@@ -65,9 +65,10 @@ def asgi_client(env: dict[str, str], wait_ready: bool = True) -> Iterator[Any]:
     try:
         with TestClient(asgi_app(), raise_server_exceptions=False) as client:
             if wait_ready:
-                deadline = time.monotonic() + 30
+                # Generous: the machine is shared, and a load is a registry read.
+                deadline = time.monotonic() + 90
                 while client.get("/readyz").status_code != 200:
-                    assert time.monotonic() < deadline, "service not ready within 30 s"
+                    assert time.monotonic() < deadline, "service not ready within 90 s"
                     time.sleep(0.05)
             yield client
     finally:
