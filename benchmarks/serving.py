@@ -1,19 +1,30 @@
-"""Serving benchmark: one command, one table.
+"""Serving benchmark: the churn bento side by side with the peers, one command.
 
-    .venv/bin/python benchmarks/serving.py [--registry URI --version V] [--duration 10]
+    .venv/bin/python benchmarks/serving.py [--registry URI --version V] [--duration 15]
+        [--runs 2] [--only churn,fastapi,...]
 
-Measures p50 / p99 latency and throughput for 1-record and 100-record bodies on:
-  (a) in-process   features + predict in this process, no HTTP (the floor)
-  (b) bento-noop   a BentoML endpoint that parses the same body and does nothing
-  (c) fastapi      FastAPI + uvicorn serving the same model, features and validation
-  (d) churn        the churn bento's /predict (and /predict_batch, adaptive batching)
+Servers (one at a time, one worker each, OMP_NUM_THREADS=1, same model artefact):
+  churn, churn-batch   the churn bento (/predict, /predict_batch), product venv
+  churn-stock          the churn bento as it was before the performance work
+                       (commit BEFORE_COMMIT, stock BentoML without uvloop / httptools)
+  bento-noop           a BentoML endpoint that parses the body and does nothing
+  fastapi              FastAPI + uvicorn (uvloop + httptools)
+  litserve             LitServe (one API server, one inference worker)
+  ray                  Ray Serve, one replica, max_ongoing_requests=32 (default 5)
+  mlserver             MLServer + mlserver-xgboost (V2 tensors: precomputed rows only)
+Bodies: raw records ({"records": [...]}, validated, features computed) and
+precomputed model rows ({"inputs": [[...]]}; MLServer's V2 tensor), 1 and 100
+records each. The peers run in bench-only environments the script creates and
+caches under ~/.cache/modelops/bench-envs/ (benchmarks/peers/envs.py), never
+in the product's venv.
 
-HTTP load comes from `wrk -t1 -c16 -d<duration>s --latency` (Debian's wrk, see
-tools/system-deps.sh) after a warm-up run, one server at a time, each server a
-single worker with OMP_NUM_THREADS=1. Without --registry a model is trained on
-synthetic:20000 into a temporary registry first. Server CPU per request is the
-server process tree's user+system CPU during the measured run / requests.
-Timings are not asserted anywhere: this is a report, not a test.
+Each server/body/size gets `wrk -t1 -c16 -d<duration>s --latency` after a
+warm-up; the whole suite runs --runs times, every other run in reverse order.
+Server CPU per request is the server process tree's user+system CPU (from
+/proc/<pid>/stat) over the measured run divided by its requests; idle RSS is
+the tree's resident memory once ready, before any load. Without --registry a
+model is trained on synthetic:20000 into a temporary registry first. Timings
+are not asserted anywhere: this is a report, not a test.
 """
 
 from __future__ import annotations
@@ -31,8 +42,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,8 +52,10 @@ os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 SIZES = (1, 100)
-GOAL_P50_RATIO_TO_NOOP = 1.3
-GOAL_THROUGHPUT_RATIO_TO_FASTAPI = 1.5
+# The churn bento before issue 9's performance work: run from this commit's
+# source in the stock-BentoML bench environment, so before / after share a run.
+BEFORE_COMMIT = "a60cf7799cc9d243ae0e8cd468f5cc10e7e810ae"
+BENTO_NAMES = ("churn", "churn-batch", "churn-stock", "bento-noop")
 
 
 @dataclass
@@ -55,6 +68,9 @@ class Row:
     errors: int = 0
     cpu_ms_per_req: float | None = None
     note: str = ""
+    body: str = "records"
+    rss_mb: float | None = None
+    run: int = 1
 
 
 # -- model and bodies ----------------------------------------------------------------
@@ -73,14 +89,44 @@ def ensure_model(registry: str | None, version: str, workdir: Path) -> tuple[str
     return uri, str(result["version"])
 
 
-def bodies() -> dict[int, bytes]:
+def model_file(uri: str, version: str, workdir: Path) -> Path:
+    """The verified artefact as a local file, for the peers (same bytes the bento loads)."""
+    from modelops_registry import Registry
+
+    path = workdir / "model.ubj"
+    path.write_bytes(Registry.from_uri(uri).read_artefact("churn", version, "model.ubj"))
+    return path
+
+
+def _records() -> list[dict]:
     from modelops_features import synthetic
     from modelops_features.churn import RAW_SCHEMA
 
     frame = synthetic.churn(max(SIZES), seed=7)
     columns = [*RAW_SCHEMA.names, "customer_id"]
-    records = json.loads(frame[columns].to_json(orient="records"))
+    return json.loads(frame[columns].to_json(orient="records"))
+
+
+def bodies() -> dict[int, bytes]:
+    """Raw-record bodies by size (the churn API's contract)."""
+    records = _records()
     return {n: json.dumps({"records": records[:n]}).encode() for n in SIZES}
+
+
+def all_bodies() -> dict[str, dict[int, bytes]]:
+    """Every body kind by size: raw records, precomputed rows, and rows as a V2 tensor."""
+    from modelops_features import churn as churn_features
+
+    records = _records()
+    matrix = churn_features.model_matrix_from_records(records)
+    out: dict[str, dict[int, bytes]] = {"records": bodies(), "rows": {}, "v2": {}}
+    for n in SIZES:
+        rows = matrix[:n]
+        out["rows"][n] = json.dumps({"inputs": rows.tolist()}).encode()
+        tensor = {"name": "input-0", "shape": list(rows.shape), "datatype": "FP32",
+                  "data": rows.reshape(-1).tolist()}  # fmt: skip
+        out["v2"][n] = json.dumps({"inputs": [tensor]}).encode()
+    return out
 
 
 # -- processes -----------------------------------------------------------------------
@@ -92,8 +138,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and all its descendants (from /proc)."""
+def _proc_table() -> tuple[dict[int, list[str]], dict[int, list[int]]]:
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
@@ -106,36 +151,81 @@ def tree_cpu_seconds(pid: int) -> float:
         fields = raw[raw.rindex(")") + 2 :].split()
         stats[int(entry.name)] = fields
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, stack = 0.0, [pid]
+    return stats, children
+
+
+def _tree(pid: int) -> tuple[dict[int, list[str]], list[int]]:
+    stats, children = _proc_table()
+    found, stack = [], [pid]
     while stack:
         p = stack.pop()
         if p in stats:
-            total += (int(stats[p][11]) + int(stats[p][12])) / ticks
+            found.append(p)
         stack.extend(children.get(p, []))
-    return total
+    return stats, found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants (from /proc)."""
+    stats, pids = _tree(pid)
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum((int(stats[p][11]) + int(stats[p][12])) / ticks for p in pids)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, in MiB."""
+    stats, pids = _tree(pid)
+    page = os.sysconf("SC_PAGE_SIZE")
+    return sum(int(stats[p][21]) * page for p in pids) / 2**20
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode} before ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f}s")
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[int]:
-    from modelops_bentos.launch import wait_ready
-
+def server(
+    cmd: list[str], env: dict[str, str], url: str, log: Path, ready_path: str = "/readyz",
+    timeout: float = 120,
+) -> Iterator[int]:  # fmt: skip
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+        )
     try:
-        wait_ready(url, proc, timeout=120)
+        wait_http(f"{url}{ready_path}", proc, timeout)
         yield proc.pid
     except Exception:
         print(log.read_text()[-3000:], file=sys.stderr)
         raise
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGINT, then SIGKILL the whole session (Ray and LitServe leave helpers behind)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
 
 
 # -- wrk -----------------------------------------------------------------------------
@@ -164,7 +254,7 @@ def lua_script(body: bytes, path: Path) -> Path:
 
 def run_wrk(url: str, script: Path, seconds: float, connections: int) -> dict[str, float]:
     cmd = [
-        "wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency",
+        "wrk", "-t1", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--latency",
         "-s", str(script), url,
     ]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -190,24 +280,24 @@ def run_wrk(url: str, script: Path, seconds: float, connections: int) -> dict[st
 
 def measure_http(
     name: str, pid: int, url: str, bodies_: dict[int, bytes], args: argparse.Namespace,
-    workdir: Path, note: str = "",
+    workdir: Path, note: str = "", body: str = "records",
 ) -> list[Row]:  # fmt: skip
     rows = []
-    for n, body in bodies_.items():
-        script = lua_script(body, workdir / f"{name}-{n}.lua")
+    for n, payload in bodies_.items():
+        script = lua_script(payload, workdir / f"{name}-{body}-{n}.lua")
         run_wrk(url, script, args.warmup, args.connections)
         cpu0 = tree_cpu_seconds(pid)
         r = run_wrk(url, script, args.duration, args.connections)
         cpu = tree_cpu_seconds(pid) - cpu0
         requests = r.get("requests") or 1.0
-        rows.append(
-            Row(name, n, r["p50"], r["p99"], r["rps"], int(r["errors"]), cpu / requests * 1e3, note)
-        )
-        print(f"benchmark: {name} {n} record(s): {r['rps']:.0f} req/s", file=sys.stderr)
+        rows.append(Row(name, n, r["p50"], r["p99"], r["rps"], int(r["errors"]),
+                        cpu / requests * 1e3, note, body))  # fmt: skip
+        print(f"benchmark: {name} {body} {n}: {r['rps']:.0f} req/s, "
+              f"{cpu / requests * 1e3:.2f} ms CPU/req", file=sys.stderr)  # fmt: skip
     return rows
 
 
-# -- the four contenders -------------------------------------------------------------
+# -- the contenders ------------------------------------------------------------------
 
 
 def in_process(uri: str, version: str, bodies_: dict[int, bytes], seconds: float) -> list[Row]:
@@ -238,39 +328,131 @@ def bench_env(uri: str, version: str) -> dict[str, str]:
     return serve_env(uri, "churn", version)
 
 
-def bento(
-    target: str, name: str, uri: str, version: str, bodies_, args, workdir, routes
-) -> list[Row]:
-    from modelops_bentos.launch import bentoml_executable
+@dataclass
+class Context:
+    """What a server spec needs to build its command."""
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [*bentoml_executable(), "serve", target, "--host", "127.0.0.1", "--port", str(port),
-           "--working-dir", str(HERE)]  # fmt: skip
-    rows = []
-    with server(cmd, bench_env(uri, version), base, workdir / f"{name}.log") as pid:
-        for route, label, note in routes:
-            rows += measure_http(label, pid, f"{base}{route}", bodies_, args, workdir, note)
+    uri: str
+    version: str
+    model_file: Path
+    workdir: Path
+    port: int
+
+
+@dataclass
+class ServerSpec:
+    """One contender: how to start it and which (route, body kind) pairs to load it with."""
+
+    name: str
+    note: str
+    command: Callable[[Context], tuple[list[str], dict[str, str]]]
+    routes: list[tuple[str, str, str]]  # (label, route, body kind)
+    ready_path: str = "/readyz"
+    ready_timeout: float = 120.0
+    labels: list[str] = field(default_factory=list)
+
+
+def _bento_cmd(target: str) -> Callable[[Context], tuple[list[str], dict[str, str]]]:
+    def build(ctx: Context) -> tuple[list[str], dict[str, str]]:
+        from modelops_bentos.launch import bentoml_executable
+
+        cmd = [*bentoml_executable(), "serve", target, "--host", "127.0.0.1",
+               "--port", str(ctx.port), "--working-dir", str(HERE)]  # fmt: skip
+        return cmd, bench_env(ctx.uri, ctx.version)
+
+    return build
+
+
+def _stock_bento_cmd(ctx: Context) -> tuple[list[str], dict[str, str]]:
+    """The churn service source of BEFORE_COMMIT, in the stock-BentoML environment."""
+    from peers import envs
+
+    python = envs.ensure("bento-stock")
+    source = ctx.workdir / "stock"
+    if not source.exists():
+        source.mkdir()
+        archive = subprocess.run(["git", "archive", BEFORE_COMMIT, "bentos/modelops_bentos"],
+                                 cwd=REPO, check=True, capture_output=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    env = bench_env(ctx.uri, ctx.version)
+    env["PYTHONPATH"] = str(source / "bentos")
+    cmd = [str(python.parent / "bentoml"), "serve", "modelops_bentos.churn.service:Churn",
+           "--host", "127.0.0.1", "--port", str(ctx.port),
+           "--working-dir", str(source / "bentos")]  # fmt: skip
+    return cmd, env
+
+
+def _peer_env(ctx: Context) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "OMP_NUM_THREADS": "1", "BENTOML_DO_NOT_TRACK": "true",
+        "MODELOPS_BENCH_MODEL_FILE": str(ctx.model_file),
+        # The peers import the bento's request schema (pydantic + modelops_features only).
+        "PYTHONPATH": f"{HERE / 'peers'}:{REPO / 'bentos'}",
+        "RAY_USAGE_STATS_ENABLED": "0", "LITSERVE_DISABLE_TELEMETRY": "1",
+    })  # fmt: skip
+    return env
+
+
+def _peer_cmd(name: str, script: str) -> Callable[[Context], tuple[list[str], dict[str, str]]]:
+    def build(ctx: Context) -> tuple[list[str], dict[str, str]]:
+        from peers import envs
+
+        python = str(envs.ensure(name))
+        if name == "fastapi":
+            cmd = [python, "-m", "uvicorn", "fastapi_peer:app", "--app-dir", str(HERE / "peers"),
+                   "--host", "127.0.0.1", "--port", str(ctx.port), "--workers", "1",
+                   "--loop", "uvloop", "--http", "httptools",
+                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        elif name == "mlserver":
+            cmd = [python, str(HERE / "peers" / script), str(ctx.port), str(ctx.workdir / "mls")]
+        else:
+            cmd = [python, str(HERE / "peers" / script), str(ctx.port)]
+        return cmd, _peer_env(ctx)
+
+    return build
+
+
+SERVERS: list[ServerSpec] = [
+    ServerSpec("churn", "BentoML 1.4 churn bento (this checkout)",
+               _bento_cmd("modelops_bentos.churn.service:Churn"),
+               [("churn", "/predict", "records"), ("churn-batch", "/predict_batch", "records")]),
+    ServerSpec("churn-stock", f"the churn bento at {BEFORE_COMMIT[:7]}, stock BentoML",
+               _stock_bento_cmd, [("churn-stock", "/predict", "records")]),
+    ServerSpec("bento-noop", "BentoML endpoint that parses the body, no work",
+               _bento_cmd("noop_service:Noop"), [("bento-noop", "/predict", "records")]),
+    ServerSpec("fastapi", "FastAPI + uvicorn (uvloop + httptools)", _peer_cmd("fastapi", ""),
+               [("fastapi", "/predict", "records"), ("fastapi", "/predict_rows", "rows")]),
+    ServerSpec("litserve", "LitServe 0.2.19, 1 API server + 1 worker",
+               _peer_cmd("litserve", "litserve_peer.py"),
+               [("litserve", "/predict", "records"), ("litserve", "/predict", "rows")],
+               ready_path="/health"),
+    ServerSpec("ray", "Ray Serve 2.60, 1 replica, max_ongoing_requests=32",
+               _peer_cmd("ray", "ray_peer.py"),
+               [("ray", "/predict", "records"), ("ray", "/predict", "rows")],
+               ready_path="/readyz", ready_timeout=240),
+    ServerSpec("mlserver", "MLServer 1.7.1 + mlserver-xgboost, V2 tensor body",
+               _peer_cmd("mlserver", "mlserver_peer.py"),
+               [("mlserver", "/v2/models/churn/infer", "v2")], ready_path="/v2/health/ready"),
+]  # fmt: skip
+
+
+def run_spec(spec: ServerSpec, ctx: Context, bodies_: dict[str, dict[int, bytes]],
+             args: argparse.Namespace, run: int) -> list[Row]:  # fmt: skip
+    cmd, env = spec.command(ctx)
+    base = f"http://127.0.0.1:{ctx.port}"
+    rows: list[Row] = []
+    log = ctx.workdir / f"{spec.name}-{run}.log"
+    with server(cmd, env, base, log, spec.ready_path, spec.ready_timeout) as pid:
+        time.sleep(1.0)  # let start-up work settle before the idle reading
+        rss = tree_rss_mb(pid)
+        for label, route, kind in spec.routes:
+            got = measure_http(label, pid, f"{base}{route}", bodies_[kind], args, ctx.workdir,
+                               spec.note, kind)  # fmt: skip
+            for row in got:
+                row.rss_mb, row.run = rss, run
+            rows += got
     return rows
-
-
-def fastapi(uri: str, version: str, bodies_, args, workdir) -> list[Row]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "uvicorn", "fastapi_app:app", "--app-dir", str(HERE),
-           "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-           "--log-level", "warning", "--no-access-log"]  # fmt: skip
-    with server(cmd, bench_env(uri, version), base, workdir / "fastapi.log") as pid:
-        return measure_http("fastapi", pid, f"{base}/predict", bodies_, args, workdir,
-                            note=_uvicorn_stack())  # fmt: skip
-
-
-def _uvicorn_stack() -> str:
-    import importlib.util
-
-    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    return f"uvicorn {loop} + {http}"
 
 
 # -- report --------------------------------------------------------------------------
@@ -278,39 +460,42 @@ def _uvicorn_stack() -> str:
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| server | records/req | p50 ms | p99 ms | req/s | records/s | server CPU ms/req | non-2xx+errors | note |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| server | body | records/req | req/s | p50 ms | p99 ms | server CPU ms/req | idle RSS MiB | non-2xx+errors | note |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
         cpu = "-" if r.cpu_ms_per_req is None else f"{r.cpu_ms_per_req:.2f}"
+        rss = "-" if r.rss_mb is None else f"{r.rss_mb:.0f}"
         lines.append(
-            f"| {r.server} | {r.records} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.rps:.0f} | "
-            f"{r.rps * r.records:.0f} | {cpu} | {r.errors} | {r.note} |"
+            f"| {r.server} | {r.body} | {r.records} | {r.rps:.0f} | {r.p50_ms:.2f} | "
+            f"{r.p99_ms:.2f} | {cpu} | {rss} | {r.errors} | {r.note} |"
         )
     return "\n".join(lines)
 
 
-def goals(rows: list[Row]) -> str:
-    def get(server: str, n: int) -> Row | None:
-        return next((r for r in rows if r.server == server and r.records == n), None)
-
-    churn, noop, peer = get("churn", 1), get("bento-noop", 1), get("fastapi", 1)
+def ratios(rows: list[Row]) -> str:
+    """The churn bento against the best peer (by req/s) on the same body and size."""
     out = []
-    if churn and noop:
-        ratio = churn.p50_ms / noop.p50_ms
-        verdict = "met" if ratio <= GOAL_P50_RATIO_TO_NOOP else "NOT met"
-        out.append(f"- churn p50 / no-op p50 (1 record): {ratio:.2f}x "
-                   f"(goal <= {GOAL_P50_RATIO_TO_NOOP}x): {verdict}")  # fmt: skip
-    if churn and noop and churn.cpu_ms_per_req and noop.cpu_ms_per_req:
+    for n in SIZES:
+        churn = [r for r in rows if r.server == "churn" and r.records == n]
+        peers = [r for r in rows
+                 if r.server not in BENTO_NAMES and r.body == "records" and r.records == n]  # fmt: skip
+        if not churn or not peers:
+            continue
+        c, best = churn[0], max(peers, key=lambda r: r.rps)
+        cpu = ""
+        if c.cpu_ms_per_req and best.cpu_ms_per_req:
+            cpu = f", CPU/req {c.cpu_ms_per_req / best.cpu_ms_per_req:.2f}x"
         out.append(
-            f"- churn server CPU / no-op server CPU per 1-record request: "
-            f"{churn.cpu_ms_per_req / noop.cpu_ms_per_req:.2f}x (less sensitive to a busy machine than p50)"
+            f"- {n} record(s), raw-record body: churn {c.rps:.0f} req/s vs best peer "
+            f"{best.server} {best.rps:.0f} req/s = {c.rps / best.rps:.2f}x; "
+            f"p99 {c.p99_ms:.1f} vs {best.p99_ms:.1f} ms{cpu}"
         )
-    if churn and peer:
-        ratio = churn.rps / peer.rps
-        verdict = "met" if ratio >= GOAL_THROUGHPUT_RATIO_TO_FASTAPI else "NOT met"
-        out.append(f"- churn req/s / FastAPI req/s (1 record): {ratio:.2f}x "
-                   f"(goal >= {GOAL_THROUGHPUT_RATIO_TO_FASTAPI}x): {verdict}")  # fmt: skip
+        stock = [r for r in rows if r.server == "churn-stock" and r.records == n]
+        if stock:
+            s = stock[0]
+            out.append(f"  - churn vs churn-stock (before): {c.rps / s.rps:.2f}x req/s, "
+                       f"CPU/req {c.cpu_ms_per_req:.2f} vs {s.cpu_ms_per_req:.2f} ms")  # fmt: skip
     return "\n".join(out)
 
 
@@ -322,35 +507,53 @@ def main() -> None:
         "--registry", help="registry URI holding a churn model (default: train one)"
     )
     parser.add_argument("--version", default="latest")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per body")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--runs", type=int, default=2, help="suite runs, alternating order")
+    parser.add_argument("--only", help="comma-separated server names (default: all)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit(
             "benchmark: wrk is missing; install it with tools/system-deps.sh (Debian: apt-get install wrk)"
         )
+    specs = SERVERS
+    if args.only:
+        wanted = set(args.only.split(","))
+        specs = [s for s in SERVERS if s.name in wanted]
+    sys.path.insert(0, str(HERE))
 
     load_before = os.getloadavg()
+    runs: list[list[Row]] = []
     with tempfile.TemporaryDirectory(prefix="modelops-bench-") as tmp:
         workdir = Path(tmp)
         uri, version = ensure_model(args.registry, args.version, workdir)
-        bodies_ = bodies()
-        rows = in_process(uri, version, bodies_, seconds=min(args.duration, 5.0))
-        rows += bento("noop_service:Noop", "bento-noop", uri, version, bodies_, args, workdir,
-                      [("/predict", "bento-noop", "BentoML, parses body, no work")])  # fmt: skip
-        rows += fastapi(uri, version, bodies_, args, workdir)
-        rows += bento("modelops_bentos.churn.service:Churn", "churn", uri, version, bodies_, args,
-                      workdir, [("/predict", "churn", "BentoML 1.4, /predict"),
-                                ("/predict_batch", "churn-batch", "adaptive batching")])  # fmt: skip
+        artefact = model_file(uri, version, workdir)
+        bodies_ = all_bodies()
+        floor = in_process(uri, version, bodies_["records"], seconds=min(args.duration, 5.0))
+        for run in range(1, args.runs + 1):
+            order = specs if run % 2 else list(reversed(specs))
+            rows: list[Row] = []
+            for spec in order:
+                ctx = Context(uri, version, artefact, workdir, free_port())
+                try:
+                    rows += run_spec(spec, ctx, bodies_, args, run)
+                except Exception as exc:  # one broken peer must not lose the others' numbers
+                    print(f"benchmark: {spec.name} failed: {exc}", file=sys.stderr)
+            runs.append(rows)
 
     print(f"\nchurn model version {version}; wrk -t1 -c{args.connections} -d{args.duration:g}s "
           f"--latency after {args.warmup:g}s warm-up; OMP_NUM_THREADS=1; {os.cpu_count()} CPUs; "
           f"1-min load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after "
           "(other processes share these CPUs: compare within one run)\n")  # fmt: skip
-    print(table(rows))
-    print()
-    print(goals(rows))
+    print("In process (no HTTP, the floor):\n")
+    print(table(floor))
+    for run, rows in enumerate(runs, start=1):
+        order = "listed order" if run % 2 else "reverse order"
+        print(f"\nRun {run} ({order}):\n")
+        print(table(sorted(rows, key=lambda r: (r.body, r.records, -r.rps))))
+        print()
+        print(ratios(rows))
 
 
 if __name__ == "__main__":
