@@ -142,7 +142,9 @@ def test_bad_input_is_a_4xx_naming_the_field(client, body, status, field) -> Non
 def test_non_json_and_oversized_bodies_are_refused(client) -> None:
     resp = client.post("/recommend", content=b"a=b", headers={"Content-Type": "text/plain"})
     assert resp.status_code == 415
-    resp = post(client, b"{" + b" " * 100_000 + b"}")
+    from modelops_bentos.learning_path.service import MAX_BODY_BYTES
+
+    resp = post(client, b"{" + b" " * MAX_BODY_BYTES + b"}")
     assert resp.status_code == 413 and "exceeds the limit" in resp.json()["error"]
     assert client.get("/recommend").status_code == 405
 
@@ -227,3 +229,38 @@ def test_tampered_parameters_are_never_served(lp_model, tmp_path) -> None:
             assert time.monotonic() < deadline, "the checksum failure was not reported"
             time.sleep(0.05)
         assert client.get("/readyz").status_code == 503
+
+
+def test_batch_endpoint_answers_like_the_single_one(client, lp_model) -> None:
+    frame = students(60, seed=12)
+    activities = frame[lp.RAW_SCHEMA.names].astype(object).where(frame.notna(), None)
+    queries = [
+        {"student_id": f"s{i}", "activity": a, "k": 1 + i % 8}
+        for i, a in enumerate(activities.to_dict(orient="records"))
+    ]
+    queries[5]["candidates"] = ["math-advanced", "language-foundations", "science-advanced"]
+    resp = client.post("/recommend_batch", json={"students": queries})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["version"] == lp_model.version
+    assert [r["student_id"] for r in body["results"]] == [q["student_id"] for q in queries]
+    for query, result in zip(queries, body["results"], strict=True):
+        single = post(client, query).json()["recommendations"]
+        batch = result["recommendations"]
+        # Same modules in the same order; scores equal up to the matrix product's
+        # summation order (one row vs many).
+        assert [r["module"] for r in batch] == [r["module"] for r in single]
+        for a, b in zip(batch, single, strict=True):
+            assert math.isclose(a["score"], b["score"], rel_tol=1e-12)
+    assert len(body["results"][5]["recommendations"]) == 3
+
+
+def test_batch_limits_and_field_paths(client) -> None:
+    assert client.post("/recommend_batch", json={"students": []}).json()["results"] == []
+    resp = client.post("/recommend_batch", json={"students": [SAMPLE_REQUEST] * 1001})
+    assert resp.status_code == 413 and "at most 1000 students" in resp.json()["error"]
+    bad = {"students": [SAMPLE_REQUEST, {**SAMPLE_REQUEST, "activity": {**A, "confidence": 6}}]}
+    resp = client.post("/recommend_batch", json=bad)
+    assert resp.status_code == 422 and "students.1.activity.confidence" in resp.json()["error"]
+    resp = client.post("/recommend_batch", json={"student": []})
+    assert resp.status_code == 422 and "student" in resp.json()["error"]

@@ -45,12 +45,8 @@ Candidates = Annotated[
 ]
 
 
-class RecommendRequest(IODescriptor):
-    """The /recommend body. `student_id` is echoed back and used for nothing else.
-
-    An IODescriptor (BentoML's request-model base) so that unknown top-level
-    keys are refused by name: a misspelt "candidate" must not be ignored.
-    """
+class StudentQuery(BaseModel):
+    """One student's question. `student_id` is echoed back and used for nothing else."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -58,6 +54,38 @@ class RecommendRequest(IODescriptor):
     student_id: StudentId = None
     k: TopK = DEFAULT_K
     candidates: Candidates = None
+
+
+class RecommendRequest(IODescriptor, StudentQuery):
+    """The /recommend body: one StudentQuery.
+
+    An IODescriptor (BentoML's request-model base) so that unknown top-level
+    keys are refused by name: a misspelt "candidate" must not be ignored.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+MAX_STUDENTS = 1000
+
+
+def _check_student_count(students: list[Any]) -> list[Any]:
+    if len(students) > MAX_STUDENTS:
+        # The shared middleware maps this error type to HTTP 413.
+        raise PydanticCustomError(
+            "too_many_records",
+            "at most {limit} students per request, got {count}",
+            {"limit": MAX_STUDENTS, "count": len(students)},
+        )
+    return students
+
+
+class RecommendBatchRequest(IODescriptor):
+    """The /recommend_batch body: {"students": [StudentQuery, ...]} (at most MAX_STUDENTS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    students: Annotated[list[StudentQuery], AfterValidator(_check_student_count)]
 
 
 class Recommendation(BaseModel):
@@ -71,3 +99,14 @@ class RecommendResponse(BaseModel):
     version: str
     student_id: str | None = None
     recommendations: list[Recommendation]
+
+
+class StudentResult(BaseModel):
+    student_id: str | None = None
+    recommendations: list[Recommendation]
+
+
+class RecommendBatchResponse(BaseModel):
+    model: str
+    version: str
+    results: list[StudentResult]  # in request order

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from modelops_features import learning_path as lp
 from modelops_features.softmax import SoftmaxLinear
@@ -62,3 +63,28 @@ def rank(
     row = lp.model_row(features)
     probabilities = scorer.proba(row)[0]
     return Ranked(features, row, probabilities, top_k(probabilities, k, candidates))
+
+
+@dataclass(frozen=True)
+class RankedBatch:
+    features: pd.DataFrame  # compute() output, for the feature histograms
+    probabilities: np.ndarray  # (n, len(MODULES))
+    tops: list[list[tuple[str, float]]]
+
+
+def rank_many(
+    scorer: SoftmaxLinear,
+    activities: Sequence[Mapping[str, Any]],
+    ks: Sequence[int],
+    candidates: Sequence[Sequence[str] | None],
+) -> RankedBatch:
+    """Many students at once through training's vectorised path (compute + model_matrix)."""
+    frame = pd.DataFrame.from_records(
+        [raw_activity(a) for a in activities], columns=lp.RAW_SCHEMA.names
+    )
+    features = lp.compute(frame)
+    probabilities = (
+        scorer.proba(lp.model_matrix(features)) if len(frame) else np.zeros((0, len(lp.MODULES)))
+    )
+    tops = [top_k(p, k, c) for p, k, c in zip(probabilities, ks, candidates, strict=True)]
+    return RankedBatch(features, probabilities, tops)

@@ -2,6 +2,8 @@
 
 POST /recommend {"student_id"?, "activity": {...}, "k"?, "candidates"?}
   -> {"model", "version", "student_id", "recommendations": [{"module", "score", "rank"}]}
+POST /recommend_batch {"students": [<the /recommend body>, ...]}   (at most 1000)
+  -> {"model", "version", "results": [{"student_id", "recommendations"}, ...]}
 
 Thin, like churn's: pydantic validates (field-level 422s), the shared feature
 code computes features, numpy scores the exported model, telemetry records
@@ -28,19 +30,25 @@ from modelops_bentos.churn.middleware import ModelopsMiddleware, describe_errors
 from .model import LoadedRecommender, RecommenderHolder, load_request
 from .schemas import (
     DEFAULT_K,
+    MAX_STUDENTS,
     Candidates,
     Recommendation,
+    RecommendBatchRequest,
+    RecommendBatchResponse,
     RecommendRequest,
     RecommendResponse,
     StudentActivity,
     StudentId,
+    StudentQuery,
+    StudentResult,
     TopK,
 )
-from .scoring import rank
+from .scoring import rank, rank_many
 from .telemetry import LearningPathTelemetry
 
-API_ENDPOINTS = ("recommend",)
-MAX_BODY_BYTES = 64 * 1024  # one student's activity is ~500 bytes of JSON
+API_ENDPOINTS = ("recommend", "recommend_batch")
+# One student's query is ~500 bytes of JSON; 2 KiB each is generous.
+MAX_BODY_BYTES = MAX_STUDENTS * 2048 + 64 * 1024
 
 
 class _ValidationErrorsWithoutValues(logging.Filter):
@@ -91,6 +99,13 @@ class LearningPath:
     def stop_loader(self) -> None:
         self.holder.stop()
 
+    def _not_ready(self) -> JSONResponse:
+        return JSONResponse(
+            {"error": f"model not loaded ({self.holder.status()})"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
     @bentoml.api(input_spec=RecommendRequest)
     async def recommend(
         self,
@@ -102,11 +117,7 @@ class LearningPath:
         """The top-k next modules for one student, with scores and the model version."""
         model: LoadedRecommender | None = self.holder.loaded  # type: ignore[assignment]
         if model is None:
-            return JSONResponse(  # type: ignore[return-value]
-                {"error": f"model not loaded ({self.holder.status()})"},
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
+            return self._not_ready()  # type: ignore[return-value]
         ranked = rank(model.scorer, vars(activity), k, candidates)
         self.telemetry.observe_predictions(ranked.features, ranked.probabilities.max(keepdims=True))
         self.telemetry.observe_recommendation(ranked.top[0][0])
@@ -116,6 +127,37 @@ class LearningPath:
             student_id=student_id,
             recommendations=[
                 Recommendation(module=m, score=s, rank=i + 1) for i, (m, s) in enumerate(ranked.top)
+            ],
+        )
+
+    @bentoml.api(input_spec=RecommendBatchRequest)
+    async def recommend_batch(self, students: list[StudentQuery]) -> RecommendBatchResponse:
+        """/recommend for many students in one call, through the vectorised feature path."""
+        model: LoadedRecommender | None = self.holder.loaded  # type: ignore[assignment]
+        if model is None:
+            return self._not_ready()  # type: ignore[return-value]
+        ranked = rank_many(
+            model.scorer,
+            [vars(s.activity) for s in students],
+            [s.k for s in students],
+            [s.candidates for s in students],
+        )
+        if students:
+            self.telemetry.observe_predictions(ranked.features, ranked.probabilities.max(axis=1))
+            for top in ranked.tops:
+                self.telemetry.observe_recommendation(top[0][0])
+        return RecommendBatchResponse(
+            model=model.model,
+            version=model.version,
+            results=[
+                StudentResult(
+                    student_id=s.student_id,
+                    recommendations=[
+                        Recommendation(module=m, score=score, rank=i + 1)
+                        for i, (m, score) in enumerate(top)
+                    ],
+                )
+                for s, top in zip(students, ranked.tops, strict=True)
             ],
         )
 
