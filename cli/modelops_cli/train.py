@@ -84,9 +84,28 @@ def rejection_message(result: dict[str, Any]) -> str:
 MODELS = ("churn", "learning-path")
 
 
+def retraining_request(job: str | None) -> dict[str, Any] | None:
+    """What the operator's Job said about this run (env set by the operator), or None."""
+    if not job:
+        return None
+    drift: Any = None
+    text = os.environ.get("MODELOPS_DRIFT_REPORT")
+    if text:
+        try:
+            drift = json.loads(text)
+        except ValueError:
+            drift = None  # provenance only: a garbled report must not fail training
+    return {"job": job, "reason": os.environ.get("MODELOPS_RETRAIN_REASON"), "drift": drift}
+
+
 @click.command()
 @click.option(
-    "--model", type=click.Choice(MODELS), default="churn", show_default=True, help="Model to train."
+    "--model",
+    type=click.Choice(MODELS),
+    default="churn",
+    show_default=True,
+    envvar="MODELOPS_MODEL",
+    help="Model to train ($MODELOPS_MODEL).",
 )
 @click.option(
     "--data",
@@ -101,14 +120,18 @@ MODELS = ("churn", "learning-path")
     "--base-version",
     default=None,
     metavar="V",
-    help="Compare with this version (number, latest, @latest-approved) on the same held-out rows.",
+    envvar="MODELOPS_BASE_VERSION",
+    help="Compare with this version (number, latest, @latest-approved) on the same held-out rows "
+    "($MODELOPS_BASE_VERSION).",
 )
 @click.option(
     "--gates",
     "gates_json",
     default=None,
     metavar="JSON",
-    help='Gates as JSON or @file, e.g. \'{"minMetric": {"auc": 0.75}, "maxRegression": 0.01, '
+    envvar="MODELOPS_GATES",
+    help="($MODELOPS_GATES) "
+    + 'Gates as JSON or @file, e.g. \'{"minMetric": {"auc": 0.75}, "maxRegression": 0.01, '
     '"maxFairnessGap": 0.05}\'.',
 )
 @click.option("--min-auc", type=float, default=None, help="Shorthand for minMetric.auc.")
@@ -121,6 +144,14 @@ MODELS = ("churn", "learning-path")
 @click.option("--max-regression", type=float, default=None, help="Shorthand for maxRegression.")
 @click.option("--max-fairness-gap", type=float, default=None, help="Shorthand for maxFairnessGap.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--retraining-job",
+    default=None,
+    metavar="NAME",
+    envvar="MODELOPS_RETRAIN_JOB",
+    help="Name of the operator's retraining Job running this ($MODELOPS_RETRAIN_JOB); recorded in "
+    "metadata.retraining with $MODELOPS_RETRAIN_REASON and $MODELOPS_DRIFT_REPORT.",
+)
 @click.option(
     "--n-estimators",
     type=click.IntRange(1, 5000),
@@ -138,6 +169,7 @@ def train(
     max_regression: float | None,
     max_fairness_gap: float | None,
     seed: int,
+    retraining_job: str | None,
     n_estimators: int | None,
 ) -> None:
     """Train a model, evaluate it on held-out data, apply gates and publish it."""
@@ -161,6 +193,7 @@ def train(
                 gates=gates,
                 seed=seed,
                 params=params,
+                retraining=retraining_request(retraining_job),
             )
         except TrainingInputError as exc:
             raise BadInput(str(exc)) from exc

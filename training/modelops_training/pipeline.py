@@ -35,8 +35,13 @@ def train(
     gates: dict[str, Any] | None = None,
     seed: int = 0,
     params: Any = None,
+    retraining: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate and publish one candidate; see the module docstring.
+
+    `retraining`, when this run is an operator's retraining Job, is recorded
+    as metadata["retraining"] ({"job", "base_version", "reason", "drift"}): the
+    operator finds the candidate its Job produced by that Job name.
 
     `model` picks the trainer (trainers.py); `params` are that trainer's
     (XGBParams for churn, LearningPathParams for learning-path; None = defaults).
@@ -69,6 +74,8 @@ def train(
         "git_commit": git_commit(),
         "training": {**candidate.training, "seconds": round(time.monotonic() - started, 3)},
     }
+    if retraining:
+        meta["retraining"] = {**retraining, "base_version": base}
     version = registry.publish(model, candidate.artefacts, meta)
     return {
         "model": model,
