@@ -20,6 +20,8 @@ field path only, never with values).
 from __future__ import annotations
 
 import logging
+import os
+from typing import Any
 
 import bentoml
 from pydantic import ValidationError
@@ -73,7 +75,31 @@ class _ValidationErrorsWithoutValues(logging.Filter):
 logging.getLogger("bentoml._internal.server.http_app").addFilter(_ValidationErrorsWithoutValues())
 
 
-@bentoml.service(name="learning-path", workers=1, traffic={"timeout": 30})
+TRACING_ENV = "MODELOPS_TRACE_REQUESTS"  # the churn service's switch, same meaning
+
+
+def tracing_config(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """API routes untraced unless MODELOPS_TRACE_REQUESTS=true, as for churn.
+
+    BentoML opens an OpenTelemetry span per request even with no exporter, the
+    largest single per-request cost measured on the churn service.
+    """
+    source = os.environ if env is None else env
+    if source.get(TRACING_ENV, "").strip().lower() in ("1", "true", "yes"):
+        return {}
+    return {"excluded_urls": [f"/{e}$" for e in API_ENDPOINTS]}
+
+
+@bentoml.service(
+    name="learning-path",
+    # One worker per pod: the modelops_ counters are per process.
+    workers=1,
+    traffic={"timeout": 30},
+    # No per-request access-log line (it costs more than scoring); errors are
+    # still logged, counts and latencies are in /metrics.
+    logging={"access": {"enabled": False}},
+    tracing=tracing_config(),
+)
 class LearningPath:
     def __init__(self) -> None:
         self.holder = RecommenderHolder(load_request())
