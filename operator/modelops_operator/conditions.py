@@ -41,6 +41,23 @@ REASON_RESOLVED = "VersionResolved"
 REASON_STABLE = "Stable"
 REASON_CANARY_PENDING = "CanaryNotStarted"
 
+# Canary rollout reasons (canary.py).
+REASON_CANARY_STARTED = "CanaryStarted"
+REASON_CANARY_WAITING = "CanaryWaitingForPods"
+REASON_CANARY_STEP = "CanaryStepAdvanced"
+REASON_ANALYSIS_RUNNING = "AnalysisRunning"
+REASON_ANALYSIS_PASSED = "AnalysisPassed"
+REASON_ANALYSIS_FAILED = "AnalysisFailed"
+REASON_PROMOTING = "Promoting"
+REASON_PROMOTED = "Promoted"
+REASON_ROLLED_BACK = "RolledBack"
+REASON_ABORTED = "Aborted"
+REASON_SPEC_REVERTED = "SpecReverted"
+REASON_SUPERSEDED = "Superseded"
+REASON_REJECTED = "VersionRejected"
+REASON_MANUAL_PROMOTE = "ManualPromote"
+REASON_ROUTER_NOT_SUPPORTED = "TrafficRouterNotSupported"
+
 Condition = dict[str, Any]
 
 

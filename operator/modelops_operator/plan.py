@@ -91,6 +91,10 @@ class Observed:
     # or the error that prevented it. Unused for pinned versions.
     resolved_version: str | None = None
     resolve_error: str | None = None
+    # Canary analysis results (analysis.CheckResult) when the engine ran the
+    # analysis for this reconcile because a step's interval was over; None
+    # when no analysis was due.
+    analysis: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,3 +125,5 @@ class Plan:
     events: tuple[EventSpec, ...] = ()
     # Seconds until the engine should look again even if nothing changes (None: rely on watches).
     requeue_after: float | None = None
+    # Rollouts that ended in this reconcile (Promoted, RolledBack, Superseded), for metrics.
+    outcomes: tuple[str, ...] = ()

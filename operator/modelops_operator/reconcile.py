@@ -24,9 +24,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from modelops_operator import builders, names
+from modelops_operator import builders, canary, names
 from modelops_operator import conditions as cond
 from modelops_operator.plan import ChildRef, DeploymentState, EventSpec, Observed, Plan
+from modelops_operator.routers import UnknownRouter, router_for
 
 HISTORY_LIMIT = 10
 RESOLVE_RETRY_SECONDS = 30.0
@@ -85,6 +86,9 @@ def immediate(stable: Release, wanted: Release, ts: str) -> StrategyResult:
 
 
 STRATEGIES: dict[str, Strategy] = {"Immediate": immediate}
+# Canary is not a one-shot Strategy: it is the state machine in canary.py,
+# consulted on every reconcile while a rollout is in progress.
+CANARY = "Canary"
 
 
 # --- availability -------------------------------------------------------------
@@ -201,6 +205,7 @@ def reconcile(spec: Mapping[str, Any], observed: Observed, now: dt.datetime) -> 
     previous: Release | None = old_status.get("previous")
     problem: tuple[str, str] | None = None  # (reason, message) that makes the object Degraded
     requeue: float | None = None
+    decision: canary.Decision | None = None
 
     version, resolve_error = wanted_version(spec, observed)
     if version is None:
@@ -219,6 +224,32 @@ def reconcile(spec: Mapping[str, Any], observed: Observed, now: dt.datetime) -> 
                     f"(image {spec['image']}) as stable",
                 )
             )
+        elif strategy_of(spec) == CANARY:
+            try:
+                decision = canary.decide(
+                    spec,
+                    old_status,
+                    stable=stable,
+                    wanted=wanted,
+                    deployments=observed.deployments,
+                    annotations=observed.annotations,
+                    results=list(observed.analysis) if observed.analysis is not None else None,
+                    now=now,
+                    router=router_for(spec),
+                )
+            except (UnknownRouter, ValueError) as exc:
+                # A spec the operator cannot act on keeps the stable version serving.
+                problem = (
+                    cond.REASON_ROUTER_NOT_SUPPORTED,
+                    f"{exc}; keeping stable version {stable['version']}",
+                )
+            else:
+                stable, previous = decision.stable, decision.previous
+                events.extend(decision.events)
+                history.extend(decision.history)
+                requeue = decision.requeue_after
+                # Stable's availability is judged against the replicas it is given now.
+                replicas = decision.stable_replicas
         elif (stable["version"], stable["image"]) != (version, spec["image"]):
             strategy = STRATEGIES.get(strategy_of(spec))
             if strategy is None:
@@ -269,22 +300,33 @@ def reconcile(spec: Mapping[str, Any], observed: Observed, now: dt.datetime) -> 
                 new_conditions, ctype, cstatus, reason, message, now=ts, generation=generation
             )
         owner = observed.owner
-        apply.append(
-            builders.deployment(
-                owner,
-                spec,
-                track=names.TRACK_STABLE,
-                version=stable["version"],
-                image=stable["image"],
-                replicas=replicas,
+        if decision is not None:
+            phase, summary = _apply_canary(decision, phase, summary, new_conditions, status)
+            new_conditions = _canary_conditions(decision, new_conditions, ts, generation)
+            apply.extend(_canary_children(owner, spec, decision, observed, delete))
+        else:
+            apply.append(
+                builders.deployment(
+                    owner,
+                    spec,
+                    track=names.TRACK_STABLE,
+                    version=stable["version"],
+                    image=stable["image"],
+                    replicas=replicas,
+                )
             )
-        )
-        apply.append(builders.service(owner, version=stable["version"]))
-        if strategy_of(spec) == "Immediate" and names.TRACK_CANARY in observed.deployments:
-            # A canary left over from a strategy switch has no place under Immediate.
-            delete.append(
-                ChildRef("apps/v1", "Deployment", names.child_name(owner.name, names.TRACK_CANARY))
-            )
+            apply.append(builders.service(owner, version=stable["version"]))
+            if strategy_of(spec) != CANARY:
+                # Rollout state has no meaning under Immediate (e.g. after a strategy switch).
+                status.pop("canary", None)
+                status.pop("rejected", None)
+            if strategy_of(spec) == "Immediate" and names.TRACK_CANARY in observed.deployments:
+                # A canary left over from a strategy switch has no place under Immediate.
+                delete.append(
+                    ChildRef(
+                        "apps/v1", "Deployment", names.child_name(owner.name, names.TRACK_CANARY)
+                    )
+                )
 
     events.extend(_transition_events(old_conditions, new_conditions))
     status.update(
@@ -305,4 +347,90 @@ def reconcile(spec: Mapping[str, Any], observed: Observed, now: dt.datetime) -> 
         status=status,
         events=tuple(events),
         requeue_after=requeue,
+        outcomes=tuple(decision.outcomes) if decision is not None else (),
     )
+
+
+# --- canary glue ------------------------------------------------------------------
+
+
+def _apply_canary(
+    decision: canary.Decision,
+    phase: str,
+    summary: str,
+    conditions: list[dict],
+    status: dict[str, Any],
+) -> tuple[str, str]:
+    """Write the rollout's status parts; returns the phase and summary to report."""
+    for key, value in (
+        ("canary", decision.canary),
+        ("rejected", decision.rejected),
+        ("actions", decision.actions or None),
+    ):
+        if value is None:
+            status.pop(key, None)
+        else:
+            status[key] = value
+    if decision.phase is None or phase == "Failed":
+        # No rollout in progress (or stable itself is failing): availability speaks.
+        return phase, summary
+    return decision.phase, decision.message or summary
+
+
+def _canary_conditions(
+    decision: canary.Decision, conditions: list[dict], ts: str, generation: int
+) -> list[dict]:
+    if decision.progressing is not None:
+        cstatus, reason, message = decision.progressing
+        conditions = cond.set_condition(
+            conditions, cond.PROGRESSING, cstatus, reason, message, now=ts, generation=generation
+        )
+    if decision.analysis_condition is not None:
+        cstatus, reason, message = decision.analysis_condition
+        conditions = cond.set_condition(
+            conditions,
+            cond.ANALYSIS_PASSED,
+            cstatus,
+            reason,
+            message,
+            now=ts,
+            generation=generation,
+        )
+    return conditions
+
+
+def _canary_children(
+    owner, spec: Mapping[str, Any], decision: canary.Decision, observed: Observed, delete: list
+) -> list[dict[str, Any]]:
+    """Stable and canary Deployments with the decided replicas, plus the router's objects."""
+    stable = decision.stable
+    children = [
+        builders.deployment(
+            owner,
+            spec,
+            track=names.TRACK_STABLE,
+            version=stable["version"],
+            image=stable["image"],
+            replicas=decision.stable_replicas,
+        )
+    ]
+    if decision.canary_release is not None:
+        children.append(
+            builders.deployment(
+                owner,
+                spec,
+                track=names.TRACK_CANARY,
+                version=decision.canary_release["version"],
+                image=decision.canary_release["image"],
+                replicas=decision.canary_replicas,
+            )
+        )
+    elif names.TRACK_CANARY in observed.deployments:
+        delete.append(
+            ChildRef("apps/v1", "Deployment", names.child_name(owner.name, names.TRACK_CANARY))
+        )
+    router = router_for(spec)
+    children.extend(
+        router.objects(owner, spec, stable_version=stable["version"], weight=decision.weight)
+    )
+    return children

@@ -282,7 +282,7 @@ def test_channel_failure_keeps_serving_the_current_stable():
 
 def test_unsupported_strategy_keeps_stable_and_says_so():
     observed = Observed(owner=OWNER, status=ready_status(), deployments={"stable": dep()})
-    plan = reconcile(spec(version="4", strategy="Canary"), observed, NOW)
+    plan = reconcile(spec(version="4", strategy="BlueGreen"), observed, NOW)
     assert plan.status["stable"]["version"] == "3"
     assert "previous" not in plan.status
     assert [(e.type, e.reason) for e in plan.events] == [("Warning", "StrategyNotSupported")]
