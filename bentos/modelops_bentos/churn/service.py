@@ -23,6 +23,7 @@ import bentoml
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
+from .faults import Faults
 from .middleware import ModelopsMiddleware, describe_errors
 from .model import LoadedModel, LoadRequest, ModelHolder
 from .schemas import (
@@ -106,6 +107,7 @@ class Churn:
         self.telemetry = Telemetry(self.holder.request.model)
         self.holder.on_loaded(self._on_loaded)
         self._version_header = b""
+        self.faults = Faults.from_env()  # off unless MODELOPS_FAULT_* are set (faults.py)
         self.holder.start()
 
     def _on_loaded(self, loaded: LoadedModel) -> None:
@@ -135,6 +137,8 @@ class Churn:
     @bentoml.api
     async def predict(self, records: Records) -> PredictResponse:
         """Churn probability per record, with the model version that produced it."""
+        if (fault := await self.faults.inject()) is not None:
+            return fault  # type: ignore[return-value]
         model = self.holder.loaded
         if model is None:
             return self._not_ready()  # type: ignore[return-value]

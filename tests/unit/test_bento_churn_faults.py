@@ -1,0 +1,36 @@
+"""The churn bento's fault injection: off by default, exact rates, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from modelops_bentos.churn.faults import Faults
+
+
+def test_off_by_default(monkeypatch):
+    monkeypatch.delenv("MODELOPS_FAULT_ERROR_RATE", raising=False)
+    monkeypatch.delenv("MODELOPS_FAULT_DELAY_SECONDS", raising=False)
+    faults = Faults.from_env()
+    assert not faults.active
+    assert asyncio.run(faults.inject()) is None
+
+
+@pytest.mark.parametrize(("rate", "failures"), [(0.3, 30), (0.5, 50), (1.0, 100), (0.01, 1)])
+def test_error_rate_is_exact(rate, failures):
+    faults = Faults(error_rate=rate)
+    assert sum(faults.should_fail() for _ in range(100)) == failures
+
+
+def test_injected_failure_is_a_500(monkeypatch):
+    monkeypatch.setenv("MODELOPS_FAULT_ERROR_RATE", "1")
+    response = asyncio.run(Faults.from_env().inject())
+    assert response.status_code == 500
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "-0.1"])
+def test_bad_values_name_the_variable(monkeypatch, value):
+    monkeypatch.setenv("MODELOPS_FAULT_ERROR_RATE", value)
+    with pytest.raises(ValueError, match="MODELOPS_FAULT_ERROR_RATE"):
+        Faults.from_env()
