@@ -13,6 +13,7 @@ import logging
 import threading
 
 from modelops_operator.adapters.kube import KubeAdapter, KubeError
+from modelops_operator.drift_pass import DriftPass
 from modelops_operator.engine import Engine
 
 log = logging.getLogger("modelops.operator.resync")
@@ -26,9 +27,13 @@ class Resyncer:
         *,
         namespaces: tuple[str, ...],
         period: float,
+        drift: DriftPass | None = None,
     ) -> None:
         self.kube = kube
         self.engine = engine
+        # Drift and retraining ride on the same periodic pass (each object says
+        # how often it wants drift measured; the pass checks whether it is due).
+        self.drift = drift or DriftPass(kube, clock=engine.clock, instance=engine.instance)
         # An empty tuple means every namespace.
         self.namespaces: tuple[str | None, ...] = namespaces or (None,)
         self.period = period
@@ -52,6 +57,12 @@ class Resyncer:
                     count += 1
                 except Exception as exc:  # one bad object must not stop the others
                     log.warning("resync of %s/%s failed: %s", meta["namespace"], meta["name"], exc)
+                try:
+                    self.drift.run(meta["namespace"], meta["name"])
+                except Exception as exc:  # drift trouble never blocks serving reconciles
+                    log.warning(
+                        "drift pass of %s/%s failed: %s", meta["namespace"], meta["name"], exc
+                    )
         return count
 
     def start(self) -> threading.Thread:
