@@ -202,7 +202,7 @@ class DriftPass:
         candidate = None
         if previous.get("state") == rt.RUNNING and previous.get("job"):
             job = self.kube.get("batch/v1", "Job", meta["namespace"], previous["job"])
-            if rt.job_state(job) == rt.JOB_COMPLETE:
+            if rt.job_state(job) in (rt.JOB_COMPLETE, rt.JOB_FAILED):
                 candidate = self.metadata.candidate(
                     spec["registry"]["uri"], spec["model"]["name"], previous["job"]
                 )

@@ -409,7 +409,10 @@ def _follow(
             condition=("True", REASON_RUNNING, f"retraining Job {name} is running"),
         )
     finished = {**prev, "finishedAt": rfc3339(now)}
-    if observed == JOB_FAILED or candidate is None:
+    # `modelops train` exits non-zero (3) when its candidate is rejected, which
+    # fails the Job; the published, rejected candidate is still the answer, so
+    # the registry decides, not the exit code. No candidate = a failed attempt.
+    if candidate is None:
         why = (
             "failed"
             if observed == JOB_FAILED

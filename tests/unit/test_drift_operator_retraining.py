@@ -327,3 +327,11 @@ def test_job_state() -> None:
 def test_missing_job_template_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"spec\.retraining\.jobTemplate"):
         rt.RetrainSettings.from_spec({"retraining": {"cooldown": "1h"}})
+
+
+def test_a_failed_job_that_published_a_rejected_candidate_is_a_rejection_not_a_failure() -> None:
+    # `modelops train` exits 3 on rejection, so the Job fails; the registry has the answer.
+    running = decide(verdict=DRIFTED).status
+    d = decide(running, job=job_with("Failed"), candidate=("4", metadata("rejected", 0.6)))
+    assert d.status["state"] == "Succeeded" and d.outcome == "rejected"
+    assert decide(d.status, DRIFTED).job is None  # no retry of a rejection within the cooldown
