@@ -43,9 +43,17 @@ class Engine:
     instance: str = "modelops-operator"
     clock: Callable[[], dt.datetime] = utcnow
     tracker: metrics.PhaseTracker = field(default_factory=metrics.PhaseTracker)
+    stopping: bool = False
+
+    def stop(self) -> None:
+        """Refuse further work: at shutdown, reconciles already queued in kopf's
+        thread pool return at once instead of keeping the process alive."""
+        self.stopping = True
 
     def reconcile(self, namespace: str, name: str) -> Plan | None:
-        """Reconcile one ModelDeployment; None when it is gone or being deleted."""
+        """Reconcile one ModelDeployment; None when it is gone, being deleted, or we stop."""
+        if self.stopping:
+            return None
         started = time.perf_counter()
         result = "error"
         try:
@@ -89,12 +97,15 @@ class Engine:
             uid=metadata["uid"],
             generation=int(metadata.get("generation") or 1),
         )
+        # Children have deterministic names, so each is one GET: a label-selector
+        # LIST would cost the API server O(objects in the namespace) per
+        # reconcile, O(n^2) for a namespace of n ModelDeployments.
         deployments: dict[str, DeploymentState] = {}
-        for child in self.kube.children(owner.namespace, owner.name):
-            if not _owned_by(child, owner.uid):
-                continue
-            track = (child["metadata"].get("labels") or {}).get(names.LABEL_TRACK)
-            if track in names.TRACKS:
+        for track in names.TRACKS:
+            child = self.kube.get(
+                "apps/v1", "Deployment", owner.namespace, names.child_name(owner.name, track)
+            )
+            if child is not None and _owned_by(child, owner.uid):
                 deployments[track] = DeploymentState.from_object(child)
         resolved, error = None, None
         if spec["model"]["version"] == names.CHANNEL_LATEST_APPROVED:

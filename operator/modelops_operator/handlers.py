@@ -19,6 +19,7 @@ import kopf
 
 from modelops_operator import names
 from modelops_operator.engine import ConflictRetriesExhausted, Engine, owner_name
+from modelops_operator.plan import DeploymentState
 from modelops_operator.settings import OperatorSettings
 
 log = logging.getLogger("modelops.operator")
@@ -77,16 +78,34 @@ def on_model_deployment(namespace: str, name: str, **_: Any) -> None:
     _run(namespace, name)
 
 
+# Last seen summary of each child Deployment, to skip watch events that change
+# nothing the reconcile looks at (resourceVersion bumps, our own no-op applies,
+# controller bookkeeping). Without it a burst of creations costs several full
+# reconciles per object.
+_child_states: dict[tuple[str, str], DeploymentState] = {}
+
+
 @kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
 def on_child_deployment(body: kopf.Body, namespace: str, type: str | None, **_: Any) -> None:
     """A child Deployment changed (e.g. became available): re-check its owner.
 
     This is what makes Ready follow the real availability of the pods without
-    waiting for the timer.
+    waiting for the resync. The initial listing (type None) is skipped: the
+    resume handler reconciles every owner at start anyway.
     """
     owner = owner_name(body)
-    if owner:
-        # Also on DELETED: a deleted child is re-created unless its owner is going away.
+    if not owner:
+        return
+    key = (namespace, body["metadata"]["name"])
+    if type == "DELETED":
+        _child_states.pop(key, None)
+        # A deleted child is re-created unless its owner is going away.
+        _run(namespace, owner)
+        return
+    state = DeploymentState.from_object(body)
+    unchanged = _child_states.get(key) == state
+    _child_states[key] = state
+    if type is not None and not unchanged:
         _run(namespace, owner)
 
 

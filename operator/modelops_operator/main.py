@@ -96,13 +96,17 @@ def run(settings: OperatorSettings) -> int:
                 loop.call_soon_threadsafe(stop.set)
 
             elector.keep_renewing(on_lost)
-        await kopf.operator(
-            standalone=True,
-            clusterwide=settings.all_namespaces,
-            namespaces=list(settings.namespaces),
-            liveness_endpoint=settings.liveness,
-            stop_flag=stop,
-        )
+        try:
+            await kopf.operator(
+                standalone=True,
+                clusterwide=settings.all_namespaces,
+                namespaces=list(settings.namespaces),
+                liveness_endpoint=settings.liveness,
+                stop_flag=stop,
+            )
+        finally:
+            # asyncio.run() waits for the executor's queued work before it returns.
+            engine.stop()
 
     resyncer.start()
     try:
