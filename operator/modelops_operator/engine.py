@@ -14,14 +14,16 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from modelops_operator import metrics, names
+from modelops_operator import analysis, canary, canary_metrics, metrics, names
 from modelops_operator.adapters.kube import Conflict, KubeAdapter, KubeError
 from modelops_operator.adapters.registry import RegistryResolver, VersionResolver
 from modelops_operator.plan import DeploymentState, Observed, Owner, Plan
-from modelops_operator.reconcile import reconcile
+from modelops_operator.providers import provider_for
+from modelops_operator.reconcile import CANARY, reconcile, strategy_of
+from modelops_operator.requeue import Requeuer
 
 log = logging.getLogger("modelops.operator")
 
@@ -43,12 +45,28 @@ class Engine:
     instance: str = "modelops-operator"
     clock: Callable[[], dt.datetime] = utcnow
     tracker: metrics.PhaseTracker = field(default_factory=metrics.PhaseTracker)
+    # Builds the canary's metrics provider from a spec (providers/); a seam for tests.
+    metrics_provider: Callable[[Mapping[str, Any]], analysis.MetricsProvider] = provider_for
+    # Wakes an object up when its plan asks (a canary step's interval ending).
+    requeuer: Requeuer | None = None
     stopping: bool = False
+
+    def __post_init__(self) -> None:
+        if self.requeuer is None:
+            self.requeuer = Requeuer(self._requeued)
 
     def stop(self) -> None:
         """Refuse further work: at shutdown, reconciles already queued in kopf's
         thread pool return at once instead of keeping the process alive."""
         self.stopping = True
+        if self.requeuer is not None:
+            self.requeuer.stop()
+
+    def _requeued(self, namespace: str, name: str) -> None:
+        try:
+            self.reconcile(namespace, name)
+        except Exception as exc:  # the resync and watches will try again
+            log.warning("requeued reconcile of %s/%s failed: %s", namespace, name, exc)
 
     def reconcile(self, namespace: str, name: str) -> Plan | None:
         """Reconcile one ModelDeployment; None when it is gone, being deleted, or we stop."""
@@ -69,6 +87,7 @@ class Engine:
             body = self.kube.get_model_deployment(namespace, name)
             if body is None or body["metadata"].get("deletionTimestamp"):
                 self.tracker.record(namespace, name, None)
+                canary_metrics.forget(namespace, name)
                 return None
             try:
                 plan = self.reconcile_body(body)
@@ -125,11 +144,66 @@ class Engine:
         )
 
     def reconcile_body(self, body: Mapping[str, Any]) -> Plan:
-        """One pass on an object already read; raises Conflict if it changed meanwhile."""
-        observed = self.observe(body)
-        plan = reconcile(body["spec"], observed, self.clock())
+        """One pass on an object already read; raises Conflict if it changed meanwhile.
+
+        The passes, in order: observe (adapters) -> canary analysis when a step
+        is due (metrics provider) -> reconcile (pure) -> carry out (status
+        first, then children, then events) -> metrics and requeue.
+        """
+        now = self.clock()
+        observed = self.analyse(body, self.observe(body), now)
+        plan = reconcile(body["spec"], observed, now)
         self.carry_out(body, plan)
+        metadata = body["metadata"]
+        if strategy_of(body["spec"]) == CANARY:
+            canary_metrics.record(
+                metadata["namespace"], metadata["name"], plan.status, plan.outcomes,
+                observed.analysis,
+            )  # fmt: skip
+        if plan.requeue_after is not None and self.requeuer is not None:
+            self.requeuer.schedule(metadata["namespace"], metadata["name"], plan.requeue_after)
         return plan
+
+    def analyse(self, body: Mapping[str, Any], observed: Observed, now: dt.datetime) -> Observed:
+        """Run the canary analysis if the current step's interval is over (else unchanged).
+
+        Only here does the operator query metrics, and only when a verdict is
+        needed. Any failure (no provider, Prometheus down) becomes Inconclusive
+        results: the state machine counts them toward failureLimit.
+        """
+        spec = body["spec"]
+        if strategy_of(spec) != CANARY:
+            return observed
+        try:
+            due = canary.analysis_due(spec, observed.status, observed.deployments, now)
+            interval = canary.Rollout.of(spec).interval
+        except ValueError:
+            return observed  # reconcile reports the bad spec
+        if not due:
+            return observed
+        metrics_spec, min_requests, _ = analysis.settings_of(spec)
+        ctx = analysis.AnalysisContext(
+            namespace=observed.owner.namespace,
+            deployment=observed.owner.name,
+            track=names.TRACK_CANARY,
+            window_seconds=interval,
+        )
+        try:
+            provider = self.metrics_provider(spec)
+        except Exception as exc:  # a spec the provider refuses is inconclusive, not a crash
+            results = [
+                analysis.CheckResult(m["name"], "", None, analysis.INCONCLUSIVE, str(exc))
+                for m in metrics_spec
+            ]
+        else:
+            results = analysis.run(provider, metrics_spec, ctx, min_requests)
+        log.info(
+            "analysis of %s/%s: %s",
+            ctx.namespace,
+            ctx.deployment,
+            "; ".join(f"{r.verdict} {r.message}" for r in results) or "no checks",
+        )
+        return replace(observed, analysis=tuple(results))
 
     def carry_out(self, body: Mapping[str, Any], plan: Plan) -> None:
         metadata = body["metadata"]
