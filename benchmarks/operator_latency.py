@@ -111,6 +111,7 @@ class ChildWatcher:
         self.deployments: dict[str, float] = {}
         self.services: dict[str, float] = {}
         self._watches = []
+        self._stopped = threading.Event()
         apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
         for lister, seen in (
             (apps.list_namespaced_deployment, self.deployments),
@@ -122,14 +123,17 @@ class ChildWatcher:
     def _loop(self, lister, seen: dict[str, float]) -> None:
         from kubernetes import watch
 
-        while True:
+        while not self._stopped.is_set():
             stream = watch.Watch()
             self._watches.append(stream)
-            for event in stream.stream(
-                lister, NAMESPACE, label_selector="app.kubernetes.io/managed-by=modelops",
-                timeout_seconds=3600,
-            ):  # fmt: skip
-                seen.setdefault(event["object"].metadata.name, time.monotonic())
+            try:
+                for event in stream.stream(
+                    lister, NAMESPACE, label_selector="app.kubernetes.io/managed-by=modelops",
+                    timeout_seconds=300,
+                ):  # fmt: skip
+                    seen.setdefault(event["object"].metadata.name, time.monotonic())
+            except Exception as exc:  # the server closes watches now and then: re-watch
+                print(f"watch restarted: {exc}", file=sys.stderr)
 
     def ready_at(self, name: str) -> float | None:
         if name in self.deployments and name in self.services:
@@ -137,6 +141,7 @@ class ChildWatcher:
         return None
 
     def stop(self) -> None:
+        self._stopped.set()
         for stream in self._watches:
             stream.stop()
 

@@ -68,6 +68,10 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.execution.max_workers = _settings.workers if _settings else 8
     settings.watching.server_timeout = 300
     settings.networking.request_timeout = 60
+    # A stop that does not finish (API server gone, a long backlog in the
+    # thread pool) ends in SIGKILL after this long instead of hanging forever;
+    # the lease then expires and a follower takes over.
+    settings.process.ultimate_exiting_timeout = 30
 
 
 @kopf.on.resume(*MD)
