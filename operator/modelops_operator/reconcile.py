@@ -430,7 +430,15 @@ def _canary_children(
             ChildRef("apps/v1", "Deployment", names.child_name(owner.name, names.TRACK_CANARY))
         )
     router = router_for(spec)
-    children.extend(
-        router.objects(owner, spec, stable_version=stable["version"], weight=decision.weight)
+    routes = router.objects(owner, spec, stable_version=stable["version"], weight=decision.weight)
+    old_weight = int(((observed.status or {}).get("canary") or {}).get("weight") or 0)
+    leaving = (
+        decision.canary_release is None
+        or decision.canary_replicas == 0
+        or decision.weight < old_weight
     )
-    return children
+    if leaving:
+        # Traffic leaves the canary before its pods do (rollback, promotion done);
+        # on the way up, capacity comes first and traffic follows.
+        return [*routes, *children]
+    return [*children, *routes]

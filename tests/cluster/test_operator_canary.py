@@ -109,12 +109,23 @@ def test_gateway_api_rolls_back_and_does_not_fight_git(
         kube, namespace, lambda s: s.get("phase") == "RolledBack", route="churn"
     )
     assert (20, 4, 1, (80, 20)) in seen, seen
-    assert seen[-1] == (None, 4, 0, (100, 0)), seen
+
+    def route_weights():
+        obj = kube.get("gateway.networking.k8s.io/v1", "HTTPRoute", namespace, "churn")
+        return [b["weight"] for b in obj["spec"]["rules"][0]["backendRefs"]]
+
+    eventually(lambda: route_weights() == [100, 0], what="all traffic back on stable")
+    eventually(lambda: replicas(kube, namespace, "churn-canary") == 0, what="canary scaled to 0")
+    assert replicas(kube, namespace, "churn") == 4
     assert status["stable"]["version"] == "1"
     assert status["rejected"]["version"] == "2"
     assert "error-rate 0.3 > max 0.01" in status["rejected"]["reason"]
     assert status["history"][-1]["outcome"] == "RolledBack"
-    rolled = [e for e in events_for(kube, namespace, "churn") if e["reason"] == "RolledBack"]
+    # Events follow the status write: wait for it.
+    rolled = eventually(
+        lambda: [e for e in events_for(kube, namespace, "churn") if e["reason"] == "RolledBack"],
+        what="RolledBack event",
+    )
     assert len(rolled) == 1 and rolled[0]["type"] == "Warning"
     assert "error-rate 0.3 > max 0.01" in rolled[0]["message"]
 
