@@ -71,6 +71,7 @@ class Row:
     body: str = "records"
     rss_mb: float | None = None
     run: int = 1
+    requests: int = 0
 
 
 # -- model and bodies ----------------------------------------------------------------
@@ -291,7 +292,7 @@ def measure_http(
         cpu = tree_cpu_seconds(pid) - cpu0
         requests = r.get("requests") or 1.0
         rows.append(Row(name, n, r["p50"], r["p99"], r["rps"], int(r["errors"]),
-                        cpu / requests * 1e3, note, body))  # fmt: skip
+                        cpu / requests * 1e3, note, body, requests=int(requests)))  # fmt: skip
         print(f"benchmark: {name} {body} {n}: {r['rps']:.0f} req/s, "
               f"{cpu / requests * 1e3:.2f} ms CPU/req", file=sys.stderr)  # fmt: skip
     return rows
@@ -478,8 +479,10 @@ def ratios(rows: list[Row]) -> str:
     out = []
     for n in SIZES:
         churn = [r for r in rows if r.server == "churn" and r.records == n]
+        # A peer answering more than 1% errors is not serving: it does not count.
         peers = [r for r in rows
-                 if r.server not in BENTO_NAMES and r.body == "records" and r.records == n]  # fmt: skip
+                 if r.server not in BENTO_NAMES and r.body == "records" and r.records == n
+                 and r.errors <= 0.01 * r.requests]  # fmt: skip
         if not churn or not peers:
             continue
         c, best = churn[0], max(peers, key=lambda r: r.rps)

@@ -3,8 +3,6 @@
 python litserve_peer.py PORT
 """
 
-from __future__ import annotations
-
 import sys
 from typing import Any
 
@@ -16,7 +14,9 @@ class ChurnAPI(ls.LitAPI):
     def setup(self, device: str) -> None:
         self.booster = load_booster()
 
-    def decode_request(self, request: dict[str, Any]) -> dict[str, Any]:
+    # No annotation on `request`: LitServe builds its route from it, and any
+    # annotation other than a pydantic model turns the body into a query field.
+    def decode_request(self, request):
         return request
 
     def predict(self, payload: dict[str, Any]) -> dict[str, Any]:

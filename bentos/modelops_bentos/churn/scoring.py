@@ -80,10 +80,10 @@ def score(model: LoadedModel, records: Sequence[Mapping[str, Any]]) -> Scored:
         empty = np.zeros((0, len(model.model_columns)), dtype=np.float32)
         return Scored(features={}, rows=empty, probabilities=np.zeros(0, dtype=np.float32))
     features, rows = compute_features(records)
-    # inplace_predict skips DMatrix construction: the cheapest XGBoost predict
-    # call for small inputs (see shared FACTS); output is P(churn) for
+    # The same C call as booster.inplace_predict (no DMatrix), minus the Python
+    # wrapper's per-call work (predict.py); output is P(churn) for
     # binary:logistic models.
-    probabilities = np.asarray(model.booster.inplace_predict(rows), dtype=np.float32)
+    probabilities = model.predict(rows)
     return Scored(features=features, rows=rows, probabilities=probabilities.reshape(-1))
 
 
