@@ -528,7 +528,11 @@ def main() -> None:
 
     load_before = os.getloadavg()
     runs: list[list[Row]] = []
-    with tempfile.TemporaryDirectory(prefix="modelops-bench-") as tmp:
+    # The work folder lives beside the bench environments, not in /tmp: on a
+    # shared machine other jobs' /tmp clean-ups removed it mid-run once.
+    runs_root = Path.home() / ".cache" / "modelops" / "bench-runs"
+    runs_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="serving-", dir=runs_root) as tmp:
         workdir = Path(tmp)
         uri, version = ensure_model(args.registry, args.version, workdir)
         artefact = model_file(uri, version, workdir)
