@@ -58,8 +58,24 @@ class DriftPass:
     clock: Callable[[], dt.datetime] = utcnow
     instance: str = "modelops-operator"
 
-    def run(self, namespace: str, name: str) -> None:
-        """One pass; a no-op for objects without monitoring.drift and retraining."""
+    @staticmethod
+    def wanted(body: Mapping[str, Any]) -> bool:
+        """Whether an object asks for drift monitoring or retraining at all."""
+        spec = body.get("spec") or {}
+        # An empty drift object still asks for drift (with the CRD's defaults).
+        return (spec.get("monitoring") or {}).get("drift") is not None or bool(
+            spec.get("retraining")
+        )
+
+    def run(self, namespace: str, name: str, listed: Mapping[str, Any] | None = None) -> None:
+        """One pass; a no-op for objects without monitoring.drift and retraining.
+
+        `listed` is the object as the caller last saw it: when it asks for
+        neither, the pass returns without reading it again (most objects, on
+        every resync).
+        """
+        if listed is not None and not self.wanted(listed):
+            return
         for _ in range(MAX_CONFLICT_RETRIES):
             body = self.kube.get_model_deployment(namespace, name)
             if body is None or body["metadata"].get("deletionTimestamp"):

@@ -58,7 +58,7 @@ class Resyncer:
                 except Exception as exc:  # one bad object must not stop the others
                     log.warning("resync of %s/%s failed: %s", meta["namespace"], meta["name"], exc)
                 try:
-                    self.drift.run(meta["namespace"], meta["name"])
+                    self.drift.run(meta["namespace"], meta["name"], listed=item)
                 except Exception as exc:  # drift trouble never blocks serving reconciles
                     log.warning(
                         "drift pass of %s/%s failed: %s", meta["namespace"], meta["name"], exc

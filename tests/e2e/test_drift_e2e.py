@@ -34,7 +34,8 @@ from tests.cluster.operator_fixtures import (
     md_manifest,
     start_operator,
 )
-from tests.e2e.canary_support import _open, prometheus
+from tests.e2e.drift_support import http_open as _open
+from tests.e2e.drift_support import prometheus
 from tests.serving.conftest import bentoml_server, churn_model, copy_registry
 
 __all__ = ["churn_model", "kube", "start_operator"]  # fixtures, used by name
@@ -119,7 +120,7 @@ def send(url: str, rows: list[dict], batch: int = 500) -> None:
 def query(prom, expr: str) -> float:
     from urllib.parse import urlencode
 
-    with _open(f"{prom.address}/api/v1/query?{urlencode({'query': expr})}") as r:
+    with _open(f"{prom}/api/v1/query?{urlencode({'query': expr})}") as r:
         result = json.loads(r.read())["data"]["result"]
     return float(result[0]["value"][1]) if result else 0.0
 
@@ -139,13 +140,11 @@ def drift_to_job(
     registry = Registry.from_uri(model.uri)
     server_cm = bentoml_server(model, tmp_path)
     server = server_cm.__enter__()
-    targets = {
-        "stable": (
-            server.url.removeprefix("http://"),
-            {"namespace": namespace, "deployment": "churn", "track": "stable"},
-        )
-    }
-    prom_cm = prometheus(tmp_path, targets)
+    prom_cm = prometheus(
+        tmp_path,
+        server.url.removeprefix("http://"),
+        {"namespace": namespace, "deployment": "churn", "track": "stable"},
+    )
     prom = prom_cm.__enter__()
 
     def close():
@@ -168,7 +167,7 @@ def drift_to_job(
             what="Prometheus scraped the shifted traffic",
         )
         start_operator(namespace, resync=1.0)
-        apply_md(kube, namespace, manifest(prom.address, model.uri, version, gates))
+        apply_md(kube, namespace, manifest(prom, model.uri, version, gates))
         name = rt.job_name("churn", churn_model.version, 1)
         job = eventually(
             lambda: kube.get("batch/v1", "Job", namespace, name), timeout=90, what="retraining Job"
