@@ -127,6 +127,9 @@ def test_gateway_api_rolls_back_and_does_not_fight_git(
         what="RolledBack event",
     )
     assert len(rolled) == 1 and rolled[0]["type"] == "Warning"
+    text = canary_operator.metrics()
+    lines = [line for line in text.splitlines() if "rollouts" in line or "analysis" in line]
+    assert 'modelops_operator_rollouts_total{outcome="RolledBack"} 1.0' in text, lines
     assert "error-rate 0.3 > max 0.01" in rolled[0]["message"]
 
     # Git still names version 2: the operator keeps stable 1 for several intervals.
