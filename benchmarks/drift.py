@@ -6,7 +6,10 @@ Offline: a reference and a current sample of `--rows` rows x `--features`
 numeric features (half of them shifted by one standard deviation, half not),
 saved as .npy. Each tool runs in its own fresh process on the same files and
 reports its wall time (data loading excluded), its peak RSS, and its
-per-feature verdicts:
+per-feature verdicts. "fit" is the one-off reference work (modelops: the
+profile, built once at training time and stored in the registry; NannyML:
+fit()), "check" the comparison of a current sample (bucket_counts + compare;
+calculate()); Evidently has no separate fit:
 
 * modelops: `build_profile`-style quantile edges (10 buckets) on the reference,
   `bucket_counts` on the current sample, `compare(method="psi")`, drifted when
@@ -74,11 +77,13 @@ MODELOPS = COMMON + textwrap.dedent(
     from modelops_features.profile import bucket_counts, numeric_profile
     t0 = time.perf_counter()
     profile = {"features": {n: numeric_profile(ref[:, i], 10) for i, n in enumerate(names)}}
+    t1 = time.perf_counter()
     observed = {n: bucket_counts(cur[:, i], profile["features"][n]) for i, n in enumerate(names)}
     psi = compare(profile, observed, method="psi")
     js = compare(profile, observed, method="js")
     seconds = time.perf_counter() - t0
     print(json.dumps({"seconds": seconds, "peak_mb": rss_mb(), "loaded_mb": loaded,
+        "fit_seconds": t1 - t0, "check_seconds": time.perf_counter() - t1,
         "verdicts": {n: psi.features[n] > 0.2 for n in names},
         "js_verdicts": {n: js.features[n] > 0.1 for n in names},
         "scores": psi.features}))
@@ -121,11 +126,14 @@ NANNYML = COMMON + textwrap.dedent(
                                          chunk_number=1,
                                          thresholds={"jensen_shannon": ConstantThreshold(upper=0.1)})
     calc.fit(rdf)
+    t1 = time.perf_counter()
     res = calc.calculate(cdf).filter(period="analysis").to_df()
     seconds = time.perf_counter() - t0
+    fit_seconds, check_seconds = t1 - t0, time.perf_counter() - t1
     verdicts = {n: bool(res[(n, "jensen_shannon", "alert")].iloc[-1]) for n in names}
     scores = {n: float(res[(n, "jensen_shannon", "value")].iloc[-1]) for n in names}
     print(json.dumps({"seconds": seconds, "peak_mb": rss_mb(), "loaded_mb": loaded,
+        "fit_seconds": fit_seconds, "check_seconds": check_seconds,
         "verdicts": verdicts, "scores": scores}))
     """
 )
@@ -173,7 +181,8 @@ def offline(args) -> None:
         f"{sum(truth)} shifted by 1 sd"
     )
     print(
-        f"{'tool':<10} {'seconds':>9} {'peak RSS MB':>12} {'above data MB':>14} "
+        f"{'tool':<10} {'seconds':>9} {'fit s':>7} {'check s':>8} {'peak RSS MB':>12} "
+        f"{'above data MB':>14} "
         f"{'x slower':>9}  verdicts"
     )
     for tool, r in results.items():
@@ -183,8 +192,10 @@ def offline(args) -> None:
         ref_verdicts = mine["js_verdicts"] if tool == "nannyml" else mine["verdicts"]
         agree = sum(r["verdicts"][n] == ref_verdicts[n] for n in names)
         correct = sum(r["verdicts"][n] == truth[i] for i, n in enumerate(names))
+        fit = f"{r['fit_seconds']:7.2f}" if "fit_seconds" in r else f"{'-':>7}"
+        check = f"{r['check_seconds']:8.2f}" if "check_seconds" in r else f"{'-':>8}"
         print(
-            f"{tool:<10} {r['seconds']:9.2f} {r['peak_mb']:12.0f} "
+            f"{tool:<10} {r['seconds']:9.2f} {fit} {check} {r['peak_mb']:12.0f} "
             f"{r['peak_mb'] - r['loaded_mb']:14.0f} {r['seconds'] / mine['seconds']:9.1f}  "
             f"agree with modelops {agree}/{len(names)}, match truth {correct}/{len(names)}"
         )

@@ -222,17 +222,18 @@ def test_drift_retrains_and_the_channel_starts_a_canary(
         assert status["retraining"]["candidate"]["version"] == candidate
         assert status["retraining"]["candidate"]["approved"] is True
         # The channel now names the candidate: the canary machinery starts it.
-        eventually(
+        # (The analysis interval is 30 s, so the canary is observable for a while.)
+        status = eventually(
             lambda: (
-                (
-                    (get_md(kube, namespace)["status"].get("canary") or {}).get("version")
-                    == candidate
-                )
-                or get_md(kube, namespace)["status"]["stable"]["version"] == candidate
+                (s := get_md(kube, namespace)["status"])
+                and (s.get("canary") or {}).get("version") == candidate
+                and s
             ),
             timeout=90,
             what="canary of the candidate",
         )
+        assert status["stable"]["version"] == churn_model.version  # not straight to stable
+        assert kube.get("apps/v1", "Deployment", namespace, "churn-canary") is not None
         reasons = eventually(
             lambda: (
                 (r := [e["reason"] for e in events_for(kube, namespace, "churn")])
