@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # (part, substrings of a frame's "function (file:line)" text), most specific first.
 PARTS: list[tuple[str, tuple[str, ...]]] = [
-    ("xgboost predict", ("xgboost/",)),
+    ("xgboost predict", ("xgboost/", "modelops_bentos/churn/predict.py")),
     ("features (modelops_features)", ("modelops_features/",)),
     ("modelops metrics (telemetry)", ("modelops_bentos/churn/telemetry.py",)),
     ("modelops middleware", ("modelops_bentos/churn/middleware.py",)),
