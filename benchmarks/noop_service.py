@@ -1,8 +1,9 @@
 """The BentoML floor: an endpoint that accepts the churn body and does nothing with it.
 
-Same route, same JSON body shape, same service options as the churn bento, so
-the difference between the two is the cost of modelops' own work (validation,
-features, prediction, metrics) rather than BentoML's per-request overhead.
+Same route and JSON body shape as the churn bento, with BentoML's default
+service options (tracing and access log on): it is the per-request floor of
+stock BentoML, which the churn bento only gets below by switching those two
+off (docs/serving-performance.md).
 """
 
 from __future__ import annotations
