@@ -55,17 +55,22 @@ def manifest(address: str, version: str) -> dict:
     )
 
 
+@pytest.fixture(scope="module")
+def stable_server(churn_model, tmp_path_factory):
+    """The stable track's server, shared: only the canary differs between tests."""
+    with bentoml_server(churn_model, tmp_path_factory.mktemp("stable-logs")) as server:
+        yield server
+
+
 @pytest.fixture
-def tracks(churn_model, tmp_path):
-    """Factory: (stable server, canary server with `fault_env`)."""
+def tracks(churn_model, stable_server, tmp_path):
+    """Factory: (stable server, canary server started with `fault_env`)."""
     stack = []
 
     def start(fault_env: dict[str, str]):
-        stable = bentoml_server(churn_model, tmp_path)
         canary = bentoml_server(churn_model, tmp_path, env_extra=fault_env)
-        servers = (stable.__enter__(), canary.__enter__())
-        stack.extend([stable, canary])
-        return servers
+        stack.append(canary)
+        return stable_server, canary.__enter__()
 
     yield start
     for cm in reversed(stack):
