@@ -7,6 +7,7 @@ protocol boundary), so each test chooses whether the canary is healthy.
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -23,7 +24,7 @@ from tests.cluster.canary_support import (
     watch_rollout,
 )
 from tests.cluster.chart_support import chart_crds
-from tests.cluster.operator_fixtures import apply_md, events_for, eventually, get_md
+from tests.cluster.operator_fixtures import MODELOPS, apply_md, events_for, eventually, get_md
 
 __all__ = ["chart_crds"]  # a fixture (Gateway API CRDs), used by name
 
@@ -149,7 +150,21 @@ def test_gateway_api_rolls_back_and_does_not_fight_git(
     assert "rejected" not in status
 
 
-def test_abort_then_instant_rollback_on_spec_revert(kube, namespace, metrics_file, canary_operator):
+def rollout_cli(control_plane, action: str, namespace: str) -> str:
+    result = subprocess.run(
+        [str(MODELOPS), "rollout", action, "churn", "-n", namespace],
+        env=control_plane.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_abort_then_instant_rollback_on_spec_revert(
+    kube, namespace, metrics_file, canary_operator, control_plane
+):
     metrics_file.set(namespace, "churn", HEALTHY)
     deploy_stable(kube, namespace, canary_manifest("1", interval="1h"))
 
@@ -158,10 +173,15 @@ def test_abort_then_instant_rollback_on_spec_revert(kube, namespace, metrics_fil
         lambda: (get_md(kube, namespace).get("status", {}).get("canary") or {}).get("weight") == 25,
         what="canary at step 1",
     )
-    annotate(kube, namespace, "churn", "modelops.io/abort", "stop-1")
+    # Through the CLI, as a person would: status shows the step, abort sets a fresh token.
+    shown = rollout_cli(control_plane, "status", namespace)
+    assert "phase Progressing" in shown and "[25%]" in shown, shown
+    said = rollout_cli(control_plane, "abort", namespace)
+    token = said.split("modelops.io/abort=")[1].split()[0]
     status = wait_phase(kube, namespace, "RolledBack")
-    assert "aborted by annotation modelops.io/abort=stop-1" in status["rejected"]["reason"]
-    assert status["actions"]["abort"] == "stop-1"
+    assert f"aborted by annotation modelops.io/abort={token}" in status["rejected"]["reason"]
+    assert status["actions"]["abort"] == token
+    assert "modelops rollout promote churn" in rollout_cli(control_plane, "status", namespace)
     eventually(lambda: replicas(kube, namespace, "churn-canary") == 0, what="canary scaled to 0")
     assert replicas(kube, namespace, "churn") == 4
 
