@@ -49,6 +49,13 @@ def manifest(address: str, version: str) -> dict:
                 "metrics": [
                     {"name": "error-rate", "max": 0.05},
                     {"name": "latency-p99", "max": 1.0},
+                    # A custom PromQL check with the placeholders the operator fills in.
+                    {
+                        "name": "served",
+                        "query": 'sum(increase(modelops_requests_total{namespace="{{namespace}}",'
+                        'deployment="{{deployment}}",track="{{track}}",status="200"}[{{interval}}]))',
+                        "min": 1,
+                    },
                 ],
             },
         },
@@ -176,6 +183,10 @@ def test_good_canary_is_promoted_through_every_step(
         lambda: 'modelops_operator_rollouts_total{outcome="Promoted"} 1.0' in operator.metrics(),
         what="rollouts_total Promoted 1 in the operator metrics",
     )
+    custom = operator.metric(
+        "modelops_operator_analysis_checks_total", 'check="served",verdict="Pass"'
+    )
+    assert custom is not None and custom >= 2.0, custom
     passes = operator.metric(
         "modelops_operator_analysis_checks_total", 'check="error-rate",verdict="Pass"'
     )
