@@ -23,6 +23,12 @@ from pathlib import Path
 # service name -> (BentoML import target, default model name)
 SERVICES: dict[str, tuple[str, str]] = {
     "churn": ("modelops_bentos.churn.service:Churn", "churn"),
+    "learning-path": ("modelops_bentos.learning_path.service:LearningPath", "learning-path"),
+}
+# service name -> (API endpoints to list, the endpoint of the sample curl)
+ENDPOINTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "churn": (("/predict", "/predict_batch"), "/predict"),
+    "learning-path": (("/recommend", "/recommend_batch"), "/recommend"),
 }
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -112,11 +118,19 @@ def wait_ready(
     raise ServeError(f"{url}/readyz did not answer 200 within {timeout:.0f}s")
 
 
-def sample_curl(url: str) -> str:
-    """A copy-paste request against the churn service at `url`."""
+def sample_body(service: str) -> dict:
+    """A valid request body for the service's sample curl."""
+    if service == "learning-path":
+        from modelops_bentos.learning_path.examples import SAMPLE_REQUEST
+
+        return SAMPLE_REQUEST
     from modelops_bentos.churn.examples import SAMPLE_RECORD
 
-    body = json.dumps({"records": [SAMPLE_RECORD]})
-    return (
-        f"curl -s -X POST {url}/predict -H 'Content-Type: application/json' -d {shlex.quote(body)}"
-    )
+    return {"records": [SAMPLE_RECORD]}
+
+
+def sample_curl(url: str, service: str = "churn") -> str:
+    """A copy-paste request against `service` at `url`."""
+    body = json.dumps(sample_body(service))
+    path = ENDPOINTS[service][1]
+    return f"curl -s -X POST {url}{path} -H 'Content-Type: application/json' -d {shlex.quote(body)}"

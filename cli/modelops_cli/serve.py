@@ -17,7 +17,7 @@ import click
 
 
 @click.command()
-@click.argument("service", type=click.Choice(["churn"]))
+@click.argument("service", type=click.Choice(["churn", "learning-path"]))
 @click.option(
     "--registry",
     "registry_uri",
@@ -46,7 +46,7 @@ def serve(
     port: int,
     ready_timeout: float,
 ) -> None:
-    """Serve SERVICE (churn) over HTTP with BentoML."""
+    """Serve SERVICE (churn or learning-path) over HTTP with BentoML."""
     from modelops_bentos import launch
     from modelops_registry import default_uri
 
@@ -65,9 +65,10 @@ def serve(
     try:
         launch.wait_ready(url, process, timeout=ready_timeout)
         click.echo(f"\nmodelops: {model_name} v{concrete} ready at {url}", err=True)
-        click.echo(f"  endpoints: {url}/predict  {url}/predict_batch  {url}/metrics", err=True)
+        paths = [*launch.ENDPOINTS[service][0], "/metrics"]
+        click.echo("  endpoints: " + "  ".join(f"{url}{p}" for p in paths), err=True)
         click.echo("  try:", err=True)
-        click.echo(launch.sample_curl(url))
+        click.echo(launch.sample_curl(url, service))
         click.echo("  (Ctrl-C to stop)", err=True)
         process.wait()
     except launch.ServeError as exc:
