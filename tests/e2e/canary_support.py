@@ -181,15 +181,22 @@ class WeightWatcher(threading.Thread):
 
     def run(self) -> None:
         while not self.stop_flag.is_set():
-            with contextlib.suppress(Exception):
-                status = self.read().get("status") or {}
-                weight = int((status.get("canary") or {}).get("weight") or 0)
-                phase = status.get("phase")
-                if not self.changes or self.changes[-1][1:] != (weight, phase):
-                    self.changes.append((time.monotonic(), weight, phase))
-                self.current = weight
+            self.sample()
             self.stop_flag.wait(0.2)
+
+    def sample(self) -> None:
+        with contextlib.suppress(Exception):
+            status = self.read().get("status") or {}
+            weight = int((status.get("canary") or {}).get("weight") or 0)
+            phase = status.get("phase")
+            if not self.changes or self.changes[-1][1:] != (weight, phase):
+                self.changes.append((time.monotonic(), weight, phase))
+            self.current = weight
 
     def stop(self) -> None:
         self.stop_flag.set()
         self.join(5)
+        # The test may see the final phase between two of our polls and stop us
+        # before we did: one last sample makes the end state part of `changes`
+        # (its timestamp is then at most one poll late).
+        self.sample()
