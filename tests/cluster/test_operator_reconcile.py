@@ -7,8 +7,11 @@ would, so the real Deployment controller computes availability.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
+from modelops_cli.controlplane.kwok import NODE_NAME
 from modelops_operator.adapters.kube import KubeAdapter
 from tests.cluster.operator_fixtures import (
     IMAGE,
@@ -49,6 +52,24 @@ def make_ready(kube, namespace, name="churn"):
         return body if conditions.get("Ready") == "True" else None
 
     return eventually(check, timeout=90, interval=1.0, what=f"{name} Ready")
+
+
+@contextlib.contextmanager
+def pods_held_pending(control_plane):
+    """Keep new pods Pending by cordoning kwok's simulated node.
+
+    kwok makes scheduled pods Running and Ready within a second or two, so
+    without this the not-ready state this test asserts is a race it can lose.
+    On an existing cluster (no kwok) nothing is cordoned.
+    """
+    if not control_plane.with_kwok:
+        yield
+        return
+    kubectl(control_plane, "cordon", NODE_NAME)
+    try:
+        yield
+    finally:
+        kubectl(control_plane, "uncordon", NODE_NAME)
 
 
 def test_apply_creates_hardened_children_with_owner_references(kube, namespace, operator):
@@ -143,11 +164,12 @@ def test_kubectl_get_md_shows_the_columns(kube, namespace, operator, control_pla
 def test_ready_follows_the_child_deployment_and_kubectl_wait_works(
     kube, namespace, operator, control_plane
 ):
-    apply_md(kube, namespace, md_manifest(version="1"))
-    wait_deployment(kube, namespace)
-    wait_condition(kube, namespace, "churn", "Ready", "False")
-    # Ready stays False while the pods are not ready.
-    assert get_md(kube, namespace)["status"]["phase"] == "Progressing"
+    with pods_held_pending(control_plane):
+        apply_md(kube, namespace, md_manifest(version="1"))
+        wait_deployment(kube, namespace)
+        wait_condition(kube, namespace, "churn", "Ready", "False")
+        # Ready stays False while the pods are not ready.
+        assert get_md(kube, namespace)["status"]["phase"] == "Progressing"
     make_ready(kube, namespace)
     kubectl(
         control_plane,
