@@ -101,70 +101,58 @@ def _availability(
     version, image = release["version"], release["image"]
     if replicas == 0 and dep is not None and dep.runs(version, image):
         msg = f"version {version} is scaled to zero replicas"
-        return (
+        return _health(
             "Stable",
-            {
-                cond.READY: (cond.FALSE, cond.REASON_SCALED_TO_ZERO, msg),
-                cond.PROGRESSING: (cond.FALSE, cond.REASON_STABLE, msg),
-                cond.DEGRADED: (cond.FALSE, cond.REASON_HEALTHY, msg),
-            },
-            msg,
+            ready=(cond.FALSE, cond.REASON_SCALED_TO_ZERO),
+            progressing=(cond.FALSE, cond.REASON_STABLE),
+            degraded=(cond.FALSE, cond.REASON_HEALTHY),
+            msg=msg,
         )
     if dep is None or not dep.runs(version, image) or dep.observed_generation < dep.generation:
         msg = f"rolling out version {version}"
-        return (
+        return _health(
             "Progressing",
-            {
-                cond.READY: (cond.FALSE, cond.REASON_ROLLING_OUT, msg),
-                cond.PROGRESSING: (cond.TRUE, cond.REASON_ROLLING_OUT, msg),
-                cond.DEGRADED: (cond.FALSE, cond.REASON_HEALTHY, msg),
-            },
-            msg,
+            ready=(cond.FALSE, cond.REASON_ROLLING_OUT),
+            progressing=(cond.TRUE, cond.REASON_ROLLING_OUT),
+            degraded=(cond.FALSE, cond.REASON_HEALTHY),
+            msg=msg,
         )
     counts = f"{dep.available_replicas}/{replicas} replicas available"
     if dep.progress_deadline_exceeded:
         msg = f"version {version} did not become available within the progress deadline ({counts})"
-        return (
+        return _health(
             "Failed",
-            {
-                cond.READY: (cond.FALSE, cond.REASON_PROGRESS_DEADLINE, msg),
-                cond.PROGRESSING: (cond.FALSE, cond.REASON_PROGRESS_DEADLINE, msg),
-                cond.DEGRADED: (cond.TRUE, cond.REASON_PROGRESS_DEADLINE, msg),
-            },
-            msg,
+            ready=(cond.FALSE, cond.REASON_PROGRESS_DEADLINE),
+            progressing=(cond.FALSE, cond.REASON_PROGRESS_DEADLINE),
+            degraded=(cond.TRUE, cond.REASON_PROGRESS_DEADLINE),
+            msg=msg,
         )
     if dep.rolled_out():
         msg = f"serving version {version} ({counts})"
-        return (
+        return _health(
             "Stable",
-            {
-                cond.READY: (cond.TRUE, cond.REASON_AVAILABLE, msg),
-                cond.PROGRESSING: (cond.FALSE, cond.REASON_STABLE, msg),
-                cond.DEGRADED: (cond.FALSE, cond.REASON_HEALTHY, msg),
-            },
-            msg,
+            ready=(cond.TRUE, cond.REASON_AVAILABLE),
+            progressing=(cond.FALSE, cond.REASON_STABLE),
+            degraded=(cond.FALSE, cond.REASON_HEALTHY),
+            msg=msg,
         )
     if was_ready and dep.updated_replicas >= replicas:
         # It had been fully available on this version and lost pods since.
         msg = f"version {version} lost availability ({counts})"
-        return (
+        return _health(
             "Stable",
-            {
-                cond.READY: (cond.FALSE, cond.REASON_UNAVAILABLE, msg),
-                cond.PROGRESSING: (cond.FALSE, cond.REASON_STABLE, msg),
-                cond.DEGRADED: (cond.TRUE, cond.REASON_UNAVAILABLE, msg),
-            },
-            msg,
+            ready=(cond.FALSE, cond.REASON_UNAVAILABLE),
+            progressing=(cond.FALSE, cond.REASON_STABLE),
+            degraded=(cond.TRUE, cond.REASON_UNAVAILABLE),
+            msg=msg,
         )
     msg = f"rolling out version {version} ({counts})"
-    return (
+    return _health(
         "Progressing",
-        {
-            cond.READY: (cond.FALSE, cond.REASON_ROLLING_OUT, msg),
-            cond.PROGRESSING: (cond.TRUE, cond.REASON_ROLLING_OUT, msg),
-            cond.DEGRADED: (cond.FALSE, cond.REASON_HEALTHY, msg),
-        },
-        msg,
+        ready=(cond.FALSE, cond.REASON_ROLLING_OUT),
+        progressing=(cond.TRUE, cond.REASON_ROLLING_OUT),
+        degraded=(cond.FALSE, cond.REASON_HEALTHY),
+        msg=msg,
     )
 
 
@@ -442,3 +430,10 @@ def _canary_children(
         # on the way up, capacity comes first and traffic follows.
         return [*routes, *children]
     return [*children, *routes]
+
+
+def _health(phase: str, *, ready: tuple, progressing: tuple, degraded: tuple, msg: str):
+    """(phase, {condition: (status, reason, msg)}, msg): the three health
+    conditions always share one message, so each verdict names only statuses and reasons."""
+    conds = {cond.READY: ready, cond.PROGRESSING: progressing, cond.DEGRADED: degraded}
+    return phase, {kind: (status, reason, msg) for kind, (status, reason) in conds.items()}, msg
