@@ -283,6 +283,8 @@ def _derive(raw_numeric: np.ndarray, categories: Mapping[str, np.ndarray]) -> Fe
 
 
 class FeatureArrays(NamedTuple):
+    """Computed features as arrays, one column per record (the shape every path shares)."""
+
     numeric: np.ndarray  # (len(NUMERIC_FEATURES), n) float64
     categorical: dict[str, np.ndarray]  # name -> object array of str
 
@@ -343,7 +345,14 @@ def _derive_frame(df: pd.DataFrame) -> FeatureArrays:
     return _derive(numeric, {name: _category_column(df, name) for name in RAW_CATEGORICAL})
 
 
-def _derive_records(records: Sequence[Mapping[str, Any]]) -> FeatureArrays:
+def feature_arrays_from_records(records: Sequence[Mapping[str, Any]]) -> FeatureArrays:
+    """Every feature of the raw `records`, as arrays (one column per record), without pandas.
+
+    This is the batch serving path's first half: callers that need both the feature
+    values (for metrics) and the model input pass the result to
+    `model_matrix_from_arrays`, computing the features once. Reading follows
+    `to_float` / `to_category`, so the values equal `compute`'s bit for bit.
+    """
     # One float64 array per call: rows are records here, transposed to raw rows.
     numeric = np.array(
         [[to_float(r.get(name)) for name in RAW_NUMERIC] for r in records], dtype=np.float64
@@ -370,15 +379,19 @@ def compute(raw: pd.DataFrame) -> pd.DataFrame:
     Columns beyond the raw schema (customer_id, the label) are ignored; a missing
     raw column reads as all-missing (validate the data first to reject it).
     """
-    arrays = _derive_frame(raw)
+    return pd.DataFrame(feature_columns(_derive_frame(raw)), index=raw.index)
+
+
+def feature_columns(arrays: FeatureArrays) -> dict[str, np.ndarray]:
+    """Feature name -> its array over the records, in FEATURE_NAMES order."""
     columns: dict[str, np.ndarray] = dict(zip(NUMERIC_FEATURES, arrays.numeric, strict=True))
     columns.update(arrays.categorical)
-    return pd.DataFrame({name: columns[name] for name in FEATURE_NAMES}, index=raw.index)
+    return {name: columns[name] for name in FEATURE_NAMES}
 
 
 def compute_one(record: Mapping[str, Any]) -> dict[str, float | str]:
     """Features of one raw record, identical to the matching row of `compute`."""
-    arrays = _derive_records((record,))
+    arrays = feature_arrays_from_records((record,))
     values: dict[str, float | str] = dict(
         zip(NUMERIC_FEATURES, arrays.numeric[:, 0].tolist(), strict=True)
     )
@@ -396,7 +409,7 @@ def model_matrix(features: pd.DataFrame) -> np.ndarray:
     for i, name in enumerate(NUMERIC_FEATURES):
         numeric[i] = _numeric_column(features, name)
     labels = {name: features[name].to_numpy(dtype=object) for name in CATEGORICAL_FEATURES}
-    return _matrix(FeatureArrays(numeric, labels))
+    return model_matrix_from_arrays(FeatureArrays(numeric, labels))
 
 
 def model_row(features_one: Mapping[str, Any]) -> np.ndarray:
@@ -420,10 +433,16 @@ def model_matrix_from_records(records: Sequence[Mapping[str, Any]]) -> np.ndarra
 
     Equal to `model_matrix(compute(pd.DataFrame(records)))`.
     """
-    return _matrix(_derive_records(records))
+    return model_matrix_from_arrays(feature_arrays_from_records(records))
 
 
-def _matrix(arrays: FeatureArrays) -> np.ndarray:
+def model_matrix_from_arrays(arrays: FeatureArrays) -> np.ndarray:
+    """The float32 model input (columns == MODEL_COLUMNS) for already computed features.
+
+    Numeric features are copied as they are; each categorical feature one-hot
+    encodes its declared categories, "__other__" (or anything undeclared) being
+    the all-zero row. Rows equal `model_row` of the same record.
+    """
     n = arrays.numeric.shape[1]
     out = np.zeros((n, len(MODEL_COLUMNS)), dtype=np.float32)
     with np.errstate(over="ignore"):
@@ -446,3 +465,9 @@ def _matrix(arrays: FeatureArrays) -> np.ndarray:
         # Same columns as model_row's _ONEHOT_INDEX: offset of this feature + code.
         out[rows[hit], _ONEHOT_INDEX[(name, categories[0])] + codes[hit]] = 1.0
     return out
+
+
+# Old private names, kept only until bentos/modelops_bentos/churn/scoring.py imports
+# the public ones; remove them then.
+_derive_records = feature_arrays_from_records
+_matrix = model_matrix_from_arrays

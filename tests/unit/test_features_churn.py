@@ -197,3 +197,10 @@ def test_extreme_values_do_not_warn_or_crash():
         row = model_row(one)
     assert one["avg_order_value"] == math.inf
     assert np.isinf(row[0, MODEL_COLUMNS.index("total_spend")])  # beyond float32
+
+
+def test_old_private_batch_names_still_point_at_the_public_functions():
+    # bentos/modelops_bentos/churn/scoring.py still imports the old names; they
+    # must stay the very same functions until it switches to the public ones.
+    assert churn._derive_records is churn.feature_arrays_from_records
+    assert churn._matrix is churn.model_matrix_from_arrays

@@ -24,7 +24,10 @@ from modelops_features.churn import (
     REGIONS,
     compute,
     compute_one,
+    feature_arrays_from_records,
+    feature_columns,
     model_matrix,
+    model_matrix_from_arrays,
     model_matrix_from_records,
     model_row,
 )
@@ -86,6 +89,19 @@ def _assert_parity(records: list[dict]) -> None:
             assert _bits(one[name]) == _bits(batch_row[name]), (name, record)
         _assert_identical_matrices(model_row(one), matrix[i : i + 1])
     _assert_identical_matrices(model_matrix_from_records(records), matrix)
+    _assert_arrays_path_matches(records, frame, matrix)
+
+
+def _assert_arrays_path_matches(records: list[dict], frame: pd.DataFrame, matrix) -> None:
+    # The batch serving path computes the arrays once and uses them for both the
+    # feature metrics (feature_columns) and the model input (model_matrix_from_arrays).
+    arrays = feature_arrays_from_records(records)
+    columns = feature_columns(arrays)
+    assert list(columns) == FEATURE_NAMES
+    for name in FEATURE_NAMES:
+        got = [_bits(v) for v in columns[name].tolist()]
+        assert got == [_bits(v) for v in frame[name].tolist()], name
+    _assert_identical_matrices(model_matrix_from_arrays(arrays), matrix)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
