@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelops_features.quantiles import inverted_cdf_positions, le_counts, order_statistics
 from modelops_features.schema import NUMERIC_DTYPES, Schema
 
 PROFILE_VERSION = 1
@@ -48,25 +49,23 @@ def quantile_edges(values: np.ndarray, n_buckets: int) -> list[float]:
     """
     if n_buckets < 1:
         raise ValueError(f"n_buckets must be >= 1, got {n_buckets}")
-    finite = values[np.isfinite(values)]
+    finite_mask = np.isfinite(values)
+    # Most columns are all finite: skip the copy that filtering would make.
+    finite = values if finite_mask.all() else values[finite_mask]
     if finite.size == 0 or n_buckets == 1:
         return []
-    # "inverted_cdf" picks observed values, never a point between two of them: integer
-    # features get integer edges and a 0/1 feature gets the edge 0, not 0.1.
-    qs = np.quantile(finite, np.arange(1, n_buckets) / n_buckets, method="inverted_cdf")
+    # The "inverted_cdf" quantiles pick observed values, never a point between two of
+    # them: integer features get integer edges and a 0/1 feature gets the edge 0, not
+    # 0.1. order_statistics returns exactly np.quantile(..., method="inverted_cdf")
+    # without partitioning the whole column once per quantile.
+    positions = inverted_cdf_positions(finite.size, np.arange(1, n_buckets) / n_buckets)
+    qs = order_statistics(finite, positions)
     rounded = {float(f"{q:.{EDGE_DIGITS}g}") for q in qs}
     return sorted(rounded)
 
 
-def _bucket_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    # side="left" gives the first i with edges[i] >= v, i.e. the `le` bucket.
-    return np.searchsorted(edges, values, side="left")
-
-
 def _numeric_counts(values: np.ndarray, edges: list[float]) -> np.ndarray:
-    present = values[~np.isnan(values)]
-    index = _bucket_index(present, np.asarray(edges, dtype=np.float64))
-    return np.bincount(index, minlength=len(edges) + 1)
+    return le_counts(values, np.asarray(edges, dtype=np.float64))
 
 
 def _categorical_counts(values: pd.Series, categories: list[str]) -> np.ndarray:
@@ -87,6 +86,14 @@ def _proportions(counts: np.ndarray) -> list[float]:
 
 
 def _as_float_array(values: Any) -> np.ndarray:
+    """float64 values, with NaN for anything missing or not a number."""
+    # Plain numeric numpy data (and Series backed by it) is already numbers: pd.to_numeric
+    # would give the same values after copying a million-row column twice. The result
+    # is made contiguous once (a column of a 2-D array is strided) because the counting
+    # passes read it several times.
+    raw = values.to_numpy() if isinstance(values, pd.Series) else values
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "fiu":
+        return np.ascontiguousarray(raw, dtype=np.float64)
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
