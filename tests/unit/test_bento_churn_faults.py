@@ -25,8 +25,9 @@ def test_error_rate_is_exact(rate, failures):
 
 def test_injected_failure_is_a_500(monkeypatch):
     monkeypatch.setenv("MODELOPS_FAULT_ERROR_RATE", "1")
-    response = asyncio.run(Faults.from_env().inject())
-    assert response.status_code == 500
+    answer = asyncio.run(Faults.from_env().inject())
+    assert answer.status == 500
+    assert b"MODELOPS_FAULT_ERROR_RATE" in answer.body
 
 
 @pytest.mark.parametrize("value", ["abc", "1.5", "-0.1"])

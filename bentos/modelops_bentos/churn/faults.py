@@ -18,7 +18,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 
-from starlette.responses import JSONResponse
+from .direct import Answer, error_answer
 
 
 def _number(name: str, low: float, high: float) -> float:
@@ -57,11 +57,11 @@ class Faults:
         n = self._count
         return int(n * self.error_rate) > int((n - 1) * self.error_rate)
 
-    async def inject(self) -> JSONResponse | None:
+    async def inject(self) -> Answer | None:
         if not self.active:
             return None
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         if self.error_rate and self.should_fail():
-            return JSONResponse({"error": "injected fault (MODELOPS_FAULT_ERROR_RATE)"}, 500)
+            return error_answer(500, {"error": "injected fault (MODELOPS_FAULT_ERROR_RATE)"})
         return None

@@ -62,6 +62,11 @@ def reshape_error(status: int, body: bytes) -> tuple[int, bytes]:
         payload = json.loads(body) if body else {}
     except ValueError:
         payload = {"error": body.decode("utf-8", "replace").strip()}
+    return reshape_payload(status, payload)
+
+
+def reshape_payload(status: int, payload: Any) -> tuple[int, bytes]:
+    """(status, body) of an error payload in the one shape every route answers with."""
     if isinstance(payload, list) and len(payload) == 1 and isinstance(payload[0], dict):
         payload = payload[0]
     if not isinstance(payload, dict):
@@ -93,6 +98,33 @@ def json_response(status: int, payload: dict[str, Any]) -> tuple[Message, Messag
     return start, {"type": "http.response.body", "body": body, "more_body": False}
 
 
+async def read_body(receive: Receive, limit: int) -> bytes | int | None:
+    """The request body; its size so far (int) once it passes `limit`; None on disconnect.
+
+    Content-Length was already checked; this guards chunked bodies that carry none.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return size
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def too_large(size: int, limit: int) -> tuple[int, dict[str, Any]]:
+    return 413, {
+        "error": f"request body of {size} bytes exceeds the limit of {limit} bytes",
+        "detail": [{"loc": ["body"], "type": "body_too_large"}],
+    }
+
+
 class ModelopsMiddleware:
     """See the module docstring. `telemetry` returns the current service state or None."""
 
@@ -109,6 +141,21 @@ class ModelopsMiddleware:
         self._state: Any = None
         self.max_body_bytes = max_body_bytes
 
+    def _capture_state_on_startup(self, send: Send) -> Send:
+        """Remember the service instance the moment this app's startup completes.
+
+        BentoML's current-service lookup is process-global: it names the most
+        recently started instance. Read right after this app's startup, it is
+        this app's own, even when one process later starts another app (tests).
+        """
+
+        async def lifespan_send(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                self._state = self._lookup_state()
+            await send(message)
+
+        return lifespan_send
+
     def state(self) -> Any:
         # The service instance is created once per app (before its first request)
         # and lives as long as the app; remember it so each app keeps talking to
@@ -118,27 +165,71 @@ class ModelopsMiddleware:
         return self._state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._capture_state_on_startup(send))
+            return
         endpoint = self.paths.get(scope.get("path", "")) if scope["type"] == "http" else None
         if endpoint is None:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         state = self.state()
-        status_seen = 500
-
-        async def finish(status: int) -> None:
+        status = 500
+        try:
+            refusal = self._refuse(scope)
+            if refusal is not None:
+                start, body = json_response(*refusal)
+                await send(start)
+                await send(body)
+                status = refusal[0]
+                return
+            version = state.version_header() if state is not None else b""
+            route = self._direct_route(state, endpoint, scope)
+            if route is not None:
+                status = await self._answer_directly(route, receive, send, version)
+            else:
+                status = await self._through_bentoml(scope, receive, send, version)
+        finally:
             if state is not None:
                 state.telemetry.observe_request(endpoint, status, time.perf_counter() - started)
 
-        refusal = self._refuse(scope)
-        if refusal is not None:
-            start, body = json_response(*refusal)
-            await send(start)
-            await send(body)
-            await finish(refusal[0])
-            return
+    @staticmethod
+    def _direct_route(state: Any, endpoint: str, scope: Scope) -> Any:
+        """The service's direct route for this endpoint, if it has one (direct.py)."""
+        if state is None or scope.get("method") != "POST":
+            return None
+        routes = getattr(state, "direct_routes", None)
+        return routes.get(endpoint) if routes else None
 
-        version = state.version_header() if state is not None else b""
+    async def _answer_directly(
+        self, route: Any, receive: Receive, send: Send, version: bytes
+    ) -> int:
+        """Read the body, let the route answer, send it; returns the status sent."""
+        body = await read_body(receive, self.max_body_bytes())
+        if body is None:
+            return 499  # the client went away before sending its body: nothing to answer
+        if isinstance(body, int):
+            start, message = json_response(*too_large(body, self.max_body_bytes()))
+            await send(start)
+            await send(message)
+            return 413
+        answer = await route(body)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(answer.body)).encode()),
+            *answer.headers,
+        ]
+        if version:
+            headers.append((VERSION_HEADER, version))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body, "more_body": False})
+        return answer.status
+
+    async def _through_bentoml(
+        self, scope: Scope, receive: Receive, send: Send, version: bytes
+    ) -> int:
+        """BentoML's route answers; we stamp the version and reshape error bodies."""
+        status_seen = 500
         held: Message | None = None
         chunks: list[bytes] = []
 
@@ -176,10 +267,8 @@ class ModelopsMiddleware:
             else:
                 await send(message)
 
-        try:
-            await self.app(scope, receive, wrapped_send)
-        finally:
-            await finish(status_seen)
+        await self.app(scope, receive, wrapped_send)
+        return status_seen
 
     def _refuse(self, scope: Scope) -> tuple[int, dict[str, Any]] | None:
         if scope.get("method") != "POST":
@@ -200,8 +289,5 @@ class ModelopsMiddleware:
                 return 400, {"error": "invalid Content-Length header"}
             limit = self.max_body_bytes()
             if size > limit:
-                return 413, {
-                    "error": f"request body of {size} bytes exceeds the limit of {limit} bytes",
-                    "detail": [{"loc": ["body"], "type": "body_too_large"}],
-                }
+                return too_large(size, limit)
         return None

@@ -21,8 +21,9 @@ from typing import Any
 
 import bentoml
 from pydantic import ValidationError
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
+from .direct import Answer, DirectRoute, bentoml_cors_enabled, direct_routes_enabled, error_answer
 from .faults import Faults
 from .middleware import ModelopsMiddleware, describe_errors
 from .model import LoadedModel, LoadRequest, ModelHolder
@@ -75,6 +76,11 @@ def _records(records: list[Any]) -> list[dict[str, Any]]:
 TRACING_ENV = "MODELOPS_TRACE_REQUESTS"
 
 
+def tracing_requested(env: dict[str, str] | None = None) -> bool:
+    source = os.environ if env is None else env
+    return source.get(TRACING_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 def tracing_config(env: dict[str, str] | None = None) -> dict[str, Any]:
     """BentoML tracing settings: API routes untraced unless MODELOPS_TRACE_REQUESTS=true.
 
@@ -83,8 +89,7 @@ def tracing_config(env: dict[str, str] | None = None) -> dict[str, Any]:
     the worker's CPU, docs/serving-performance.md). Operators who export traces
     turn it back on with the environment variable.
     """
-    source = os.environ if env is None else env
-    if source.get(TRACING_ENV, "").strip().lower() in ("1", "true", "yes"):
+    if tracing_requested(env):
         return {}
     return {"excluded_urls": [f"/{e}$" for e in API_ENDPOINTS]}
 
@@ -108,7 +113,16 @@ class Churn:
         self.holder.on_loaded(self._on_loaded)
         self._version_header = b""
         self.faults = Faults.from_env()  # off unless MODELOPS_FAULT_* are set (faults.py)
+        self.direct_routes = self._direct_routes()
         self.holder.start()
+
+    def _direct_routes(self) -> dict[str, DirectRoute]:
+        """/predict answered past BentoML's router (direct.py), unless switched off."""
+        if not direct_routes_enabled(tracing=tracing_requested(), cors=bentoml_cors_enabled()):
+            return {}
+        # `Churn` is the bentoml.Service wrapping this class: its generated input model.
+        spec = Churn.apis["predict"].input_spec
+        return {"predict": DirectRoute("/predict", spec, self._predict_direct)}
 
     def _on_loaded(self, loaded: LoadedModel) -> None:
         self.telemetry.model_loaded(loaded.version, loaded.profile)
@@ -127,21 +141,30 @@ class Churn:
     def stop_loader(self) -> None:
         self.holder.stop()
 
-    def _not_ready(self) -> JSONResponse:
-        return JSONResponse(
-            {"error": f"model not loaded ({self.holder.status()})"},
-            status_code=503,
-            headers={"Retry-After": "5"},
+    def _not_ready(self) -> Answer:
+        return error_answer(
+            503, {"error": f"model not loaded ({self.holder.status()})"}, {"Retry-After": "5"}
         )
 
     @bentoml.api
     async def predict(self, records: Records) -> PredictResponse:
         """Churn probability per record, with the model version that produced it."""
+        result = await self._predict(records)
+        return _response(result)  # type: ignore[return-value]
+
+    async def _predict_direct(self, request: Any) -> Answer:
+        result = await self._predict(request.records)
+        if isinstance(result, Answer):
+            return result
+        return Answer(200, result.model_dump_json().encode("utf-8"))
+
+    async def _predict(self, records: list[Any]) -> PredictResponse | Answer:
+        """/predict's work, shared by BentoML's route and the direct route."""
         if (fault := await self.faults.inject()) is not None:
-            return fault  # type: ignore[return-value]
+            return fault
         model = self.holder.loaded
         if model is None:
-            return self._not_ready()  # type: ignore[return-value]
+            return self._not_ready()
         raw = _records(records)
         scored = score(model, raw)
         self.telemetry.observe_predictions(scored.features, scored.probabilities)
@@ -163,7 +186,7 @@ class Churn:
         """
         model = self.holder.loaded
         if model is None:
-            return self._not_ready()  # type: ignore[return-value]
+            return _response(self._not_ready())  # type: ignore[return-value]
         raw = _records(records)
         scored = score(model, raw)
         self.telemetry.observe_predictions(scored.features, scored.probabilities)
@@ -181,7 +204,7 @@ class Churn:
         """
         model = self.holder.loaded
         if model is None:
-            return self._not_ready()  # type: ignore[return-value]
+            return _response(self._not_ready())  # type: ignore[return-value]
         from modelops_features import churn as churn_features
 
         scored = score(model, _records(records))
@@ -193,6 +216,18 @@ class Churn:
             features=features_as_records(scored.features) if len(records) else [],
             rows=scored.rows.astype(float).tolist(),
         )
+
+
+def _response(result: Any) -> Any:
+    """An error Answer as the starlette Response BentoML's route returns; anything else as is."""
+    if isinstance(result, Answer):
+        return Response(
+            result.body,
+            status_code=result.status,
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in result.headers},
+            media_type="application/json",
+        )
+    return result
 
 
 def _current_service() -> Churn | None:
