@@ -20,6 +20,8 @@ from typing import Any
 from modelops_operator import analysis, canary, canary_metrics, metrics, names
 from modelops_operator.adapters.kube import Conflict, KubeAdapter, KubeError
 from modelops_operator.adapters.registry import RegistryResolver, VersionResolver
+from modelops_operator.children import ChildMemory, controller_uid, slim
+from modelops_operator.freshness import Freshness
 from modelops_operator.plan import DeploymentState, Observed, Owner, Plan
 from modelops_operator.providers import provider_for
 from modelops_operator.reconcile import CANARY, reconcile, strategy_of
@@ -49,6 +51,10 @@ class Engine:
     metrics_provider: Callable[[Mapping[str, Any]], analysis.MetricsProvider] = provider_for
     # Wakes an object up when its plan asks (a canary step's interval ending).
     requeuer: Requeuer | None = None
+    # Child Deployments as last seen and the objects last applied (children.py).
+    children: ChildMemory = field(default_factory=ChildMemory)
+    # Per-object lock and newest resourceVersion used (freshness.py).
+    freshness: Freshness = field(default_factory=Freshness)
     stopping: bool = False
 
     def __post_init__(self) -> None:
@@ -68,29 +74,75 @@ class Engine:
         except Exception as exc:  # the resync and watches will try again
             log.warning("requeued reconcile of %s/%s failed: %s", namespace, name, exc)
 
-    def reconcile(self, namespace: str, name: str) -> Plan | None:
-        """Reconcile one ModelDeployment; None when it is gone, being deleted, or we stop."""
+    def prime(self, namespaces: tuple[str | None, ...]) -> None:
+        """Load every child Deployment once, so reconciles observe children from memory.
+
+        After this the Deployment watch (handlers.py) keeps the memory current;
+        without it (a failed list) every reconcile GETs its children instead.
+        """
+        try:
+            listed = [
+                slim(obj)
+                for namespace in namespaces
+                for obj in self.kube.list(
+                    "apps/v1", "Deployment", namespace,
+                    labels={names.LABEL_MANAGED_BY: names.MANAGED_BY},
+                )
+            ]  # fmt: skip
+        except KubeError as exc:
+            log.warning("cannot list child Deployments (%s); reconciles will GET them", exc)
+            return
+        self.children.prime(listed)
+
+    def reconcile(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        force: bool = False,
+    ) -> Plan | None:
+        """Reconcile one ModelDeployment; None when it is gone, being deleted, or we stop.
+
+        `body` is the object as the caller already has it (kopf's event, the
+        resync's list): the first attempt uses it instead of reading it again,
+        unless this process has already used or written a newer version. If
+        it is stale in a way nobody here saw, the guarded status write answers
+        409 and the retry reads the object afresh. `force` applies every child even when this
+        process applied the same object before (the resync's safety net for
+        children nobody watches, such as Services).
+        """
         if self.stopping:
             return None
         started = time.perf_counter()
         result = "error"
         try:
-            plan = self._reconcile_with_retries(namespace, name)
+            with self.freshness.lock((namespace, name)):
+                plan = self._reconcile_with_retries(namespace, name, body, force)
             result = "success"
             return plan
         finally:
             metrics.RECONCILES.labels(result=result).inc()
             metrics.RECONCILE_DURATION.observe(time.perf_counter() - started)
 
-    def _reconcile_with_retries(self, namespace: str, name: str) -> Plan | None:
+    def _reconcile_with_retries(
+        self, namespace: str, name: str, given: Mapping[str, Any] | None, force: bool
+    ) -> Plan | None:
         for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
-            body = self.kube.get_model_deployment(namespace, name)
+            key = (namespace, name)
+            if attempt == 1 and given is not None and not self.freshness.stale(key, given):
+                body: Mapping[str, Any] | None = given
+            else:
+                body = self.kube.get_model_deployment(namespace, name)
             if body is None or body["metadata"].get("deletionTimestamp"):
                 self.tracker.record(namespace, name, None)
                 canary_metrics.forget(namespace, name)
+                if body is None:
+                    self.freshness.forget(key)
                 return None
+            self.freshness.seen(key, body)
             try:
-                plan = self.reconcile_body(body)
+                plan = self.reconcile_body(body, force=force)
             except Conflict as exc:
                 metrics.RECONCILES.labels(result="conflict").inc()
                 log.info(
@@ -116,16 +168,11 @@ class Engine:
             uid=metadata["uid"],
             generation=int(metadata.get("generation") or 1),
         )
-        # Children have deterministic names, so each is one GET: a label-selector
-        # LIST would cost the API server O(objects in the namespace) per
-        # reconcile, O(n^2) for a namespace of n ModelDeployments.
         deployments: dict[str, DeploymentState] = {}
         for track in names.TRACKS:
-            child = self.kube.get(
-                "apps/v1", "Deployment", owner.namespace, names.child_name(owner.name, track)
-            )
-            if child is not None and _owned_by(child, owner.uid):
-                deployments[track] = DeploymentState.from_object(child)
+            state = self._child_state(owner.namespace, names.child_name(owner.name, track))
+            if state is not None and state[0] == owner.uid:
+                deployments[track] = state[1]
         resolved, error = None, None
         if spec["model"]["version"] == names.CHANNEL_LATEST_APPROVED:
             try:
@@ -143,7 +190,20 @@ class Engine:
             resolve_error=error,
         )
 
-    def reconcile_body(self, body: Mapping[str, Any]) -> Plan:
+    def _child_state(self, namespace: str, name: str) -> tuple[str | None, DeploymentState] | None:
+        """(controller uid, state) of a child Deployment, from memory when it is primed."""
+        if self.children.primed:
+            known = self.children.deployment(namespace, name)
+            return None if known is None else (known.owner_uid, known.state)
+        # Children have deterministic names, so each is one GET: a label-selector
+        # LIST would cost the API server O(objects in the namespace) per
+        # reconcile, O(n^2) for a namespace of n ModelDeployments.
+        child = self.kube.get("apps/v1", "Deployment", namespace, name)
+        if child is None:
+            return None
+        return controller_uid(child), DeploymentState.from_object(child)
+
+    def reconcile_body(self, body: Mapping[str, Any], *, force: bool = False) -> Plan:
         """One pass on an object already read; raises Conflict if it changed meanwhile.
 
         The passes, in order: observe (adapters) -> canary analysis when a step
@@ -153,7 +213,7 @@ class Engine:
         now = self.clock()
         observed = self.analyse(body, self.observe(body), now)
         plan = reconcile(body["spec"], observed, now)
-        self.carry_out(body, plan)
+        self.carry_out(body, plan, force=force)
         metadata = body["metadata"]
         if strategy_of(body["spec"]) == CANARY:
             canary_metrics.record(
@@ -205,7 +265,7 @@ class Engine:
         )
         return replace(observed, analysis=tuple(results))
 
-    def carry_out(self, body: Mapping[str, Any], plan: Plan) -> None:
+    def carry_out(self, body: Mapping[str, Any], plan: Plan, *, force: bool = False) -> None:
         metadata = body["metadata"]
         namespace, name = metadata["namespace"], metadata["name"]
         old_status = body.get("status") or {}
@@ -213,12 +273,14 @@ class Engine:
             patch = dict(plan.status)
             for key in old_status:
                 patch.setdefault(key, None)  # merge-patch null removes fields no longer set
-            self.kube.patch_status(
+            answer = self.kube.patch_status(
                 namespace, name, patch, resource_version=metadata.get("resourceVersion")
             )
+            self.freshness.seen((namespace, name), answer)
         for child in plan.apply:
-            self.kube.apply(child)
+            self._apply(child, force)
         for ref in plan.delete:
+            self.children.forget(ref.kind, namespace, ref.name)
             self.kube.delete(ref.api_version, ref.kind, namespace, ref.name)
         involved = {
             "apiVersion": names.API_VERSION,
@@ -231,6 +293,20 @@ class Engine:
         for event in plan.events:
             self._post(involved, event.type, event.reason, event.message)
 
+    def _apply(self, child: Mapping[str, Any], force: bool) -> None:
+        """Server-side apply a child unless this process already applied exactly it."""
+        if not force and self.children.unchanged(child):
+            metrics.APPLIES_SKIPPED.inc()
+            return
+        metadata = child["metadata"]
+        try:
+            answer = self.kube.apply(child)
+        except KubeError:
+            # Whatever the server holds now is unknown: apply in full next time.
+            self.children.forget(child["kind"], metadata.get("namespace", ""), metadata["name"])
+            raise
+        self.children.applied(child, slim(answer))
+
     def _post(self, involved: Mapping[str, Any], type: str, reason: str, message: str) -> None:
         # An event that cannot be posted must not undo or repeat a decision.
         try:
@@ -241,11 +317,6 @@ class Engine:
         except KubeError as exc:
             metrics.EVENTS.labels(type=type, posted="false").inc()
             log.warning("could not post event %s on %s: %s", reason, involved["name"], exc)
-
-
-def _owned_by(child: Mapping[str, Any], uid: str) -> bool:
-    refs = child.get("metadata", {}).get("ownerReferences") or []
-    return any(ref.get("uid") == uid and ref.get("controller") for ref in refs)
 
 
 def owner_name(child: Mapping[str, Any]) -> str | None:

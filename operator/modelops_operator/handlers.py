@@ -18,8 +18,8 @@ from typing import Any
 import kopf
 
 from modelops_operator import names
+from modelops_operator.children import slim
 from modelops_operator.engine import ConflictRetriesExhausted, Engine, owner_name
-from modelops_operator.plan import DeploymentState
 from modelops_operator.settings import OperatorSettings
 
 log = logging.getLogger("modelops.operator")
@@ -38,23 +38,37 @@ def install(engine: Engine, settings: OperatorSettings) -> None:
     _engine, _settings = engine, settings
 
 
-def _run(namespace: str, name: str) -> None:
+# Delays before a failed reconcile is tried again (kopf does not retry
+# event handlers, so the engine's requeuer does).
+CONFLICT_RETRY_SECONDS = 2.0
+ERROR_RETRY_SECONDS = 10.0
+
+
+def _run(namespace: str, name: str, body: kopf.Body | None = None) -> None:
     if _engine is None:
         raise kopf.PermanentError(
             "the operator engine was not installed (use modelops operator run)"
         )
     try:
-        _engine.reconcile(namespace, name)
-    except ConflictRetriesExhausted as exc:
-        # kopf retries TemporaryError with a delay; the object is busy, not broken.
-        raise kopf.TemporaryError(str(exc), delay=2) from exc
+        # The body kopf already holds saves reading the object again; it is
+        # copied without managedFields, which the operator never reads.
+        _engine.reconcile(namespace, name, body=slim(body) if body is not None else None)
+    except Exception as exc:
+        # The object is busy (conflicts) or the API server is in trouble: try
+        # again shortly, level-based, instead of waiting for the resync.
+        busy = isinstance(exc, ConflictRetriesExhausted)
+        delay = CONFLICT_RETRY_SECONDS if busy else ERROR_RETRY_SECONDS
+        log.warning("reconcile of %s/%s failed (%s); again in %.0f s", namespace, name, exc, delay)
+        if _engine.requeuer is not None:
+            _engine.requeuer.schedule(namespace, name, delay)
 
 
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    # kopf's progress and diff-base records go to annotations: the CRD's status
-    # schema is strict, so kopf's default `status.kopf` would be pruned by the
-    # API server and kopf would never see its own progress.
+    # The operator registers no change handlers (create/update/resume), so kopf
+    # keeps no progress or diff-base records; should one be added, they go to
+    # annotations: the CRD's status schema is strict, so kopf's default
+    # `status.kopf` would be pruned by the API server.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="modelops.io")
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix="modelops.io", key="last-handled-configuration"
@@ -74,19 +88,54 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.process.ultimate_exiting_timeout = 30
 
 
-@kopf.on.resume(*MD)
-@kopf.on.create(*MD)
-@kopf.on.update(*MD)
-def on_model_deployment(namespace: str, name: str, **_: Any) -> None:
-    """Spec, labels or annotations changed (or the operator started): converge."""
-    _run(namespace, name)
+# What each ModelDeployment looked like when last handed to the engine, as
+# far as a reconcile cares (see _trigger_of).
+_md_triggers: dict[tuple[str, str], tuple[Any, ...]] = {}
 
 
-# Last seen summary of each child Deployment, to skip watch events that change
-# nothing the reconcile looks at (resourceVersion bumps, our own no-op applies,
-# controller bookkeeping). Without it a burst of creations costs several full
-# reconciles per object.
-_child_states: dict[tuple[str, str], DeploymentState] = {}
+def _trigger_of(body: kopf.Body) -> tuple[Any, ...]:
+    """The parts of a ModelDeployment whose change calls for a reconcile.
+
+    The spec (through metadata.generation, which the API server bumps on every
+    spec change), labels, annotations (the user actions promote / abort /
+    retrain) and deletion. Status is left out: the operator writes it, and
+    reacting to its own writes would double every reconcile.
+    """
+    metadata = body.get("metadata") or {}
+    return (
+        metadata.get("uid"),
+        metadata.get("generation"),
+        tuple(sorted((metadata.get("labels") or {}).items())),
+        tuple(sorted((metadata.get("annotations") or {}).items())),
+        metadata.get("deletionTimestamp") is not None,
+    )
+
+
+@kopf.on.event(*MD)
+def on_model_deployment(
+    namespace: str, name: str, body: kopf.Body, type: str | None, **_: Any
+) -> None:
+    """The object appeared, was listed at start, or its spec, labels or annotations changed.
+
+    An event handler rather than kopf's create/update/resume handlers: those
+    record kopf's progress and last-handled configuration in annotations,
+    one extra write per change (and a copy of the spec in every object),
+    which was a large share of the API traffic when many objects change at
+    once. The engine is level-based, so all it needs is to be told when
+    something it reads changed; status changes (its own writes) are skipped.
+    """
+    key = (namespace, name)
+    if type == "DELETED":
+        # No finalizer is needed: GC deletes the children.
+        _md_triggers.pop(key, None)
+        if _engine is not None:
+            _engine.tracker.record(namespace, name, None)
+        return
+    trigger = _trigger_of(body)
+    if _md_triggers.get(key) == trigger:
+        return
+    _md_triggers[key] = trigger
+    _run(namespace, name, body)
 
 
 @kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
@@ -94,27 +143,22 @@ def on_child_deployment(body: kopf.Body, namespace: str, type: str | None, **_: 
     """A child Deployment changed (e.g. became available): re-check its owner.
 
     This is what makes Ready follow the real availability of the pods without
-    waiting for the resync. The initial listing (type None) is skipped: the
-    resume handler reconciles every owner at start anyway.
+    waiting for the resync. It also keeps the engine's memory of its children
+    current (children.py), from which reconciles observe them. Events that
+    change nothing the reconcile looks at (resourceVersion bumps, controller
+    bookkeeping, the echo of our own apply) trigger nothing: without that a
+    burst of creations costs several full reconciles per object. The initial
+    listing (type None) only fills the memory: the resume handler reconciles
+    every owner at start anyway.
     """
     owner = owner_name(body)
-    if not owner:
+    if not owner or _engine is None:
         return
-    key = (namespace, body["metadata"]["name"])
     if type == "DELETED":
-        _child_states.pop(key, None)
+        _engine.children.forget("Deployment", namespace, body["metadata"]["name"])
         # A deleted child is re-created unless its owner is going away.
         _run(namespace, owner)
         return
-    state = DeploymentState.from_object(body)
-    unchanged = _child_states.get(key) == state
-    _child_states[key] = state
-    if type is not None and not unchanged:
+    changed = _engine.children.saw_deployment(body)
+    if type is not None and changed:
         _run(namespace, owner)
-
-
-@kopf.on.event(*MD)
-def on_model_deployment_event(namespace: str, name: str, type: str | None, **_: Any) -> None:
-    """Forget deleted objects in the phase metrics (no finalizer is needed: GC deletes children)."""
-    if type == "DELETED" and _engine is not None:
-        _engine.tracker.record(namespace, name, None)

@@ -79,6 +79,8 @@ def run(settings: OperatorSettings) -> int:
         finally:
             probe.close()
 
+    # Only the leader reconciles, so only it loads its children into memory.
+    engine.prime(settings.namespaces or (None,))
     resyncer = Resyncer(
         kube, engine, namespaces=settings.namespaces, period=settings.resync_seconds
     )

@@ -33,6 +33,17 @@ LEADER = Gauge(
     "modelops_operator_leader",
     "1 while this operator process holds the leader Lease, else 0.",
 )
+API_REQUESTS = Counter(
+    "modelops_operator_api_requests_total",
+    "Requests the operator's own code sent to the Kubernetes API server, by HTTP verb "
+    "(kopf's watches and its annotation patches are not counted).",
+    ["verb"],
+)
+APPLIES_SKIPPED = Counter(
+    "modelops_operator_applies_skipped_total",
+    "Server-side applies of children skipped because this process had applied the same "
+    "object and nothing had changed it since.",
+)
 EVENTS = Counter(
     "modelops_operator_events_total",
     "Kubernetes Events posted, by type and whether the post succeeded.",

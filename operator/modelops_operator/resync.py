@@ -53,7 +53,9 @@ class Resyncer:
                     return count
                 meta = item["metadata"]
                 try:
-                    self.engine.reconcile(meta["namespace"], meta["name"])
+                    # The listed body saves a GET per object; force re-applies
+                    # children whose drift no watch reports (e.g. a deleted Service).
+                    self.engine.reconcile(meta["namespace"], meta["name"], body=item, force=True)
                     count += 1
                 except Exception as exc:  # one bad object must not stop the others
                     log.warning("resync of %s/%s failed: %s", meta["namespace"], meta["name"], exc)

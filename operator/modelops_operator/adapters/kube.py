@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 import kubernetes
 
-from modelops_operator import names
+from modelops_operator import metrics, names
 
 # Plural resource names of the kinds the operator manages.
 _PLURALS = {
@@ -140,6 +140,7 @@ class KubeAdapter:
             body=body,
             auth_settings=["BearerToken"],
         )
+        metrics.API_REQUESTS.labels(verb=method).inc()
         try:
             response = self._api.call_api(*request, _request_timeout=self._timeout)
             response.read()
