@@ -2,7 +2,7 @@
 
 The learning-path model suggests the best next module for a student from a
 summary of their recent activity. As for churn, every feature is a numpy
-function over arrays (`_derive`), called by three paths that therefore agree
+function over arrays (`derive`), called by three paths that therefore agree
 bit for bit:
 
 * `compute(df)` — training and batch scoring, vectorised over a DataFrame;
@@ -34,12 +34,14 @@ Missing values:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from modelops_features.churn import OTHER, safe_ratio, to_float
+from modelops_features import arrays
+from modelops_features.arrays import OTHER, FeatureArrays, per_period, safe_ratio
+from modelops_features.encoding import ModelLayout
 from modelops_features.schema import Field, Schema
 
 SUBJECTS: tuple[str, ...] = ("math", "science", "programming", "language")
@@ -203,18 +205,13 @@ FEATURE_SCHEMA = Schema(
 )
 FEATURE_NAMES: list[str] = FEATURE_SCHEMA.names
 
-MODEL_COLUMNS: list[str] = list(NUMERIC_FEATURES) + [
-    f"{name}={value}" for name, values in CATEGORICAL_FEATURES.items() for value in values
-]
-_N_NUMERIC = len(NUMERIC_FEATURES)
+# float64, not float32 as for churn: the linear scorer is numpy, and keeping full
+# precision makes training-time and serving-time scores the same numbers.
+LAYOUT = ModelLayout(NUMERIC_FEATURES, CATEGORICAL_FEATURES, np.float64)
+MODEL_COLUMNS: list[str] = LAYOUT.columns
 _ROW = {name: i for i, name in enumerate(NUMERIC_FEATURES)}
 _QUIZ_ROWS = [_ROW[c] for c in QUIZ_COLUMNS]
-_SUBJECT_CODE = {s: i for i, s in enumerate(SUBJECTS)}
-
-
-class FeatureArrays(NamedTuple):
-    numeric: np.ndarray  # (len(NUMERIC_FEATURES), n) float64
-    categorical: dict[str, np.ndarray]  # name -> object array of str
+_SUBJECT_SET = frozenset(SUBJECTS)
 
 
 # --- the definitions ---------------------------------------------------------------
@@ -242,7 +239,7 @@ def lapsed(days: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(days), np.nan, (days > LAPSED_DAYS).astype(np.float64))
 
 
-def _derive(raw_numeric: np.ndarray, categories: Mapping[str, np.ndarray]) -> FeatureArrays:
+def derive(raw_numeric: np.ndarray, categories: Mapping[str, np.ndarray]) -> FeatureArrays:
     """All features from raw arrays (rows in RAW_NUMERIC order, one column per student)."""
     block = np.empty((len(NUMERIC_FEATURES), raw_numeric.shape[1]))
     block[: len(RAW_NUMERIC)] = raw_numeric
@@ -252,8 +249,8 @@ def _derive(raw_numeric: np.ndarray, categories: Mapping[str, np.ndarray]) -> Fe
         mean, count = quiz_summary(block[_QUIZ_ROWS])
         block[_ROW["quiz_mean"]] = mean
         block[_ROW["subjects_quizzed"]] = count
-        block[_ROW["video_minutes_per_active_day"]] = block[_ROW["video_minutes"]] / np.maximum(
-            block[_ROW["active_days"]], 1.0
+        block[_ROW["video_minutes_per_active_day"]] = per_period(
+            block[_ROW["video_minutes"]], block[_ROW["active_days"]]
         )
         share = safe_ratio(block[_ROW["items_skipped"]], block[_ROW["items_started"]])
         block[_ROW["skip_share"]] = np.minimum(share, 1.0)
@@ -261,48 +258,26 @@ def _derive(raw_numeric: np.ndarray, categories: Mapping[str, np.ndarray]) -> Fe
     return FeatureArrays(block, dict(categories))
 
 
-# --- raw input readers ---------------------------------------------------------------
+# --- raw input readers -----------------------------------------------------------------
 
 
 def to_subject(value: Any) -> str:
-    return value if isinstance(value, str) and value in _SUBJECT_CODE else OTHER
+    """One raw `last_subject`; missing or undeclared values become OTHER."""
+    return arrays.category_or_other(value, _SUBJECT_SET)
 
 
-def _numeric_column(df: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in df.columns:
-        return np.full(len(df), np.nan)
-    column = df[name]
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
-        return column.to_numpy(dtype=np.float64, na_value=np.nan)
-    # Odd columns go value by value through the single-record reader: both paths
-    # then agree on every odd input.
-    return np.fromiter((to_float(v) for v in column), dtype=np.float64, count=len(column))
+def feature_arrays_from_frame(raw: pd.DataFrame) -> FeatureArrays:
+    """Every feature of the rows of `raw`, as arrays; absent raw columns read as missing."""
+    numeric = arrays.numeric_block_from_frame(raw, RAW_NUMERIC)
+    subjects = arrays.category_labels(raw, "last_subject", SUBJECTS)
+    return derive(numeric, {"last_subject": subjects})
 
 
-def _object_array(values: Sequence[str]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = list(values)
-    return out
-
-
-def _derive_frame(df: pd.DataFrame) -> FeatureArrays:
-    numeric = np.empty((len(RAW_NUMERIC), len(df)))
-    for i, name in enumerate(RAW_NUMERIC):
-        numeric[i] = _numeric_column(df, name)
-    subjects = (
-        _object_array([to_subject(v) for v in df["last_subject"]])
-        if "last_subject" in df.columns
-        else _object_array([OTHER] * len(df))
-    )
-    return _derive(numeric, {"last_subject": subjects})
-
-
-def _derive_records(records: Sequence[Mapping[str, Any]]) -> FeatureArrays:
-    numeric = np.array(
-        [[to_float(r.get(name)) for name in RAW_NUMERIC] for r in records], dtype=np.float64
-    ).reshape(len(records), len(RAW_NUMERIC))
-    subjects = _object_array([to_subject(r.get("last_subject")) for r in records])
-    return _derive(numeric.T, {"last_subject": subjects})
+def feature_arrays_from_records(records: Sequence[Mapping[str, Any]]) -> FeatureArrays:
+    """Every feature of the raw `records`, as arrays (one column per student), without pandas."""
+    numeric = arrays.numeric_block_from_records(records, RAW_NUMERIC)
+    subjects = arrays.category_labels_from_records(records, "last_subject", _SUBJECT_SET)
+    return derive(numeric, {"last_subject": subjects})
 
 
 # --- public API ------------------------------------------------------------------------
@@ -313,65 +288,33 @@ def compute(raw: pd.DataFrame) -> pd.DataFrame:
 
     Columns beyond the raw schema (student_id, group, the label) are ignored.
     """
-    arrays = _derive_frame(raw)
-    columns: dict[str, Any] = dict(zip(NUMERIC_FEATURES, arrays.numeric, strict=True))
-    columns.update(arrays.categorical)
-    return pd.DataFrame({name: columns[name] for name in FEATURE_NAMES}, index=raw.index)
+    columns = arrays.feature_columns(
+        feature_arrays_from_frame(raw), NUMERIC_FEATURES, FEATURE_NAMES
+    )
+    return pd.DataFrame(columns, index=raw.index)
 
 
 def compute_one(record: Mapping[str, Any]) -> dict[str, float | str]:
     """Features of one raw record, identical to the matching row of `compute`."""
-    arrays = _derive_records((record,))
-    values: dict[str, float | str] = dict(
-        zip(NUMERIC_FEATURES, arrays.numeric[:, 0].tolist(), strict=True)
-    )
-    values["last_subject"] = arrays.categorical["last_subject"][0]
-    return {name: values[name] for name in FEATURE_NAMES}
+    features = feature_arrays_from_records((record,))
+    return arrays.first_record(features, NUMERIC_FEATURES, FEATURE_NAMES)
 
 
-def _matrix(arrays: FeatureArrays) -> np.ndarray:
-    n = arrays.numeric.shape[1]
-    out = np.zeros((n, len(MODEL_COLUMNS)), dtype=np.float64)
-    out[:, :_N_NUMERIC] = arrays.numeric.T
-    codes = np.fromiter(
-        (
-            _SUBJECT_CODE.get(v, -1) if isinstance(v, str) else -1
-            for v in arrays.categorical["last_subject"]
-        ),
-        dtype=np.intp,
-        count=n,
-    )
-    hit = codes >= 0
-    out[np.arange(n)[hit], _N_NUMERIC + codes[hit]] = 1.0
-    return out
+def model_matrix_from_arrays(features: FeatureArrays) -> np.ndarray:
+    """The float64 model input (columns == MODEL_COLUMNS) for already computed features."""
+    return LAYOUT.matrix(features)
 
 
 def model_matrix(features: pd.DataFrame) -> np.ndarray:
-    """The float64 model input for computed features; columns == MODEL_COLUMNS.
-
-    float64, not float32 as for churn: the linear scorer is numpy, and keeping
-    full precision makes training-time and serving-time scores the same numbers.
-    """
-    missing = [name for name in FEATURE_NAMES if name not in features.columns]
-    if missing:
-        raise KeyError(f"model_matrix: feature column(s) missing: {missing}")
-    numeric = np.empty((len(NUMERIC_FEATURES), len(features)))
-    for i, name in enumerate(NUMERIC_FEATURES):
-        numeric[i] = _numeric_column(features, name)
-    subjects = features["last_subject"].to_numpy(dtype=object)
-    return _matrix(FeatureArrays(numeric, {"last_subject": subjects}))
+    """The float64 model input for computed features; columns == MODEL_COLUMNS."""
+    return LAYOUT.matrix_from_frame(features, FEATURE_NAMES)
 
 
 def model_row(features_one: Mapping[str, Any]) -> np.ndarray:
     """The 1 x len(MODEL_COLUMNS) row for one `compute_one` result."""
-    row = np.zeros((1, len(MODEL_COLUMNS)), dtype=np.float64)
-    row[0, :_N_NUMERIC] = [to_float(features_one[name]) for name in NUMERIC_FEATURES]
-    code = _SUBJECT_CODE.get(features_one["last_subject"])
-    if code is not None:
-        row[0, _N_NUMERIC + code] = 1.0
-    return row
+    return LAYOUT.row(features_one)
 
 
 def model_matrix_from_records(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Raw records straight to the model matrix; equal to model_matrix(compute(frame))."""
-    return _matrix(_derive_records(records))
+    return LAYOUT.matrix(feature_arrays_from_records(records))

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelops_features.arrays import OTHER
 from modelops_features.quantiles import inverted_cdf_positions, le_counts, order_statistics
 from modelops_features.schema import NUMERIC_DTYPES, Schema
 
 PROFILE_VERSION = 1
-OTHER = "__other__"
 # Edges are rounded to this many significant digits: readable `le` labels, and
 # the same edges whatever tiny float noise the quantile interpolation produced.
 EDGE_DIGITS = 6

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from modelops_features.churn import ID_COLUMN, PLANS, REGIONS, TARGET
+from modelops_features.sources import check_shift, synthetic_fields
 
 PLAN_WEIGHTS = np.array([0.5, 0.35, 0.15])
 PLAN_BASE_SPEND = np.array([25.0, 55.0, 120.0])
@@ -106,37 +107,14 @@ class SyntheticSource(NamedTuple):
         return churn(self.n, self.seed, self.shift)
 
 
-PREFIX = "synthetic:"
-
-
 def parse_source(source: str) -> SyntheticSource | None:
     """Parse "synthetic:N[:seed[:shift]]"; None for any other source (a file path).
 
     Raises ValueError naming the bad part when the synthetic spelling is malformed.
     """
-    if not source.startswith(PREFIX):
+    values = synthetic_fields(source, (("N", int), ("seed", int), ("shift", float)))
+    if values is None:
         return None
-    parts = source[len(PREFIX) :].split(":")
-    if not parts[0] or len(parts) > 3:
-        raise ValueError(f"bad data source {source!r}: expected synthetic:N[:seed[:shift]]")
-    try:
-        n = int(parts[0])
-    except ValueError:
-        raise ValueError(f"bad data source {source!r}: N={parts[0]!r} is not an integer") from None
-    try:
-        seed = int(parts[1]) if len(parts) > 1 else 0
-    except ValueError:
-        raise ValueError(
-            f"bad data source {source!r}: seed={parts[1]!r} is not an integer"
-        ) from None
-    try:
-        shift = float(parts[2]) if len(parts) > 2 else 0.0
-    except ValueError:
-        raise ValueError(
-            f"bad data source {source!r}: shift={parts[2]!r} is not a number"
-        ) from None
-    if n <= 0:
-        raise ValueError(f"bad data source {source!r}: N must be > 0")
-    if not shift >= 0 or shift == float("inf"):
-        raise ValueError(f"bad data source {source!r}: shift must be a finite number >= 0")
-    return SyntheticSource(n, seed, shift)
+    spec = SyntheticSource(*values)  # type: ignore[arg-type]
+    check_shift(source, spec.shift)
+    return spec

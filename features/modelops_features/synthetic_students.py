@@ -42,6 +42,7 @@ from modelops_features.learning_path import (
     SUBJECTS,
     TARGET,
 )
+from modelops_features.sources import check_shift, synthetic_fields
 
 GROUP_WEIGHTS = np.array([0.45, 0.35, 0.20])
 BIASED_GROUP = "group_b"
@@ -164,35 +165,17 @@ class StudentSource(NamedTuple):
         return students(self.n, self.seed, self.shift, self.bias)
 
 
-PREFIX = "synthetic:"
-
-
 def parse_source(source: str) -> StudentSource | None:
     """Parse "synthetic:N[:seed[:shift[:bias]]]"; None for any other source (a file).
 
     Raises ValueError naming the bad part when the synthetic spelling is malformed.
     """
-    if not source.startswith(PREFIX):
+    fields = (("N", int), ("seed", int), ("shift", float), ("bias", float))
+    values = synthetic_fields(source, fields)
+    if values is None:
         return None
-    parts = source[len(PREFIX) :].split(":")
-    usage = "expected synthetic:N[:seed[:shift[:bias]]]"
-    if not parts[0] or len(parts) > 4:
-        raise ValueError(f"bad data source {source!r}: {usage}")
-    names = ("N", "seed", "shift", "bias")
-    kinds = (int, int, float, float)
-    values: list[float] = []
-    for name, kind, text in zip(names, kinds, parts, strict=False):
-        try:
-            values.append(kind(text))
-        except ValueError:
-            raise ValueError(
-                f"bad data source {source!r}: {name}={text!r} is not a number"
-            ) from None
     spec = StudentSource(*values)  # type: ignore[arg-type]
-    if spec.n <= 0:
-        raise ValueError(f"bad data source {source!r}: N must be > 0")
-    if not 0 <= spec.shift < float("inf"):
-        raise ValueError(f"bad data source {source!r}: shift must be a finite number >= 0")
+    check_shift(source, spec.shift)
     if not 0 <= spec.bias <= 1:
         raise ValueError(f"bad data source {source!r}: bias must be within [0, 1]")
     return spec
