@@ -26,6 +26,11 @@ States, all read from status:
 User actions (`modelops.io/promote`, `modelops.io/abort`) are acted on once
 per new value: the value is recorded in status.actions in the same status
 write as the decision it caused.
+
+This module holds the transitions between those states. The rollout settings
+and the reading of persisted releases are in canary_rollout.py, the shape each
+state gives the status in canary_status.py, and what a step's analysis results
+ask for (and when they are due) in canary_verdict.py.
 """
 
 from __future__ import annotations

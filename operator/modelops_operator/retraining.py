@@ -22,6 +22,11 @@ Rules (DESIGN.md, "Behaviour that users count on"):
   cooldown), while attempts remain.
 * A completed Job's result is read from the registry (the version whose
   metadata.retraining.job is the Job's name), never from logs.
+
+This module decides when a new Job starts. The Job's name and manifest are
+built in retraining_job.py, a running Job's outcome is read in
+retraining_outcome.py, and the states, reasons, settings and Decision they
+share live in retraining_state.py.
 """
 
 from __future__ import annotations
