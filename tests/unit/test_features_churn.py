@@ -204,3 +204,50 @@ def test_old_private_batch_names_still_point_at_the_public_functions():
     # must stay the very same functions until it switches to the public ones.
     assert churn._derive_records is churn.feature_arrays_from_records
     assert churn._matrix is churn.model_matrix_from_arrays
+
+
+# Every name modelops_features.churn offered as a single module, before it became a
+# package: training, the bentos, benchmarks and tests import them from the facade.
+FACADE_NAMES = [
+    "CATEGORICAL_FEATURES",
+    "DERIVED_NUMERIC",
+    "FEATURE_NAMES",
+    "FEATURE_SCHEMA",
+    "FeatureArrays",
+    "ID_COLUMN",
+    "MODEL_COLUMNS",
+    "NEW_CUSTOMER_MONTHS",
+    "NUMERIC_FEATURES",
+    "OTHER",
+    "PER_MONTH_FEATURES",
+    "PLANS",
+    "RATIO_FEATURES",
+    "RAW_CATEGORICAL",
+    "RAW_NUMERIC",
+    "RAW_SCHEMA",
+    "REGIONS",
+    "SEGMENT_COLUMNS",
+    "TARGET",
+    "TENURE_BUCKETS",
+    "TENURE_BUCKET_EDGES",
+    "compute",
+    "compute_one",
+    "feature_arrays_from_records",
+    "feature_columns",
+    "is_new_customer",
+    "model_matrix",
+    "model_matrix_from_arrays",
+    "model_matrix_from_records",
+    "model_row",
+    "per_month",
+    "safe_ratio",
+    "tenure_bucket",
+    "to_category",
+    "to_float",
+]
+
+
+def test_the_churn_facade_still_offers_every_name():
+    missing = [name for name in FACADE_NAMES if not hasattr(churn, name)]
+    assert missing == []
+    assert set(FACADE_NAMES) <= set(churn.__all__)

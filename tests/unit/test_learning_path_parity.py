@@ -63,6 +63,7 @@ def _assert_parity(records: list[dict]) -> None:
     frame = lp.compute(pd.DataFrame(records))
     matrix = lp.model_matrix(frame)
     _identical(matrix, lp.model_matrix_from_records(records))
+    _identical(matrix, lp.model_matrix_from_arrays(lp.feature_arrays_from_records(records)))
     for i, record in enumerate(records):
         one = lp.compute_one(record)
         batch_row = frame.iloc[i].to_dict()
