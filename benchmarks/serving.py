@@ -5,6 +5,8 @@
 
 Servers (one at a time, one worker each, OMP_NUM_THREADS=1, same model artefact):
   churn, churn-batch   the churn bento (/predict, /predict_batch), product venv
+  churn-routed         the churn bento with /predict through BentoML's route
+                       (MODELOPS_DIRECT_ROUTES=false)
   churn-stock          the churn bento as it was before the performance work
                        (commit BEFORE_COMMIT, stock BentoML without uvloop / httptools)
   bento-noop           a BentoML endpoint that parses the body and does nothing
@@ -55,7 +57,7 @@ SIZES = (1, 100)
 # The churn bento before issue 9's performance work: run from this commit's
 # source in the stock-BentoML bench environment, so before / after share a run.
 BEFORE_COMMIT = "a60cf7799cc9d243ae0e8cd468f5cc10e7e810ae"
-BENTO_NAMES = ("churn", "churn-batch", "churn-stock", "bento-noop")
+BENTO_NAMES = ("churn", "churn-batch", "churn-routed", "churn-stock", "bento-noop")
 
 
 @dataclass
@@ -353,13 +355,15 @@ class ServerSpec:
     labels: list[str] = field(default_factory=list)
 
 
-def _bento_cmd(target: str) -> Callable[[Context], tuple[list[str], dict[str, str]]]:
+def _bento_cmd(
+    target: str, extra_env: dict[str, str] | None = None
+) -> Callable[[Context], tuple[list[str], dict[str, str]]]:
     def build(ctx: Context) -> tuple[list[str], dict[str, str]]:
         from modelops_bentos.launch import bentoml_executable
 
         cmd = [*bentoml_executable(), "serve", target, "--host", "127.0.0.1",
                "--port", str(ctx.port), "--working-dir", str(HERE)]  # fmt: skip
-        return cmd, bench_env(ctx.uri, ctx.version)
+        return cmd, {**bench_env(ctx.uri, ctx.version), **(extra_env or {})}
 
     return build
 
@@ -418,6 +422,9 @@ SERVERS: list[ServerSpec] = [
     ServerSpec("churn", "BentoML 1.4 churn bento (this checkout)",
                _bento_cmd("modelops_bentos.churn.service:Churn"),
                [("churn", "/predict", "records"), ("churn-batch", "/predict_batch", "records")]),
+    ServerSpec("churn-routed", "the churn bento, /predict through BentoML's route (no direct route)",
+               _bento_cmd("modelops_bentos.churn.service:Churn", {"MODELOPS_DIRECT_ROUTES": "false"}),
+               [("churn-routed", "/predict", "records")]),
     ServerSpec("churn-stock", f"the churn bento at {BEFORE_COMMIT[:7]}, stock BentoML",
                _stock_bento_cmd, [("churn-stock", "/predict", "records")]),
     ServerSpec("bento-noop", "BentoML endpoint that parses the body, no work",
@@ -494,11 +501,10 @@ def ratios(rows: list[Row]) -> str:
             f"{best.server} {best.rps:.0f} req/s = {c.rps / best.rps:.2f}x; "
             f"p99 {c.p99_ms:.1f} vs {best.p99_ms:.1f} ms{cpu}"
         )
-        stock = [r for r in rows if r.server == "churn-stock" and r.records == n]
-        if stock:
-            s = stock[0]
-            out.append(f"  - churn vs churn-stock (before): {c.rps / s.rps:.2f}x req/s, "
-                       f"CPU/req {c.cpu_ms_per_req:.2f} vs {s.cpu_ms_per_req:.2f} ms")  # fmt: skip
+        for other, what in (("churn-routed", "BentoML's route"), ("churn-stock", "before")):
+            for s in [r for r in rows if r.server == other and r.records == n][:1]:
+                out.append(f"  - churn vs {other} ({what}): {c.rps / s.rps:.2f}x req/s, "
+                           f"CPU/req {c.cpu_ms_per_req:.2f} vs {s.cpu_ms_per_req:.2f} ms")  # fmt: skip
     return "\n".join(out)
 
 

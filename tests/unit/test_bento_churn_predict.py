@@ -49,6 +49,22 @@ def test_non_contiguous_rows_are_read_correctly(booster) -> None:
     assert np.array_equal(DensePredictor(booster)(view), booster.inplace_predict(view.copy()))
 
 
+def test_one_predictor_reused_and_shared_by_threads_stays_exact(booster) -> None:
+    """The proxy DMatrix is kept between calls (one per thread): no call sees another's rows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    predict = DensePredictor(booster)
+    rng = np.random.default_rng(5)
+    batches = [
+        (rng.standard_normal((n, N_FEATURES)) * 5).astype(np.float32) for n in [1, 7, 50] * 20
+    ]
+    expected = [booster.inplace_predict(b) for b in batches]
+    assert all(np.array_equal(predict(b), e) for b, e in zip(batches, expected, strict=True))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(predict, batches))
+    assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+
+
 def test_no_rows_give_no_predictions(booster) -> None:
     assert DensePredictor(booster)(np.zeros((0, N_FEATURES), dtype=np.float32)).shape == (0,)
 

@@ -12,12 +12,20 @@ the same arguments, encoded once, so its output is bit-for-bit the output of
 `inplace_predict` (a unit test and the end-to-end parity test check it). It
 only accepts what the service produces: a 2-D float32 array with the model's
 number of columns.
+
+It also hands XGBoost a *persistent* proxy DMatrix. Given none, XGBoost builds
+a fresh one per call, and building one reads the cgroup CPU quota files
+(`/sys/fs/cgroup/...`: three stats, two open/read/close) every time -- about a
+third of a one-row predict's CPU on these machines (strace + a same-process
+micro-benchmark: 184 -> 127 us). The proxy only carries the array of the call
+in progress; one per thread, since concurrent calls must not share it.
 """
 
 from __future__ import annotations
 
 import ctypes
 import math
+import threading
 
 import numpy as np
 import xgboost as xgb
@@ -41,6 +49,23 @@ class DensePredictor:
             strict_shape=False,
             cache_id=0,
         )
+        self._proxies = threading.local()
+        self._all_proxies: list[ctypes.c_void_p] = []
+        self._lock = threading.Lock()
+
+    def _proxy(self) -> ctypes.c_void_p:
+        proxy = getattr(self._proxies, "handle", None)
+        if proxy is None:
+            proxy = ctypes.c_void_p()
+            _check_call(_LIB.XGProxyDMatrixCreate(ctypes.byref(proxy)))
+            self._proxies.handle = proxy
+            with self._lock:
+                self._all_proxies.append(proxy)
+        return proxy
+
+    def __del__(self) -> None:
+        for proxy in getattr(self, "_all_proxies", ()):
+            _LIB.XGDMatrixFree(proxy)
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         if rows.dtype != np.float32 or rows.ndim != 2 or rows.shape[1] != self.num_features:
@@ -64,7 +89,7 @@ class DensePredictor:
                 self.booster.handle,
                 interface,
                 self._args,
-                ctypes.c_void_p(),
+                self._proxy(),
                 ctypes.byref(shape),
                 ctypes.byref(dims),
                 ctypes.byref(preds),

@@ -20,6 +20,7 @@ import os
 from typing import Any
 
 import bentoml
+import pydantic_core
 from pydantic import ValidationError
 from starlette.responses import Response
 
@@ -150,16 +151,22 @@ class Churn:
     async def predict(self, records: Records) -> PredictResponse:
         """Churn probability per record, with the model version that produced it."""
         result = await self._predict(records)
-        return _response(result)  # type: ignore[return-value]
+        if isinstance(result, Answer):
+            return _response(result)  # type: ignore[return-value]
+        return PredictResponse.model_validate(result)
 
     async def _predict_direct(self, request: Any) -> Answer:
         result = await self._predict(request.records)
         if isinstance(result, Answer):
             return result
-        return Answer(200, result.model_dump_json().encode("utf-8"))
+        # The PredictResponse shape as plain dicts, serialised by pydantic-core's
+        # own JSON writer: the same bytes as PredictResponse(...).model_dump_json()
+        # (the direct-route test compares them) without building one model per
+        # record, which was ~6% of a 100-record request.
+        return Answer(200, pydantic_core.to_json(result))
 
-    async def _predict(self, records: list[Any]) -> PredictResponse | Answer:
-        """/predict's work, shared by BentoML's route and the direct route."""
+    async def _predict(self, records: list[Any]) -> dict[str, Any] | Answer:
+        """/predict's work and answer (PredictResponse's fields), for both routes."""
         if (fault := await self.faults.inject()) is not None:
             return fault
         model = self.holder.loaded
@@ -168,14 +175,14 @@ class Churn:
         raw = _records(records)
         scored = score(model, raw)
         self.telemetry.observe_predictions(scored.features, scored.probabilities)
-        return PredictResponse(
-            model=model.model,
-            version=model.version,
-            predictions=[
-                Prediction(customer_id=r["customer_id"], churn_probability=float(p))
+        return {
+            "model": model.model,
+            "version": model.version,
+            "predictions": [
+                {"customer_id": r["customer_id"], "churn_probability": p}
                 for r, p in zip(raw, scored.probabilities.tolist(), strict=True)
             ],
-        )
+        }
 
     @bentoml.api(batchable=True, max_batch_size=1000, max_latency_ms=1000)
     async def predict_batch(self, records: Records) -> list[Prediction]:
