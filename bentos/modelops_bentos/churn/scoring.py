@@ -59,11 +59,8 @@ def feature_columns(records: Sequence[Mapping[str, Any]]) -> tuple[Features, np.
     matrix; the metrics need the feature values too, and computing them twice
     would cost as much as the saving).
     """
-    arrays = churn_features._derive_records(records)
-    columns: Features = dict(zip(churn_features.NUMERIC_FEATURES, arrays.numeric, strict=True))
-    columns.update(arrays.categorical)
-    matrix = churn_features._matrix(arrays)
-    return {name: columns[name] for name in churn_features.FEATURE_NAMES}, matrix
+    arrays = churn_features.feature_arrays_from_records(records)
+    return churn_features.feature_columns(arrays), churn_features.model_matrix_from_arrays(arrays)
 
 
 def compute_features(records: Sequence[Mapping[str, Any]]) -> tuple[Features, np.ndarray]:
