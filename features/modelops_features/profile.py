@@ -60,7 +60,10 @@ def quantile_edges(values: np.ndarray, n_buckets: int) -> list[float]:
     # without partitioning the whole column once per quantile.
     positions = inverted_cdf_positions(finite.size, np.arange(1, n_buckets) / n_buckets)
     qs = order_statistics(finite, positions)
-    rounded = {float(f"{q:.{EDGE_DIGITS}g}") for q in qs}
+    # "+ 0.0" turns -0.0 into 0.0. Where a column holds both zeros, which of the equal
+    # values a partition leaves at a position is unspecified (np.quantile's own answer
+    # depends on its partition order), so the sign would be noise in the stored edges.
+    rounded = {float(f"{q:.{EDGE_DIGITS}g}") + 0.0 for q in qs}
     return sorted(rounded)
 
 

@@ -47,7 +47,9 @@ def order_statistics(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     `values` must be finite float64 (NaN and inf are the caller's to remove).
     The result equals `np.sort(values)[positions]` exactly: the counting pass
     only decides which values need partitioning; the values returned are
-    elements of `values`, not interpolations.
+    elements of `values`, not interpolations. (Of several equal values, which one
+    stands at a position is unspecified, as for np.partition: only the sign of a
+    zero can tell them apart.)
     """
     positions = np.asarray(positions, dtype=np.intp)
     n = values.size
