@@ -141,7 +141,7 @@ class LeaderElector:
                         last_renewed = self.clock()
                         continue
                     reason = "another replica holds the lease"
-                except KubeError as exc:
+                except Exception as exc:  # any failure to renew counts, never kills this thread
                     reason = str(exc)
                     # Transient API errors are tolerated until the lease would expire.
                     if (self.clock() - last_renewed).total_seconds() < self.lease_seconds:

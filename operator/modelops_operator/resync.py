@@ -70,7 +70,10 @@ class Resyncer:
     def start(self) -> threading.Thread:
         def loop() -> None:
             while not self._stop.wait(self.period):
-                self.pass_once()
+                try:
+                    self.pass_once()
+                except Exception as exc:  # the next pass tries again; the thread must not die
+                    log.warning("resync pass failed: %s", exc)
 
         thread = threading.Thread(target=loop, name="resync", daemon=True)
         thread.start()

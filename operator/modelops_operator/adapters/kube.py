@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import kubernetes
+import urllib3
 
 from modelops_operator import metrics, names
 
@@ -146,6 +147,12 @@ class KubeAdapter:
             response.read()
         except kubernetes.client.ApiException as exc:
             raise _error(exc.status or 0, exc.body) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # The API server is unreachable (refused, reset, timed out, TLS).
+            # Callers handle KubeError; a raw transport error used to escape
+            # them and kill the lease-renewer and resync threads, leaving an
+            # operator that neither acted nor gave up its lease nor exited.
+            raise KubeError(0, f"API server unreachable: {exc}") from exc
         if not 200 <= response.status <= 299:
             raise _error(response.status, response.data)
         return json.loads(response.data) if response.data else {}
