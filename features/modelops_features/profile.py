@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from modelops_features.arrays import OTHER
-from modelops_features.quantiles import inverted_cdf_positions, le_counts, order_statistics
+from modelops_features.quantiles import ValueRanges, inverted_cdf_positions, le_counts
 from modelops_features.schema import NUMERIC_DTYPES, Schema
 
 PROFILE_VERSION = 1
@@ -49,22 +49,46 @@ def quantile_edges(values: np.ndarray, n_buckets: int) -> list[float]:
     """
     if n_buckets < 1:
         raise ValueError(f"n_buckets must be >= 1, got {n_buckets}")
+    finite, _, _ = _split_finite(values)
+    return _edges(ValueRanges(finite), n_buckets)
+
+
+def _split_finite(values: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """(the finite values, how many are -inf, how many are not NaN)."""
     finite_mask = np.isfinite(values)
-    # Most columns are all finite: skip the copy that filtering would make.
-    finite = values if finite_mask.all() else values[finite_mask]
-    if finite.size == 0 or n_buckets == 1:
+    if finite_mask.all():
+        # Most columns are all finite: skip the copy that filtering would make.
+        return values, 0, values.size
+    rest = values[~finite_mask]
+    present = values.size - int(np.count_nonzero(np.isnan(rest)))
+    return values[finite_mask], int(np.count_nonzero(rest == -np.inf)), present
+
+
+def _edges(ranges: ValueRanges, n_buckets: int) -> list[float]:
+    if ranges.values.size == 0 or n_buckets == 1:
         return []
     # The "inverted_cdf" quantiles pick observed values, never a point between two of
     # them: integer features get integer edges and a 0/1 feature gets the edge 0, not
     # 0.1. order_statistics returns exactly np.quantile(..., method="inverted_cdf")
     # without partitioning the whole column once per quantile.
-    positions = inverted_cdf_positions(finite.size, np.arange(1, n_buckets) / n_buckets)
-    qs = order_statistics(finite, positions)
+    positions = inverted_cdf_positions(ranges.values.size, np.arange(1, n_buckets) / n_buckets)
+    qs = ranges.order_statistics(positions)
     # "+ 0.0" turns -0.0 into 0.0. Where a column holds both zeros, which of the equal
     # values a partition leaves at a position is unspecified (np.quantile's own answer
     # depends on its partition order), so the sign would be noise in the stored edges.
     rounded = {float(f"{q:.{EDGE_DIGITS}g}") + 0.0 for q in qs}
     return sorted(rounded)
+
+
+def _edges_and_counts(values: np.ndarray, n_buckets: int) -> tuple[list[float], np.ndarray]:
+    """quantile_edges and the `le` bucket counts over them, from one counting pass."""
+    finite, negative_inf, present = _split_finite(values)
+    ranges = ValueRanges(finite)
+    edges = _edges(ranges, n_buckets)
+    # -inf is <= every (finite) edge; +inf is in no cumulative count, so it ends up
+    # in the +Inf bucket through the present total; NaN is in neither.
+    cumulative = ranges.count_at_most(np.asarray(edges, dtype=np.float64)) + negative_inf
+    return edges, np.diff(np.array([0, *cumulative.tolist(), present], dtype=np.int64))
 
 
 def _numeric_counts(values: np.ndarray, edges: list[float]) -> np.ndarray:
@@ -102,9 +126,10 @@ def _as_float_array(values: Any) -> np.ndarray:
 
 
 def numeric_profile(values: Any, n_buckets: int = 10) -> dict[str, Any]:
+    if n_buckets < 1:
+        raise ValueError(f"n_buckets must be >= 1, got {n_buckets}")
     numbers = _as_float_array(values)
-    edges = quantile_edges(numbers, n_buckets)
-    counts = _numeric_counts(numbers, edges)
+    edges, counts = _edges_and_counts(numbers, n_buckets)
     return {
         "kind": "numeric",
         "edges": edges,

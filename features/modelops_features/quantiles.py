@@ -51,31 +51,80 @@ def order_statistics(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     stands at a position is unspecified, as for np.partition: only the sign of a
     zero can tell them apart.)
     """
-    positions = np.asarray(positions, dtype=np.intp)
-    n = values.size
-    lo, hi = (float(values.min()), float(values.max())) if n else (0.0, 0.0)
-    span = hi - lo
-    # A tiny column, a constant one, or a span that overflows float64 gains nothing
-    # from (or cannot use) the counting pass.
-    if n <= _SMALL or span == 0 or not np.isfinite(span):
-        return _partition_select(values, positions)
-    # (v - lo) * scale is monotone in v (IEEE rounding is monotone), so every value
-    # in range r is <= every value in range r + 1: ranks never cross a range boundary.
-    ranges = np.subtract(values, lo)
-    ranges *= _RANGES / span
-    index = ranges.astype(np.intp)
-    np.minimum(index, _RANGES - 1, out=index)  # hi itself lands on _RANGES
-    counts = np.bincount(index, minlength=_RANGES)
-    ends = np.cumsum(counts)  # ends[r]: how many values lie in ranges 0..r
-    wanted_range = np.searchsorted(ends, positions, side="right")
-    wanted = np.zeros(_RANGES, dtype=bool)
-    wanted[wanted_range] = True
-    # The wanted ranges' values, in range order; a wanted position's rank inside
-    # them is its global rank minus the values of the unwanted ranges before it.
-    selected = values[wanted[index]]
-    skipped_before = np.cumsum(np.where(wanted, 0, counts)) - np.where(wanted, 0, counts)
-    local = positions - skipped_before[wanted_range]
-    return _partition_select(selected, local)
+    return ValueRanges(values).order_statistics(positions)
+
+
+class ValueRanges:
+    """Finite values counted into narrow value ranges, to answer rank questions fast.
+
+    (v - lo) * scale is monotone in v (IEEE rounding is monotone), so every value
+    in range r is <= every value in range r + 1: a rank or a "how many are <= e"
+    question only ever needs the values of one range looked at one by one.
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+        n = values.size
+        self.lo, self.hi = (float(values.min()), float(values.max())) if n else (0.0, 0.0)
+        span = self.hi - self.lo
+        # A tiny column, a constant one, or a span that overflows float64 gains nothing
+        # from (or cannot use) the counting pass.
+        self.counted = n > _SMALL and span != 0 and bool(np.isfinite(span))
+        if not self.counted:
+            return
+        self.scale = _RANGES / span
+        ranges = np.subtract(values, self.lo)
+        ranges *= self.scale
+        self.index = ranges.astype(np.intp)
+        np.minimum(self.index, _RANGES - 1, out=self.index)  # hi itself lands on _RANGES
+        self.counts = np.bincount(self.index, minlength=_RANGES)
+        self.ends = np.cumsum(self.counts)  # ends[r]: how many values lie in ranges 0..r
+
+    def order_statistics(self, positions: np.ndarray) -> np.ndarray:
+        """See the module function `order_statistics`."""
+        positions = np.asarray(positions, dtype=np.intp)
+        if not self.counted:
+            return _partition_select(self.values, positions)
+        wanted_range = np.searchsorted(self.ends, positions, side="right")
+        wanted = np.zeros(_RANGES, dtype=bool)
+        wanted[wanted_range] = True
+        # The wanted ranges' values, in range order; a wanted position's rank inside
+        # them is its global rank minus the values of the unwanted ranges before it.
+        selected = self.values[wanted[self.index]]
+        unwanted = np.where(wanted, 0, self.counts)
+        skipped_before = np.cumsum(unwanted) - unwanted
+        return _partition_select(selected, positions - skipped_before[wanted_range])
+
+    def count_at_most(self, edges: np.ndarray) -> np.ndarray:
+        """For each edge, how many values are <= it (int64; edges finite)."""
+        edges = np.asarray(edges, dtype=np.float64)
+        if not self.counted or edges.size == 0:
+            return np.array(
+                [np.count_nonzero(self.values <= e) for e in edges.tolist()], dtype=np.int64
+            )
+        # The edge's own range, by the very same float operations as the values'.
+        position = np.subtract(edges, self.lo)
+        position *= self.scale
+        below = edges < self.lo  # then no value is <= the edge
+        above = edges >= self.hi  # then every value is
+        own = np.minimum(np.where(below | above, 0, position).astype(np.intp), _RANGES - 1)
+        # Ranges before the edge's own hold only smaller values, ranges after it only
+        # larger ones; the values of its own range are compared one by one.
+        wanted = np.zeros(_RANGES, dtype=bool)
+        wanted[own[~(below | above)]] = True
+        mask = wanted[self.index]
+        near_values, near_ranges = self.values[mask], self.index[mask]
+        before = np.where(own > 0, self.ends[own - 1], 0)
+        out = np.empty(edges.size, dtype=np.int64)
+        for i, (edge, r) in enumerate(zip(edges.tolist(), own.tolist(), strict=True)):
+            if below[i]:
+                out[i] = 0
+            elif above[i]:
+                out[i] = self.values.size
+            else:
+                near = near_values[near_ranges == r]
+                out[i] = before[i] + np.count_nonzero(near <= edge)
+        return out
 
 
 def _partition_select(values: np.ndarray, positions: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from modelops_features.profile import quantile_edges
+from modelops_features.profile import numeric_profile, quantile_edges
 from modelops_features.quantiles import inverted_cdf_positions, le_counts, order_statistics
 
 
@@ -104,3 +104,43 @@ def test_a_zero_edge_is_always_positive_zero():
         values = rng.choice([0.0, -0.0, 1.0], n)
         for edge in quantile_edges(values, 10):
             assert math.copysign(1.0, edge) == 1.0
+
+
+def _reference_numeric_profile(values: np.ndarray, n_buckets: int) -> tuple[list, list]:
+    # The profile code before the fast paths (np.quantile + np.searchsorted), with
+    # zero edges folded to 0.0 as quantile_edges now stores them.
+    finite = values[np.isfinite(values)]
+    edges: list[float] = []
+    if finite.size and n_buckets > 1:
+        qs = _np_quantiles(finite, n_buckets)
+        edges = sorted({float(f"{q:.6g}") + 0.0 for q in qs})
+    counts = _searchsorted_counts(values, np.asarray(edges, dtype=np.float64))
+    return edges, counts.tolist()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["normal", "rounded", "integers", "with_inf_nan", "outliers"]),
+    st.integers(20_001, 50_000),
+    st.sampled_from([2, 10, 50]),
+)
+def test_numeric_profile_equals_the_reference_computation(seed, shape, n, n_buckets):
+    # Edges and counts come from one counting pass now; the counts must equal a
+    # binary search per value, whatever ranges the (rounded) edges fall in.
+    rng = np.random.default_rng(seed)
+    values = {
+        "normal": lambda: rng.normal(0, 1, n),
+        "rounded": lambda: np.round(rng.normal(0, 1, n), 2),
+        "integers": lambda: rng.integers(0, 6, n).astype(np.float64),
+        "with_inf_nan": lambda: np.where(
+            rng.random(n) < 0.1, rng.choice([np.nan, np.inf, -np.inf], n), rng.normal(0, 1, n)
+        ),
+        "outliers": lambda: np.concatenate([rng.lognormal(0, 3, n - 2), [1e300, -1e300]]),
+    }[shape]()
+    got = numeric_profile(values, n_buckets)
+    edges, counts = _reference_numeric_profile(values, n_buckets)
+    assert got["edges"] == edges
+    total = sum(counts)
+    expected = [c / total for c in counts] if total else [1 / len(counts)] * len(counts)
+    assert got["proportions"] == expected
