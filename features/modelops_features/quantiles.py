@@ -3,14 +3,15 @@
 Reference profiles need, per feature, a few quantiles (the bucket edges) and the
 count of values in each bucket. The obvious numpy calls are exact but slow on
 large columns: `np.quantile` copies the column and partitions it once per
-requested quantile, and `np.searchsorted` does a binary search per value. Both
-functions here return the very same numbers with fewer passes over the data:
+requested quantile, and `np.searchsorted` does a binary search per value. The
+code here returns the very same numbers with fewer passes over the data:
 
-* `order_statistics` finds the k-th smallest values by first counting the
-  values into many narrow value ranges (one pass), then partitioning only the
-  few ranges that hold a wanted rank;
-* `le_counts` counts `v <= edge` once per edge (a vectorised comparison is much
-  cheaper than a binary search when there are only a handful of edges).
+* `ValueRanges` counts the values into many narrow value ranges (one pass); then
+  `order_statistics` partitions only the few ranges that hold a wanted rank, and
+  `count_at_most` compares an edge only with the values of its own range;
+* `le_counts` (a sample of live values against stored edges, no ranges at hand)
+  counts `v <= edge` once per edge: a vectorised comparison is much cheaper than
+  a binary search when there are only a handful of edges.
 """
 
 from __future__ import annotations
