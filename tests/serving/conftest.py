@@ -1,6 +1,8 @@
-"""Fixtures of the serving layer: a small trained churn model in a tmp file://
-registry, the churn service as an in-process ASGI app, and a real
-`bentoml serve` process on a free loopback port.
+"""Fixtures of the serving layer, for both services: a small trained model in a
+tmp file:// registry (`churn_model`, `lp_model`), a service as an in-process
+ASGI app (`asgi_client`), and a real `bentoml serve` process on a free
+loopback port (`bentoml_server`). The churn service is the default target
+(tests/e2e import these helpers too); `target=LEARNING_PATH` selects the other.
 
 BentoML's in-process /metrics builds a MultiProcessCollector, which refuses to
 run without PROMETHEUS_MULTIPROC_DIR, so a tmp directory is set here. The
@@ -35,7 +37,10 @@ os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="modelops-prom-"))
 
-TRAIN_DATA = "synthetic:3000:1"
+CHURN = "modelops_bentos.churn.service:Churn"
+LEARNING_PATH = "modelops_bentos.learning_path.service:LearningPath"
+# Small sets: the tests check serving, not model quality, and CI has 2 cores.
+TRAIN_DATA = {"churn": "synthetic:3000:1", "learning-path": "synthetic:4000:1"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,8 @@ class TrainedModel:
     version: str
 
 
-def _train(uri: str) -> str:
+def train_model(root: Path, model: str) -> TrainedModel:
+    """`model` trained on its small synthetic set and published to a file:// registry at `root`."""
     try:
         from modelops_training import train
     except ImportError as exc:  # a missing part fails loudly, never skips
@@ -56,24 +62,25 @@ def _train(uri: str) -> str:
         )
     from modelops_training import XGBParams
 
-    # Few trees: the tests check serving, not model quality, and CI has 2 cores.
-    result = train(
-        model="churn",
-        data=TRAIN_DATA,
-        registry_uri=uri,
-        base_version=None,
-        seed=0,
-        params=XGBParams(n_estimators=30),
+    uri = f"file://{root}"
+    # Few trees for churn's XGBoost (the learning-path model takes no XGBParams).
+    options = (
+        {"base_version": None, "params": XGBParams(n_estimators=30)} if model == "churn" else {}
     )
-    return str(result["version"])
+    result = train(model=model, data=TRAIN_DATA[model], registry_uri=uri, seed=0, **options)
+    return TrainedModel(uri=uri, root=root, model=model, version=str(result["version"]))
 
 
 @pytest.fixture(scope="session")
 def churn_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     """One churn model trained on a small synthetic set, published to a tmp registry."""
-    root = tmp_path_factory.mktemp("registry")
-    uri = f"file://{root}"
-    return TrainedModel(uri=uri, root=root, model="churn", version=_train(uri))
+    return train_model(tmp_path_factory.mktemp("registry"), "churn")
+
+
+@pytest.fixture(scope="session")
+def lp_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    """One learning-path model trained on a small synthetic set, in its own tmp registry."""
+    return train_model(tmp_path_factory.mktemp("lp-registry"), "learning-path")
 
 
 def copy_registry(model: TrainedModel, dest: Path) -> TrainedModel:
@@ -98,8 +105,8 @@ def service_env(model: TrainedModel, version: str | None = None, **extra: str) -
     }
 
 
-def churn_asgi_app() -> Any:
-    """A fresh ASGI app of the churn service.
+def asgi_app(target: str = CHURN) -> Any:
+    """A fresh ASGI app of the service `target` ("module:Class").
 
     BentoML's HTTP metrics middleware registers its collectors in the global
     prometheus registry when an app is built, so a second app in one process
@@ -109,29 +116,32 @@ def churn_asgi_app() -> Any:
     first. (In multiprocess mode /metrics reads the mmap files, not these
     collectors, so BentoML's metrics stay visible.)
     """
+    import importlib
+
     from prometheus_client import REGISTRY
 
-    from modelops_bentos.churn.service import Churn
-
+    module, name = target.split(":")
+    service = getattr(importlib.import_module(module), name)
     for collector, names in list(REGISTRY._collector_to_names.items()):
         if any(name.startswith("bentoml_") for name in names):
             REGISTRY.unregister(collector)
-    return Churn.to_asgi()
+    return service.to_asgi()
 
 
 @contextlib.contextmanager
-def asgi_client(env: dict[str, str], wait_ready: bool = True) -> Iterator[Any]:
-    """A starlette TestClient around the churn service's ASGI app, env applied for its life."""
+def asgi_client(env: dict[str, str], wait_ready: bool = True, target: str = CHURN) -> Iterator[Any]:
+    """A starlette TestClient around the service's ASGI app, env applied for its life."""
     from starlette.testclient import TestClient
 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        with TestClient(churn_asgi_app(), raise_server_exceptions=False) as client:
+        with TestClient(asgi_app(target), raise_server_exceptions=False) as client:
             if wait_ready:
-                deadline = time.monotonic() + 30
+                # Generous: the machine is shared, and a load is a registry read.
+                deadline = time.monotonic() + 90
                 while client.get("/readyz").status_code != 200:
-                    assert time.monotonic() < deadline, "service not ready within 30 s"
+                    assert time.monotonic() < deadline, "service not ready within 90 s"
                     time.sleep(0.05)
             yield client
     finally:
@@ -140,11 +150,12 @@ def asgi_client(env: dict[str, str], wait_ready: bool = True) -> Iterator[Any]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        # The record limit is per process (the service sets it at start); give
-        # an app still open in this process its own environment's limit back.
-        from modelops_bentos.churn.schemas import configure_max_records
+        if target == CHURN:
+            # The record limit is per process (the churn service sets it at start);
+            # give an app still open in this process its own environment's limit back.
+            from modelops_bentos.churn.schemas import configure_max_records
 
-        configure_max_records()
+            configure_max_records()
 
 
 @pytest.fixture(scope="module")
@@ -175,14 +186,18 @@ class RunningServer:
 
 @contextlib.contextmanager
 def bentoml_server(
-    model: TrainedModel, log_dir: Path, env_extra: dict[str, str] | None = None
+    model: TrainedModel,
+    log_dir: Path,
+    env_extra: dict[str, str] | None = None,
+    target: str = CHURN,
 ) -> Iterator[RunningServer]:
+    """`bentoml serve` of the service `target` on a free loopback port, ready."""
     from modelops_bentos import launch
 
     port = free_port()
     env = launch.serve_env(model.uri, model.model, model.version, extra=env_extra)
-    cmd = launch.serve_command(launch.service_target("churn"), "127.0.0.1", port)
-    log = log_dir / f"bentoml-{port}.log"
+    cmd = launch.serve_command(target, "127.0.0.1", port)
+    log = log_dir / f"bentoml-{model.model}-{port}.log"
     with log.open("wb") as out:
         # Own session: teardown signals exactly this server and its workers.
         proc = subprocess.Popen(

@@ -49,7 +49,7 @@ def test_tampered_artefact_is_never_ready(churn_model, tmp_path, caplog) -> None
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
 
-    caplog.set_level(logging.ERROR, logger="bentoml.modelops.churn")
+    caplog.set_level(logging.ERROR, logger="bentoml.modelops.loader")
     with asgi_client(service_env(tampered), wait_ready=False) as client:
         wait_for(
             lambda: "Checksum" in client.post("/predict", json=BODY).json().get("error", ""),
@@ -75,10 +75,12 @@ def test_unknown_version_reference_is_not_ready(churn_model) -> None:
 
 
 def test_a_profile_the_metrics_cannot_use_keeps_it_not_ready(churn_model) -> None:
-    from modelops_bentos.churn.model import LoadRequest, ModelHolder
+    from modelops_bentos.churn.model import load_model
     from modelops_bentos.churn.telemetry import Telemetry
+    from modelops_bentos.common.loader import LoadRequest, ModelHolder
 
-    holder = ModelHolder(LoadRequest(churn_model.uri, churn_model.model, churn_model.version))
+    request = LoadRequest(churn_model.uri, churn_model.model, churn_model.version)
+    holder = ModelHolder(request, load_model)
     telemetry = Telemetry("churn")
     bad_profile = {"features": {"orders": {"kind": "numeric", "edges": [3.0, 1.0]}}}
     holder.on_loaded(lambda loaded: telemetry.model_loaded(loaded.version, bad_profile))
@@ -86,7 +88,7 @@ def test_a_profile_the_metrics_cannot_use_keeps_it_not_ready(churn_model) -> Non
     assert not holder.ready
     assert "ascending" in holder.status()
     # With the model's own profile the same load succeeds.
-    good = ModelHolder(LoadRequest(churn_model.uri, churn_model.model, churn_model.version))
+    good = ModelHolder(request, load_model)
     good.on_loaded(lambda loaded: telemetry.model_loaded(loaded.version, loaded.profile))
     assert good.try_load() is True
     assert good.status() == f"ready: churn version {churn_model.version}"

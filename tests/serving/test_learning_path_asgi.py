@@ -20,15 +20,14 @@ from modelops_features.softmax import SoftmaxLinear
 from modelops_features.synthetic_students import students
 from modelops_registry import Registry
 
-from .conftest import TrainedModel
-from .learning_path_support import asgi_client, service_env, train_model
+from . import conftest
+from .conftest import LEARNING_PATH, TrainedModel, service_env
 
 STUDENT_ID = "stu-7f3a9c-private"
 
 
-@pytest.fixture(scope="module")
-def lp_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
-    return train_model(tmp_path_factory.mktemp("lp-registry"))
+def asgi_client(env: dict[str, str], wait_ready: bool = True):
+    return conftest.asgi_client(env, wait_ready, target=LEARNING_PATH)
 
 
 @pytest.fixture(scope="module")

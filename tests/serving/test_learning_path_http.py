@@ -16,20 +16,16 @@ import pytest
 from modelops_bentos.learning_path.examples import SAMPLE_ACTIVITY, SAMPLE_REQUEST
 from modelops_features import learning_path as lp
 
-from .conftest import TrainedModel
-from .learning_path_support import bentoml_server, train_model
+from .conftest import LEARNING_PATH, TrainedModel, bentoml_server
 
 STUDENT_ID = "stu-9c1e77-private"
 
 
 @pytest.fixture(scope="module")
-def lp_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
-    return train_model(tmp_path_factory.mktemp("lp-registry-http"))
-
-
-@pytest.fixture(scope="module")
 def server(lp_model: TrainedModel, tmp_path_factory: pytest.TempPathFactory):
-    with bentoml_server(lp_model, tmp_path_factory.mktemp("lp-logs")) as running:
+    with bentoml_server(
+        lp_model, tmp_path_factory.mktemp("lp-logs"), target=LEARNING_PATH
+    ) as running:
         yield running
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from modelops_bentos.churn import service
+from modelops_bentos.common.service import TRACING_ENV, tracing_config
 
 
 def test_api_routes_are_untraced_by_default_and_only_them() -> None:
-    patterns = service.tracing_config({})["excluded_urls"]
+    patterns = tracing_config(service.API_ENDPOINTS, {})["excluded_urls"]
     assert len(patterns) == len(service.API_ENDPOINTS)
     for endpoint in service.API_ENDPOINTS:
         assert any(re.search(p, f"http://127.0.0.1:3000/{endpoint}") for p in patterns)
@@ -18,8 +19,8 @@ def test_api_routes_are_untraced_by_default_and_only_them() -> None:
 
 def test_tracing_comes_back_with_the_environment_switch() -> None:
     for value in ("true", "1", "YES"):
-        assert service.tracing_config({service.TRACING_ENV: value}) == {}
-    assert "excluded_urls" in service.tracing_config({service.TRACING_ENV: "false"})
+        assert tracing_config(service.API_ENDPOINTS, {TRACING_ENV: value}) == {}
+    assert "excluded_urls" in tracing_config(service.API_ENDPOINTS, {TRACING_ENV: "false"})
 
 
 def test_service_config_turns_off_the_access_log_and_keeps_one_worker() -> None:

@@ -18,7 +18,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 
-from .direct import Answer, error_answer
+from modelops_bentos.common.direct import Answer, error_answer
 
 
 def _number(name: str, low: float, high: float) -> float:

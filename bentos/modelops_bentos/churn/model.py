@@ -1,89 +1,43 @@
-"""Loading a churn model version from the registry, and keeping the service's view of it.
+"""Loading a churn model version from the registry.
 
-The bento image carries code only; the model version arrives at start from the
-registry named by the environment. A load is accepted only when the artefact's
-sha256 matches the metadata (the registry's `read_artefact` verifies it) and the
-model was trained against the same feature columns this code computes: a
-mismatch would silently feed features into the wrong tree inputs.
-
-`ModelHolder` loads in a background thread and retries with back-off, so a pod
-whose registry is briefly unreachable (or whose version is not published yet)
-stays alive and not-ready, logs why on every attempt, and becomes ready by
-itself once the load succeeds, instead of crash-looping.
+The environment contract and the retrying background holder are common to
+every service (`modelops_bentos.common.loader`); this module is churn's
+loader. A load is accepted only when the artefact's sha256 matches the
+metadata (the registry's `read_artefact` verifies it) and the model was
+trained against the same feature columns this code computes: a mismatch would
+silently feed features into the wrong tree inputs.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import xgboost as xgb
 
+from modelops_bentos.common.loader import LoadedVersion, LoadRequest, ModelLoadError
 from modelops_features import churn as churn_features
-from modelops_registry import Registry, default_uri
+from modelops_registry import Registry
 
 from .predict import DensePredictor
 
-logger = logging.getLogger("bentoml.modelops.churn")
-
 ARTEFACT = "model.ubj"
-ENV_REGISTRY = "MODELOPS_REGISTRY"
-ENV_MODEL = "MODELOPS_MODEL"
-ENV_VERSION = "MODELOPS_MODEL_VERSION"
-ENV_RETRY = "MODELOPS_LOAD_RETRY_SECONDS"
 DEFAULT_MODEL = "churn"
-DEFAULT_VERSION = "latest"
 
 
-class ModelLoadError(RuntimeError):
-    """The model version cannot be served (the message says why)."""
-
-
-@dataclass(frozen=True)
-class LoadRequest:
-    """Which model to load, as configured by the environment."""
-
-    registry_uri: str
-    model: str = DEFAULT_MODEL
-    ref: str = DEFAULT_VERSION
-    retry_seconds: float = 5.0
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> LoadRequest:
-        env = dict(os.environ if env is None else env)
-        registry_uri = env.get(ENV_REGISTRY) or default_uri()
-        retry_raw = env.get(ENV_RETRY, "5")
-        try:
-            retry = float(retry_raw)
-        except ValueError:
-            raise ModelLoadError(f"{ENV_RETRY}={retry_raw!r} is not a number") from None
-        return cls(
-            registry_uri=registry_uri,
-            model=env.get(ENV_MODEL) or DEFAULT_MODEL,
-            ref=env.get(ENV_VERSION) or DEFAULT_VERSION,
-            retry_seconds=max(retry, 0.05),
-        )
+def load_request(env: dict[str, str] | None = None) -> LoadRequest:
+    """The common LoadRequest, with this service's default model name."""
+    return LoadRequest.from_env(DEFAULT_MODEL, env)
 
 
 @dataclass(frozen=True)
-class LoadedModel:
-    """A verified model version, ready to predict."""
+class LoadedModel(LoadedVersion):
+    """A verified churn model version, ready to predict."""
 
-    model: str
-    version: str
     booster: xgb.Booster
-    metadata: dict[str, Any]
     model_columns: list[str]
     # booster.inplace_predict without the wrapper's per-call overhead (same C call).
     predict: DensePredictor
-
-    @property
-    def profile(self) -> dict[str, Any]:
-        return self.metadata.get("profile") or {}
 
 
 def _expected_columns(metadata: dict[str, Any]) -> list[str] | None:
@@ -138,86 +92,3 @@ def load_model(request: LoadRequest) -> LoadedModel:
         model_columns=columns,
         predict=DensePredictor(booster),
     )
-
-
-@dataclass
-class ModelHolder:
-    """The service's current model: loading, ready, or failed (with the reason)."""
-
-    request: LoadRequest
-    loaded: LoadedModel | None = None
-    error: str | None = None
-    attempts: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-    _on_loaded: list[Any] = field(default_factory=list)
-
-    @property
-    def ready(self) -> bool:
-        return self.loaded is not None
-
-    def status(self) -> str:
-        if self.loaded is not None:
-            return f"ready: {self.loaded.model} version {self.loaded.version}"
-        if self.error is not None:
-            return f"not ready after {self.attempts} attempt(s): {self.error}"
-        return "loading"
-
-    def on_loaded(self, callback: Any) -> None:
-        """Call `callback(loaded)` once the model is ready (used to build metrics)."""
-        self._on_loaded.append(callback)
-
-    def try_load(self) -> bool:
-        """One load attempt; records the reason on failure instead of raising."""
-        self.attempts += 1
-        try:
-            loaded = load_model(self.request)
-            # Callbacks (metrics built from the profile) run before the model
-            # counts as loaded: a profile they cannot use keeps it not ready.
-            for callback in self._on_loaded:
-                callback(loaded)
-        except Exception as exc:  # any failure keeps the service alive and not ready
-            self.error = f"{type(exc).__name__}: {exc}"
-            logger.error(
-                "modelops: cannot load model %r ref %r from %s (attempt %d): %s",
-                self.request.model,
-                self.request.ref,
-                self.request.registry_uri,
-                self.attempts,
-                self.error,
-            )
-            return False
-        self.loaded = loaded
-        self.error = None
-        logger.info(
-            "modelops: serving %s version %s from %s",
-            loaded.model,
-            loaded.version,
-            self.request.registry_uri,
-        )
-        return True
-
-    def start(self) -> None:
-        """Load in the background, retrying with back-off until it works or stop()."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="modelops-loader", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        delay = self.request.retry_seconds
-        while not self._stop.is_set():
-            if self.try_load():
-                return
-            self._stop.wait(delay)
-            delay = min(delay * 2, max(self.request.retry_seconds, 60.0))
-
-    def wait(self, timeout: float) -> bool:
-        """Block until loaded or `timeout` seconds passed (for tests and tools)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.ready:
-            time.sleep(0.02)
-        return self.ready
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -1,21 +1,21 @@
 """Request and response models of the churn service.
 
 The request record model is *generated* from `modelops_features.churn.RAW_SCHEMA`
-rather than written by hand, so the API contract (ranges, categories,
-nullability) cannot drift away from the schema that training validates against:
-one declaration, two enforcers. A test checks the generated constraints.
+(common/schemas.py), so the API contract (ranges, categories, nullability)
+cannot drift away from the schema that training validates against: one
+declaration, two enforcers. A test checks the generated constraints.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
+from modelops_bentos.common.schemas import strict_model
 from modelops_features.churn import RAW_SCHEMA
-from modelops_features.schema import Field as SchemaField
 from modelops_features.schema import Schema
 
 DEFAULT_MAX_RECORDS = 1000
@@ -52,41 +52,13 @@ def parse_max_records(raw: str | None) -> int:
     return value
 
 
-def _pydantic_type(field: SchemaField) -> tuple[Any, Any]:
-    """(annotation, default) of one schema field as a strict-enough pydantic field."""
-    if field.dtype == "category":
-        annotation: Any = Literal[field.categories]  # type: ignore[valid-type]
-        constraint = Field(description=field.description or None)
-    elif field.dtype == "string":
-        annotation = str
-        constraint = Field(description=field.description or None)
-    else:
-        annotation = float if field.dtype == "float" else int
-        # allow_inf_nan=False: NaN / Infinity literals are refused with a clear
-        # per-field error instead of flowing into features and metrics.
-        constraint = Field(
-            ge=field.min,
-            le=field.max,
-            allow_inf_nan=False if field.dtype == "float" else None,
-            description=field.description or None,
-        )
-    if field.nullable:
-        return Annotated[annotation | None, constraint], None
-    return Annotated[annotation, constraint], ...
-
-
 def record_model(schema: Schema, name: str = "ChurnRecord") -> type[BaseModel]:
     """A pydantic model of one raw record: the schema's fields plus optional customer_id."""
-    fields: dict[str, Any] = {
-        f.name: _pydantic_type(f) for f in schema.fields if f.name != "customer_id"
-    }
-    fields["customer_id"] = (
-        Annotated[str | None, Field(max_length=CUSTOMER_ID_MAX_LENGTH)],
-        None,
+    return strict_model(
+        name,
+        (f for f in schema.fields if f.name != "customer_id"),
+        customer_id=(Annotated[str | None, Field(max_length=CUSTOMER_ID_MAX_LENGTH)], None),
     )
-    # extra="forbid": a misspelt field ("tenure_month") is reported by name instead
-    # of being silently dropped while the real field is reported missing.
-    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
 ChurnRecord = record_model(RAW_SCHEMA)

@@ -1,7 +1,7 @@
 """Request and response models of the learning-path service.
 
 The activity model is generated from `modelops_features.learning_path.RAW_SCHEMA`
-with the churn service's field mapping, so the API contract (ranges,
+with the field mapping every service uses (common/schemas.py), so the API contract (ranges,
 nullability, categories) is the very schema training validates against.
 """
 
@@ -10,19 +10,17 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from bentoml import IODescriptor
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from modelops_bentos.churn.schemas import _pydantic_type
+from modelops_bentos.common.schemas import strict_model
 from modelops_features.learning_path import MODULES, RAW_SCHEMA
 
 STUDENT_ID_MAX_LENGTH = 256
 
 
 def activity_model() -> type[BaseModel]:
-    fields: dict[str, Any] = {f.name: _pydantic_type(f) for f in RAW_SCHEMA.fields}
-    # extra="forbid": a misspelt field is reported by name, not silently dropped.
-    return create_model("StudentActivity", __config__=ConfigDict(extra="forbid"), **fields)
+    return strict_model("StudentActivity", RAW_SCHEMA.fields)
 
 
 StudentActivity = activity_model()

@@ -1,7 +1,7 @@
-"""The learning-path service's metrics: churn's modelops_ families plus recommendations.
+"""The learning-path service's metrics: the common modelops_ families plus recommendations.
 
 Feature histograms (modelops_feature_value, at the profile's edges), request
-counts and latency are exactly churn's, so the operator's drift check and
+counts and latency are the common ones (common/telemetry.py), as for churn, so the operator's drift check and
 canary analysis read both services the same way. `modelops_prediction` holds
 the top-1 score. One family is added:
 
@@ -17,11 +17,13 @@ from collections.abc import Iterable
 
 from prometheus_client.core import CounterMetricFamily, Metric
 
-from modelops_bentos.churn.telemetry import Telemetry
+from modelops_bentos.common.telemetry import Telemetry
 from modelops_features.learning_path import MODULES
 
 
 class LearningPathTelemetry(Telemetry):
+    prediction_help = "Top-1 module score, bucketed at the model's reference-profile edges."
+
     def __init__(self, model: str) -> None:
         super().__init__(model)
         self._recommended = dict.fromkeys(MODULES, 0)

@@ -42,7 +42,9 @@ from .middleware import describe_errors, reshape_payload
 DIRECT_ENV = "MODELOPS_DIRECT_ROUTES"
 UNEXPECTED = "An unexpected error has occurred, please check the server log."
 
-log = logging.getLogger(__name__)
+# Under "bentoml.": `bentoml serve` configures only that logger tree, so a name
+# outside it would drop the rejected-input line the BentoML route would log.
+log = logging.getLogger("bentoml.modelops.direct")
 
 
 @dataclass(frozen=True)

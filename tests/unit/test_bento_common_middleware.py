@@ -1,10 +1,10 @@
-"""Error-body shaping of the churn service's middleware (pure functions)."""
+"""Error-body shaping of the services' common middleware (pure functions)."""
 
 from __future__ import annotations
 
 import json
 
-from modelops_bentos.churn.middleware import describe_errors, error_status, reshape_error
+from modelops_bentos.common.middleware import describe_errors, error_status, reshape_error
 
 
 def pydantic_400(*errors: dict) -> bytes:

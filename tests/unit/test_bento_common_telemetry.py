@@ -1,4 +1,4 @@
-"""The churn service's modelops_ metrics: profile buckets, both observe paths, exposition."""
+"""The common modelops_ metrics: profile buckets, both observe paths, exposition."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from modelops_bentos.churn.telemetry import BucketCounts, CategoryCounts, Telemetry
+from modelops_bentos.common.telemetry import BucketCounts, CategoryCounts, Telemetry
 
 EDGES = [0.5, 1.0, 2.0, 10.0]
 PROFILE = {

@@ -1,0 +1,163 @@
+"""The parts of a modelops `@bentoml.service` class every service shares.
+
+* `ServedModel`, a mix-in of the service class: the background model holder,
+  the telemetry built from the loaded model's profile, the version header the
+  middleware stamps, readiness, /metrics, the loader's shutdown, the 503 a
+  request gets before the model is loaded, and the direct routes.
+* `service_config`: one worker, no access log, and (`tracing_config`) the API
+  routes untraced unless MODELOPS_TRACE_REQUESTS=true.
+* `add_modelops_middleware`: the ASGI middleware (middleware.py) on the service.
+
+BentoML finds `__is_ready__`, `__metrics__` and `@bentoml.on_shutdown` hooks
+through `dir()` / `hasattr` of the service class, so inherited ones count.
+Importing this module installs the validation-log filter (logfilter.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import bentoml
+from starlette.responses import Response
+
+from . import logfilter
+from .direct import (
+    Answer,
+    DirectRoute,
+    Handler,
+    bentoml_cors_enabled,
+    direct_routes_enabled,
+    error_answer,
+)
+from .loader import ModelHolder
+from .middleware import ModelopsMiddleware
+from .telemetry import Telemetry
+
+TRACING_ENV = "MODELOPS_TRACE_REQUESTS"
+
+logfilter.install()
+
+
+def tracing_requested(env: Mapping[str, str] | None = None) -> bool:
+    source = os.environ if env is None else env
+    return source.get(TRACING_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def tracing_config(
+    endpoints: Iterable[str], env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """BentoML tracing settings: API routes untraced unless MODELOPS_TRACE_REQUESTS=true.
+
+    BentoML wraps every request in an OpenTelemetry span even when no exporter
+    is configured; on a 1-record call that was the largest single cost (~21% of
+    the worker's CPU, docs/serving-performance.md). Operators who export traces
+    turn it back on with the environment variable.
+    """
+    if tracing_requested(env):
+        return {}
+    return {"excluded_urls": [f"/{e}$" for e in endpoints]}
+
+
+def service_config(endpoints: Iterable[str]) -> dict[str, Any]:
+    """The `@bentoml.service` settings every modelops service runs with."""
+    return {
+        # One worker per pod: the modelops_ counters are per process (telemetry.py).
+        "workers": 1,
+        "traffic": {"timeout": 30},
+        # No per-request access-log line (a formatted log record per call costs
+        # more than the prediction); errors are still logged, and request counts
+        # and latencies are in /metrics (BentoML's and modelops_*).
+        "logging": {"access": {"enabled": False}},
+        "tracing": tracing_config(endpoints),
+    }
+
+
+class ServedModel:
+    """Mix-in of a modelops service class (see the module docstring)."""
+
+    holder: ModelHolder
+    telemetry: Telemetry
+    direct_routes: dict[str, DirectRoute]
+    _version_header: bytes = b""
+
+    def serve_model(
+        self,
+        holder: ModelHolder,
+        telemetry: Telemetry,
+        apis: Mapping[str, Any],
+        direct: Mapping[str, Handler],
+    ) -> None:
+        """Wire the holder, telemetry and direct routes, then start loading in the background.
+
+        `apis` is the bentoml.Service's `apis`: each direct route validates with
+        the input model BentoML generated for the API of the same name.
+        """
+        self.holder = holder
+        self.telemetry = telemetry
+        holder.on_loaded(self._on_loaded)
+        enabled = direct_routes_enabled(tracing=tracing_requested(), cors=bentoml_cors_enabled())
+        self.direct_routes = (
+            {
+                name: DirectRoute(f"/{name}", apis[name].input_spec, handler)
+                for name, handler in direct.items()
+            }
+            if enabled
+            else {}
+        )
+        holder.start()
+
+    def _on_loaded(self, loaded: Any) -> None:
+        self.telemetry.model_loaded(loaded.version, loaded.profile)
+        self._version_header = loaded.version.encode()
+
+    def version_header(self) -> bytes:
+        return self._version_header
+
+    async def __is_ready__(self) -> bool:
+        return self.holder.ready
+
+    async def __metrics__(self, content: str) -> str:
+        return content + self.telemetry.render()
+
+    @bentoml.on_shutdown
+    def stop_loader(self) -> None:
+        self.holder.stop()
+
+    def _not_ready(self) -> Answer:
+        return error_answer(
+            503, {"error": f"model not loaded ({self.holder.status()})"}, {"Retry-After": "5"}
+        )
+
+
+def as_response(result: Any) -> Any:
+    """An error Answer as the starlette Response BentoML's route returns; anything else as is."""
+    if isinstance(result, Answer):
+        return Response(
+            result.body,
+            status_code=result.status,
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in result.headers},
+            media_type="application/json",
+        )
+    return result
+
+
+def current_service() -> Any:
+    """BentoML's current service instance, or None before startup / after teardown."""
+    try:
+        return bentoml.get_current_service()
+    except Exception:
+        return None
+
+
+def add_modelops_middleware(
+    service: Any, endpoints: Iterable[str], max_body_bytes: Callable[[], int]
+) -> None:
+    """Put the modelops ASGI middleware (middleware.py) in front of the service's routes."""
+    service.add_asgi_middleware(
+        ModelopsMiddleware,
+        endpoints=tuple(endpoints),
+        state=current_service,
+        max_body_bytes=max_body_bytes,
+    )

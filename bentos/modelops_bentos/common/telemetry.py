@@ -1,0 +1,292 @@
+"""The modelops_ Prometheus metrics every modelops service exposes.
+
+Shared by the churn and learning-path services, so the operator's drift check
+and canary analysis read every service the same way. A service subclasses
+`Telemetry` for what is its own: what `modelops_prediction` measures
+(`prediction_help`) and any extra families (`_families`).
+
+Why not one prometheus_client Histogram per feature: a Histogram has one bucket
+layout per metric, while drift needs each feature bucketed at *its own* reference
+edges (from the model's profile) and the operator wants a single metric name to
+query. A custom collector can expose one histogram family `modelops_feature_value`
+whose `le` set differs per `feature` label. The counts live in numpy arrays and are
+updated with one `searchsorted` + `bincount` per feature per request, which is
+far cheaper for 100-record requests than 100 `observe()` calls per feature.
+
+The text is appended to BentoML's own /metrics output through the service's
+`__metrics__` hook, so BentoML's metrics stay. The counters are per process: the
+service runs one worker per pod (scale with replicas), which keeps the exposition
+complete. Exposed names (see bentos/README.md):
+
+  modelops_requests_total{model,version,endpoint,status}            counter
+  modelops_request_duration_seconds{model,version,endpoint}         histogram
+  modelops_feature_value{model,version,feature}                     histogram, profile edges
+  modelops_feature_missing_total{model,version,feature}             counter (NaN / null values)
+  modelops_feature_category_total{model,version,feature,value}      counter
+  modelops_prediction{model,version}                                histogram, profile edges
+  modelops_model_ready{model,version}                               gauge 1/0
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.utils import floatToGoString
+
+LATENCY_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+# Used when a model's profile has no prediction edges (older or hand-made models).
+DEFAULT_PREDICTION_EDGES = tuple(round(0.1 * i, 1) for i in range(1, 10))
+OTHER_CATEGORY = "__other__"
+NO_VERSION = "none"
+
+
+class BucketCounts:
+    """A histogram with fixed upper-bound edges (Prometheus `le` semantics).
+
+    Bucket i holds edges[i-1] < v <= edges[i]; the last bucket is +Inf. NaN is
+    counted as missing, not observed. That is
+    `searchsorted(edges, v, side="left")`, the same rule as the profile's
+    proportions, so increase(..._bucket) de-cumulated compares 1:1 with them.
+    """
+
+    def __init__(self, edges: Sequence[float]) -> None:
+        self.edges = np.asarray([float(e) for e in edges], dtype=np.float64)
+        if self.edges.size and np.any(np.diff(self.edges) <= 0):
+            raise ValueError(f"histogram edges must be strictly ascending: {list(edges)}")
+        self._edges_list = self.edges.tolist()
+        self.counts = np.zeros(self.edges.size + 1, dtype=np.int64)
+        self.sum = 0.0
+        self.missing = 0
+
+    def observe(self, value: float | None) -> None:
+        if value is None or math.isnan(value):
+            self.missing += 1
+            return
+        self.counts[bisect.bisect_left(self._edges_list, value)] += 1
+        if math.isfinite(value):
+            self.sum += value
+
+    def observe_many(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        finite = values[~np.isnan(values)]
+        self.missing += int(values.size - finite.size)
+        if finite.size:
+            index = np.searchsorted(self.edges, finite, side="left")
+            self.counts += np.bincount(index, minlength=self.counts.size)
+            # _sum adds finite values only: one +inf and one -inf would make it
+            # NaN forever (the buckets still count infinities).
+            self.sum += float(finite[np.isfinite(finite)].sum())
+
+    def buckets(self) -> list[tuple[str, float]]:
+        cumulative = np.cumsum(self.counts)
+        bounds = [floatToGoString(e) for e in self._edges_list] + ["+Inf"]
+        return [(le, float(c)) for le, c in zip(bounds, cumulative, strict=True)]
+
+
+class CategoryCounts:
+    """Counts per profile category; values outside it count as __other__."""
+
+    def __init__(self, categories: Iterable[str]) -> None:
+        known = [str(c) for c in categories if str(c) != OTHER_CATEGORY]
+        self.counts: dict[str, int] = {c: 0 for c in [*known, OTHER_CATEGORY]}
+
+    def observe(self, value: Any) -> None:
+        key = str(value)
+        if key not in self.counts:
+            key = OTHER_CATEGORY
+        self.counts[key] += 1
+
+    def observe_many(self, values: np.ndarray | pd.Series) -> None:
+        # A Counter over the Python values is ~50x cheaper than value_counts()
+        # for request-sized batches.
+        for value, count in Counter(values.tolist()).items():
+            key = str(value)
+            self.counts[key if key in self.counts else OTHER_CATEGORY] += count
+
+
+class ModelMetrics:
+    """Feature and prediction distributions of one model version, bucketed by its profile."""
+
+    def __init__(self, profile: dict[str, Any]) -> None:
+        self.numeric: dict[str, BucketCounts] = {}
+        self.categorical: dict[str, CategoryCounts] = {}
+        for name, spec in (profile.get("features") or {}).items():
+            if spec.get("kind") == "numeric":
+                self.numeric[name] = BucketCounts(spec.get("edges") or [])
+            elif spec.get("kind") == "categorical":
+                self.categorical[name] = CategoryCounts(spec.get("categories") or [])
+        prediction = profile.get("prediction") or {}
+        self.prediction = BucketCounts(prediction.get("edges") or DEFAULT_PREDICTION_EDGES)
+
+    def observe(
+        self, features: pd.DataFrame | Mapping[str, Any], probabilities: np.ndarray
+    ) -> None:
+        """Count one request's features and predictions.
+
+        `features` maps each feature to one value (a one-record request) or to
+        an array over the request's records (a batch); a DataFrame also works.
+        One record goes through `bisect` per feature, a batch through one
+        `searchsorted` + `bincount` per feature.
+        """
+        if isinstance(features, pd.DataFrame):
+            frame = features
+            features = {
+                name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+                for name in self.numeric
+                if name in frame
+            }
+            features.update(
+                {
+                    name: frame[name].to_numpy(dtype=object)
+                    for name in self.categorical
+                    if name in frame
+                }
+            )
+        for name, hist in self.numeric.items():
+            value = features.get(name)
+            if isinstance(value, np.ndarray):
+                hist.observe_many(value)
+            elif name in features:
+                hist.observe(None if value is None else float(value))
+        for name, counts in self.categorical.items():
+            value = features.get(name)
+            if isinstance(value, np.ndarray):
+                counts.observe_many(value)
+            elif name in features:
+                counts.observe(value)
+        if probabilities.size == 1:  # one record: bisect beats five numpy calls on a 1-array
+            self.prediction.observe(float(probabilities[0]))
+        else:
+            self.prediction.observe_many(probabilities)
+
+
+class Telemetry:
+    """All modelops_ metrics of one service process, exposed as Prometheus text."""
+
+    # What the service's `modelops_prediction` histogram holds (its HELP text).
+    prediction_help = "Model prediction, bucketed at the model's reference-profile edges."
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.version = NO_VERSION
+        self.ready = False
+        self.model_metrics: ModelMetrics | None = None
+        self._requests: dict[tuple[str, str], int] = {}
+        self._latency: dict[str, BucketCounts] = {}
+        # Requests are handled on the event loop and /metrics may render in a
+        # worker thread: the lock keeps one exposition internally consistent.
+        self._lock = threading.Lock()
+
+    def model_loaded(self, version: str, profile: dict[str, Any]) -> None:
+        with self._lock:
+            self.version = version
+            self.model_metrics = ModelMetrics(profile)
+            self.ready = True
+
+    def observe_request(self, endpoint: str, status: int, seconds: float) -> None:
+        with self._lock:
+            key = (endpoint, str(status))
+            self._requests[key] = self._requests.get(key, 0) + 1
+            hist = self._latency.get(endpoint)
+            if hist is None:
+                hist = self._latency[endpoint] = BucketCounts(LATENCY_BUCKETS)
+            hist.observe(seconds)
+
+    def observe_predictions(
+        self, features: pd.DataFrame | Mapping[str, Any], probabilities: np.ndarray
+    ) -> None:
+        if self.model_metrics is None:
+            return
+        with self._lock:
+            self.model_metrics.observe(features, probabilities)
+
+    # -- exposition -------------------------------------------------------------
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            return list(self._families())
+
+    def _families(self) -> Iterable[Metric]:
+        base = [self.model, self.version]
+        ready = GaugeMetricFamily(
+            "modelops_model_ready",
+            "1 when the model version is loaded and verified, else 0.",
+            labels=["model", "version"],
+        )
+        ready.add_metric(base, 1.0 if self.ready else 0.0)
+        yield ready
+
+        requests = CounterMetricFamily(
+            "modelops_requests",
+            "Prediction API requests by endpoint and HTTP status.",
+            labels=["model", "version", "endpoint", "status"],
+        )
+        for (endpoint, status), count in sorted(self._requests.items()):
+            requests.add_metric([*base, endpoint, status], float(count))
+        yield requests
+
+        latency = HistogramMetricFamily(
+            "modelops_request_duration_seconds",
+            "Prediction API request duration in seconds (inside the service).",
+            labels=["model", "version", "endpoint"],
+        )
+        for endpoint, hist in sorted(self._latency.items()):
+            latency.add_metric([*base, endpoint], hist.buckets(), hist.sum)
+        yield latency
+
+        metrics = self.model_metrics
+        if metrics is None:
+            return
+        values = HistogramMetricFamily(
+            "modelops_feature_value",
+            "Numeric feature values, bucketed at the model's reference-profile edges.",
+            labels=["model", "version", "feature"],
+        )
+        missing = CounterMetricFamily(
+            "modelops_feature_missing",
+            "Numeric feature values that were missing (null / NaN).",
+            labels=["model", "version", "feature"],
+        )
+        for name, hist in metrics.numeric.items():
+            values.add_metric([*base, name], hist.buckets(), hist.sum)
+            missing.add_metric([*base, name], float(hist.missing))
+        yield values
+        yield missing
+
+        categories = CounterMetricFamily(
+            "modelops_feature_category",
+            "Categorical feature values; values outside the profile count as __other__.",
+            labels=["model", "version", "feature", "value"],
+        )
+        for name, counts in metrics.categorical.items():
+            for value, count in counts.counts.items():
+                categories.add_metric([*base, name, value], float(count))
+        yield categories
+
+        prediction = HistogramMetricFamily(
+            "modelops_prediction",
+            self.prediction_help,
+            labels=["model", "version"],
+        )
+        prediction.add_metric(base, metrics.prediction.buckets(), metrics.prediction.sum)
+        yield prediction
+
+    def render(self) -> str:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self)
+        return generate_latest(registry).decode("utf-8")

@@ -1,0 +1,89 @@
+"""`modelops serve <service>`: resolves the version, serves it, prints the endpoint and a working curl.
+
+One test per service (churn, learning-path): the command, what it prints and
+what the printed curl answers are the same contract for both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .conftest import free_port
+
+MODELOPS = str(Path(sys.executable).parent / "modelops")
+
+
+@dataclass(frozen=True)
+class Served:
+    name: str  # `modelops serve <name>`
+    model_fixture: str
+    path: str  # the endpoint the printed curl calls
+    answer_key: str  # in the body the curl gets back
+
+
+SERVICES = [
+    Served("churn", "churn_model", "/predict", "churn_probability"),
+    Served("learning-path", "lp_model", "/recommend", '"recommendations"'),
+]
+
+
+def serve(name: str, uri: str, *args: str) -> list[str]:
+    return [MODELOPS, "serve", name, "--registry", uri, *args]
+
+
+@pytest.mark.parametrize("served", SERVICES, ids=[s.name for s in SERVICES])
+def test_serve_prints_a_working_curl_and_stops_on_ctrl_c(served, request, tmp_path) -> None:
+    model = request.getfixturevalue(served.model_fixture)
+    port = free_port()
+    stderr = (tmp_path / "serve.err").open("wb")
+    proc = subprocess.Popen(
+        serve(served.name, model.uri, "--version", "latest", "--port", str(port)),
+        stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True,
+        env={**os.environ, "BENTOML_DO_NOT_TRACK": "true", "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    try:
+        curl = ""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            line = proc.stdout.readline()
+            if line.startswith("curl "):
+                curl = line.strip()
+                break
+        log = (tmp_path / "serve.err").read_text()
+        assert curl, f"no curl printed; exit={proc.poll()}\n{log[-3000:]}"
+        assert f"http://127.0.0.1:{port}{served.path}" in curl
+        assert f"{served.name} v{model.version} ready at http://127.0.0.1:{port}" in log
+
+        out = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
+        assert f'"version":"{model.version}"' in out.stdout, out
+        assert served.answer_key in out.stdout
+
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        assert proc.wait(timeout=30) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        stderr.close()
+
+
+@pytest.mark.parametrize("served", SERVICES, ids=[s.name for s in SERVICES])
+def test_serve_refuses_an_unknown_version_before_starting(served, request) -> None:
+    model = request.getfixturevalue(served.model_fixture)
+    out = subprocess.run(
+        serve(served.name, model.uri, "--version", "999"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode != 0
+    assert f"cannot resolve {served.name} version '999'" in out.stderr
