@@ -199,13 +199,6 @@ def test_extreme_values_do_not_warn_or_crash():
     assert np.isinf(row[0, MODEL_COLUMNS.index("total_spend")])  # beyond float32
 
 
-def test_old_private_batch_names_still_point_at_the_public_functions():
-    # bentos/modelops_bentos/churn/scoring.py still imports the old names; they
-    # must stay the very same functions until it switches to the public ones.
-    assert churn._derive_records is churn.feature_arrays_from_records
-    assert churn._matrix is churn.model_matrix_from_arrays
-
-
 # Every name modelops_features.churn offered as a single module, before it became a
 # package: training, the bentos, benchmarks and tests import them from the facade.
 FACADE_NAMES = [

@@ -71,11 +71,6 @@ from modelops_features.churn.readers import (
     to_category,
 )
 
-# Old private names, kept only until bentos/modelops_bentos/churn/scoring.py imports
-# the public ones; remove them then.
-_derive_records = feature_arrays_from_records
-_matrix = model_matrix_from_arrays
-
 __all__ = [
     "CATEGORICAL_FEATURES",
     "DERIVED_NUMERIC",
