@@ -1,4 +1,4 @@
-"""ASGI middleware around the churn API routes.
+"""ASGI middleware around a modelops service's API routes (churn, learning-path).
 
 It does the per-request work that must also cover requests BentoML rejects
 before our code runs (validation errors, overload), which a method body cannot:
