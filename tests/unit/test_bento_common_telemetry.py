@@ -54,6 +54,23 @@ def test_single_and_vector_observation_agree() -> None:
     assert one.sum == pytest.approx(many.sum)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [[], [np.inf], [-np.inf], [np.inf, -np.inf], [np.nan, np.inf, np.nan]],
+    ids=["finite", "inf", "-inf", "both", "nan-inf"],
+)
+def test_sum_counts_finite_values_only_and_infinities_land_in_the_end_buckets(extra) -> None:
+    values = np.array([0.25, 3.0, 0.75, *extra])
+    hist = BucketCounts(EDGES)
+    hist.observe_many(values)
+    finite = values[np.isfinite(values)]
+    assert hist.sum == float(finite.sum())
+    assert hist.missing == int(np.isnan(values).sum())
+    assert hist.counts[0] == 1 + int(np.isneginf(values).sum())
+    assert hist.counts[-1] == int(np.isposinf(values).sum()) + int((finite > EDGES[-1]).sum())
+    assert hist.counts.sum() == values.size - hist.missing
+
+
 def test_categories_outside_the_profile_count_as_other() -> None:
     counts = CategoryCounts(["basic", "premium", "__other__"])
     counts.observe("basic")
