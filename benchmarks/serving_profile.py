@@ -26,8 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("xgboost predict", ("xgboost/", "modelops_bentos/churn/predict.py")),
     ("features (modelops_features)", ("modelops_features/",)),
-    ("modelops metrics (telemetry)", ("modelops_bentos/churn/telemetry.py",)),
-    ("modelops middleware", ("modelops_bentos/churn/middleware.py",)),
+    ("modelops metrics (telemetry)", ("modelops_bentos/churn/telemetry.py", "common/telemetry.py")),
+    # middleware.py, and direct.py since the direct route (py-spy shortens paths).
+    (
+        "modelops middleware + direct route",
+        ("churn/middleware.py", "common/middleware.py", "churn/direct.py", "common/direct.py"),
+    ),
     ("modelops service code", ("modelops_bentos/",)),
     ("pydantic validation / serialisation", ("pydantic",)),
     ("JSON (json / orjson)", ("json/", "orjson")),
