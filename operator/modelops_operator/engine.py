@@ -277,7 +277,10 @@ class Engine:
                 namespace, name, patch, resource_version=metadata.get("resourceVersion")
             )
             self.freshness.seen((namespace, name), answer)
-        for child in plan.apply:
+        # Services before the workloads they front (the order Kubernetes
+        # recommends): whoever sees a child Deployment can count on its
+        # Service being there already. sorted() keeps the plan's order otherwise.
+        for child in sorted(plan.apply, key=lambda obj: obj.get("kind") != "Service"):
             self._apply(child, force)
         for ref in plan.delete:
             self.children.forget(ref.kind, namespace, ref.name)

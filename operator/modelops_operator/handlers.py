@@ -6,8 +6,10 @@ operator is down. The level-based resync runs in resync.py instead.
 
 Every handler ends in `Engine.reconcile(namespace, name)`, which is
 level-based: it reads the current object and children and converges, so it
-does not matter which trigger (create, update, resume, timer, a child
-Deployment's status change) fired, or how many fired at once.
+does not matter which trigger (a new or changed ModelDeployment, the listing
+at start, the resync, a child Deployment's status change) fired, or how many
+fired at once. There are no kopf change handlers either (see
+on_model_deployment): only event handlers, which make kopf write nothing.
 """
 
 from __future__ import annotations

@@ -137,7 +137,10 @@ def test_apply_creates_hardened_children_with_owner_references(kube, namespace, 
     )
     assert body["status"]["stable"]["version"] == "1"
     assert body["status"]["observedGeneration"] == body["metadata"]["generation"]
-    assert body["status"]["phase"] == "Progressing"
+    # kwok makes the pods ready within seconds, so the operator may already
+    # report Stable here (test_ready_follows_the_child_deployment... holds the
+    # pods Pending to check the not-ready side).
+    assert body["status"]["phase"] in ("Progressing", "Stable")
 
 
 def test_kubectl_get_md_shows_the_columns(kube, namespace, operator, control_plane):
