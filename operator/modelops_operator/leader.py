@@ -68,6 +68,23 @@ def lease_spec(
     }
 
 
+def call_timeout_for(lease_seconds: float, renew_seconds: float) -> float:
+    """Per-request timeout of the lease calls: two of them fit in half the renewal slack."""
+    return max(0.5, (lease_seconds - renew_seconds) / 4)
+
+
+def may_keep_leading(
+    elapsed: float, renew_seconds: float, call_timeout: float, lease_seconds: float
+) -> bool:
+    """After a failed renewal: can the next attempt (wait, GET, PUT) still land in the lease?
+
+    Giving up when it cannot, rather than when the lease has already lapsed,
+    keeps a leader that cannot reach the API server from acting past the time
+    another replica may take over.
+    """
+    return elapsed + renew_seconds + 2 * call_timeout < lease_seconds
+
+
 class LeaderElector:
     def __init__(
         self,
@@ -80,12 +97,17 @@ class LeaderElector:
         renew_seconds: float,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.kube = kube
         self.namespace = namespace
         self.name = name
         self.identity = identity
         self.lease_seconds = lease_seconds
         self.renew_seconds = renew_seconds
+        # A lease call that hangs (an API server that stops answering rather
+        # than refusing) must not outlive the lease: with the adapter's default
+        # 30 s timeout a 15 s lease could lapse while this leader still acted.
+        # One attempt (GET + PUT) fits in half of the slack between renewals.
+        self.call_timeout = call_timeout_for(lease_seconds, renew_seconds)
+        self.kube = kube.with_timeout(self.call_timeout)
         self.clock = clock
         self._stop = threading.Event()
 
@@ -143,8 +165,12 @@ class LeaderElector:
                     reason = "another replica holds the lease"
                 except Exception as exc:  # any failure to renew counts, never kills this thread
                     reason = str(exc)
-                    # Transient API errors are tolerated until the lease would expire.
-                    if (self.clock() - last_renewed).total_seconds() < self.lease_seconds:
+                    # Transient API errors are tolerated while the next attempt
+                    # could still renew before the lease lapses.
+                    elapsed = (self.clock() - last_renewed).total_seconds()
+                    if may_keep_leading(
+                        elapsed, self.renew_seconds, self.call_timeout, self.lease_seconds
+                    ):
                         continue
                 metrics.LEADER.set(0)
                 log.error("lost leadership of %s/%s: %s", self.namespace, self.name, reason)

@@ -320,5 +320,14 @@ def test_channel_rolls_out_an_approved_candidate_but_not_a_rejected_one(
         timeout=60,
         what="approved candidate served through the channel",
     )
-    dep = kube.get("apps/v1", "Deployment", namespace, "churn")
-    assert dep["metadata"]["labels"]["modelops.io/model-version"] == approved
+    # Status is written before the children (by design), so the Deployment
+    # follows the status a moment later.
+    eventually(
+        lambda: (
+            kube.get("apps/v1", "Deployment", namespace, "churn")["metadata"]["labels"].get(
+                "modelops.io/model-version"
+            )
+            == approved
+        ),
+        what="stable Deployment labelled with the approved version",
+    )

@@ -10,7 +10,15 @@ import urllib.request
 
 import pytest
 
-from modelops_operator.leader import ACQUIRE, RENEW, WAIT, decide, lease_spec
+from modelops_operator.leader import (
+    ACQUIRE,
+    RENEW,
+    WAIT,
+    call_timeout_for,
+    decide,
+    lease_spec,
+    may_keep_leading,
+)
 from modelops_operator.probe import FollowerProbe
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=dt.UTC)
@@ -75,3 +83,21 @@ def test_follower_probe_answers_until_closed_and_frees_the_port():
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "expected"),
+    [(0.0, True), (4.9, True), (5.0, False), (9.0, False), (15.0, False)],
+)
+def test_a_failing_leader_gives_up_while_the_next_attempt_could_still_land(elapsed, expected):
+    # lease 15 s, renew every 5 s, calls time out after 2.5 s: an attempt after
+    # `elapsed` seconds ends at elapsed + 5 + 2 * 2.5 at the latest.
+    assert call_timeout_for(15.0, 5.0) == 2.5
+    assert may_keep_leading(elapsed, 5.0, 2.5, 15.0) is expected
+
+
+def test_lease_calls_get_a_timeout_shorter_than_the_lease():
+    for lease, renew in [(15.0, 5.0), (10.0, 2.0), (60.0, 20.0), (2.0, 1.9)]:
+        timeout = call_timeout_for(lease, renew)
+        assert timeout >= 0.5
+        assert renew + 2 * timeout <= lease or timeout == 0.5

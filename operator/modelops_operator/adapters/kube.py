@@ -117,6 +117,10 @@ class KubeAdapter:
     def from_kubeconfig(cls, kubeconfig: str | None = None) -> KubeAdapter:
         return cls(load_api_client(kubeconfig))
 
+    def with_timeout(self, seconds: float) -> KubeAdapter:
+        """The same connection with another per-request timeout (the leader lease's calls)."""
+        return KubeAdapter(self._api, timeout=seconds)
+
     # --- raw verbs -------------------------------------------------------------
 
     def request(
