@@ -15,6 +15,7 @@ Importing this module installs the validation-log filter (logfilter.py).
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -111,6 +112,11 @@ class ServedModel:
     def _on_loaded(self, loaded: Any) -> None:
         self.telemetry.model_loaded(loaded.version, loaded.profile)
         self._version_header = loaded.version.encode()
+        # Everything alive now (BentoML, numpy, the model) lives as long as the
+        # process: move it out of the collector's reach, so a full collection
+        # triggered by request garbage scans request objects only, not the whole
+        # heap of a ~500 MB process (the p99 spikes of a busy worker).
+        gc.freeze()
 
     def version_header(self) -> bytes:
         return self._version_header
