@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/serving_learning_path.py [--registry URI --version V] [--duration 10]
 
-Rows (same columns and load generator as benchmarks/serving.py, whose helpers
-it reuses):
+Rows (same columns and load generator as benchmarks/serving.py, through
+benchmarks/serving_http.py):
   lp-in-process   features + numpy softmax + top-k in this process, no HTTP
   learning-path   the bento's POST /recommend, one student per request
 
@@ -31,7 +31,7 @@ sys.path.append(str(HERE))
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import serving  # noqa: E402  (the churn benchmark: wrk, process and table helpers)
+import serving_http as serving  # noqa: E402  (wrk, process-tree and table helpers)
 
 MODEL = "learning-path"
 TARGET = "modelops_bentos.learning_path.service:LearningPath"

@@ -1,0 +1,224 @@
+"""Measuring one HTTP server: its process tree's CPU and memory, wrk runs, the table.
+
+Shared by the serving benchmarks (serving.py for the churn bento and its peers,
+serving_learning_path.py). A `Row` is one server x body x size measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Row:
+    server: str
+    records: int
+    p50_ms: float
+    p99_ms: float
+    rps: float
+    errors: int = 0
+    cpu_ms_per_req: float | None = None
+    note: str = ""
+    body: str = "records"
+    rss_mb: float | None = None
+    run: int = 1
+    requests: int = 0
+
+
+# -- processes -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _proc_table() -> tuple[dict[int, list[str]], dict[int, list[int]]]:
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return stats, children
+
+
+def _tree(pid: int) -> tuple[dict[int, list[str]], list[int]]:
+    stats, children = _proc_table()
+    found, stack = [], [pid]
+    while stack:
+        p = stack.pop()
+        if p in stats:
+            found.append(p)
+        stack.extend(children.get(p, []))
+    return stats, found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants (from /proc)."""
+    stats, pids = _tree(pid)
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum((int(stats[p][11]) + int(stats[p][12])) / ticks for p in pids)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, in MiB."""
+    stats, pids = _tree(pid)
+    page = os.sysconf("SC_PAGE_SIZE")
+    return sum(int(stats[p][21]) * page for p in pids) / 2**20
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode} before ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f}s")
+
+
+@contextlib.contextmanager
+def server(
+    cmd: list[str], env: dict[str, str], url: str, log: Path, ready_path: str = "/readyz",
+    timeout: float = 120,
+) -> Iterator[int]:  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+        )
+    try:
+        wait_http(f"{url}{ready_path}", proc, timeout)
+        yield proc.pid
+    except Exception:
+        print(log.read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGINT, then SIGKILL the whole session (Ray and LitServe leave helpers behind)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+
+
+# -- wrk -----------------------------------------------------------------------------
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not m:
+        raise ValueError(f"cannot parse wrk duration {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def lua_script(body: bytes, path: Path) -> Path:
+    text = body.decode()
+    if "]==]" in text:
+        raise ValueError("body cannot be embedded in a Lua long string")
+    path.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = [==[{text}]==]\n"
+    )
+    return path
+
+
+def run_wrk(url: str, script: Path, seconds: float, connections: int) -> dict[str, float]:
+    cmd = [
+        "wrk", "-t1", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--latency",
+        "-s", str(script), url,
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    result: dict[str, float] = {"errors": 0.0}
+    for line in out.splitlines():
+        line = line.strip()
+        if m := re.match(r"(50|99)(?:\.0+)?%\s+(\S+)", line):
+            result[f"p{m.group(1)}"] = _ms(m.group(2))
+        elif m := re.match(r"Requests/sec:\s+([\d.]+)", line):
+            result["rps"] = float(m.group(1))
+        elif m := re.match(r"(\d+) requests in", line):
+            result["requests"] = float(m.group(1))
+        elif m := re.match(r"Non-2xx or 3xx responses:\s+(\d+)", line):
+            result["errors"] += float(m.group(1))
+        elif m := re.match(
+            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", line
+        ):
+            result["errors"] += sum(float(g) for g in m.groups())
+    if "rps" not in result or "p50" not in result:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    return result
+
+
+def measure_http(
+    name: str, pid: int, url: str, bodies_: dict[int, bytes], args: argparse.Namespace,
+    workdir: Path, note: str = "", body: str = "records",
+) -> list[Row]:  # fmt: skip
+    rows = []
+    for n, payload in bodies_.items():
+        script = lua_script(payload, workdir / f"{name}-{body}-{n}.lua")
+        run_wrk(url, script, args.warmup, args.connections)
+        cpu0 = tree_cpu_seconds(pid)
+        r = run_wrk(url, script, args.duration, args.connections)
+        cpu = tree_cpu_seconds(pid) - cpu0
+        requests = r.get("requests") or 1.0
+        rows.append(Row(name, n, r["p50"], r["p99"], r["rps"], int(r["errors"]),
+                        cpu / requests * 1e3, note, body, requests=int(requests)))  # fmt: skip
+        print(f"benchmark: {name} {body} {n}: {r['rps']:.0f} req/s, "
+              f"{cpu / requests * 1e3:.2f} ms CPU/req", file=sys.stderr)  # fmt: skip
+    return rows
+
+
+# -- report ----------------------------------------------------------------------
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| server | body | records/req | req/s | p50 ms | p99 ms | server CPU ms/req | idle RSS MiB | non-2xx+errors | note |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        cpu = "-" if r.cpu_ms_per_req is None else f"{r.cpu_ms_per_req:.2f}"
+        rss = "-" if r.rss_mb is None else f"{r.rss_mb:.0f}"
+        lines.append(
+            f"| {r.server} | {r.body} | {r.records} | {r.rps:.0f} | {r.p50_ms:.2f} | "
+            f"{r.p99_ms:.2f} | {cpu} | {rss} | {r.errors} | {r.note} |"
+        )
+    return "\n".join(lines)
