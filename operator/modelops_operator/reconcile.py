@@ -16,6 +16,10 @@ The rules implemented here (the canary and drift issues add theirs beside):
   actions, rejected) untouched.
 * Events are emitted only on transitions, so a level-based re-reconcile or an
   operator restart posts nothing new.
+
+Beside it: health.py reads a release's phase, conditions and transition events
+from its child Deployment; reconcile_canary.py turns a canary Decision into
+status, conditions and ordered children.
 """
 
 from __future__ import annotations
@@ -24,18 +28,14 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from modelops_operator import builders, canary, names
+from modelops_operator import builders, canary, health, names, reconcile_canary
 from modelops_operator import conditions as cond
-from modelops_operator.plan import ChildRef, DeploymentState, EventSpec, Observed, Plan
+from modelops_operator.health import NORMAL, Release
+from modelops_operator.plan import ChildRef, EventSpec, Observed, Plan
 from modelops_operator.routers import UnknownRouter, router_for
 
 HISTORY_LIMIT = 10
 RESOLVE_RETRY_SECONDS = 30.0
-
-NORMAL = "Normal"
-WARNING = "Warning"
-
-Release = dict[str, Any]  # {"version", "image", "since"}
 
 
 def rfc3339(now: dt.datetime) -> str:
@@ -89,92 +89,6 @@ STRATEGIES: dict[str, Strategy] = {"Immediate": immediate}
 # Canary is not a one-shot Strategy: it is the state machine in canary.py,
 # consulted on every reconcile while a rollout is in progress.
 CANARY = "Canary"
-
-
-# --- availability -------------------------------------------------------------
-
-
-def _availability(
-    dep: DeploymentState | None, release: Release, replicas: int, was_ready: bool
-) -> tuple[str, dict[str, tuple[str, str, str]], str]:
-    """Phase, {condition: (status, reason, message)} and a summary, from the child Deployment."""
-    version, image = release["version"], release["image"]
-    if replicas == 0 and dep is not None and dep.runs(version, image):
-        msg = f"version {version} is scaled to zero replicas"
-        return _health(
-            "Stable",
-            ready=(cond.FALSE, cond.REASON_SCALED_TO_ZERO),
-            progressing=(cond.FALSE, cond.REASON_STABLE),
-            degraded=(cond.FALSE, cond.REASON_HEALTHY),
-            msg=msg,
-        )
-    if dep is None or not dep.runs(version, image) or dep.observed_generation < dep.generation:
-        msg = f"rolling out version {version}"
-        return _health(
-            "Progressing",
-            ready=(cond.FALSE, cond.REASON_ROLLING_OUT),
-            progressing=(cond.TRUE, cond.REASON_ROLLING_OUT),
-            degraded=(cond.FALSE, cond.REASON_HEALTHY),
-            msg=msg,
-        )
-    counts = f"{dep.available_replicas}/{replicas} replicas available"
-    if dep.progress_deadline_exceeded:
-        msg = f"version {version} did not become available within the progress deadline ({counts})"
-        return _health(
-            "Failed",
-            ready=(cond.FALSE, cond.REASON_PROGRESS_DEADLINE),
-            progressing=(cond.FALSE, cond.REASON_PROGRESS_DEADLINE),
-            degraded=(cond.TRUE, cond.REASON_PROGRESS_DEADLINE),
-            msg=msg,
-        )
-    if dep.rolled_out():
-        msg = f"serving version {version} ({counts})"
-        return _health(
-            "Stable",
-            ready=(cond.TRUE, cond.REASON_AVAILABLE),
-            progressing=(cond.FALSE, cond.REASON_STABLE),
-            degraded=(cond.FALSE, cond.REASON_HEALTHY),
-            msg=msg,
-        )
-    if was_ready and dep.updated_replicas >= replicas:
-        # It had been fully available on this version and lost pods since.
-        msg = f"version {version} lost availability ({counts})"
-        return _health(
-            "Stable",
-            ready=(cond.FALSE, cond.REASON_UNAVAILABLE),
-            progressing=(cond.FALSE, cond.REASON_STABLE),
-            degraded=(cond.TRUE, cond.REASON_UNAVAILABLE),
-            msg=msg,
-        )
-    msg = f"rolling out version {version} ({counts})"
-    return _health(
-        "Progressing",
-        ready=(cond.FALSE, cond.REASON_ROLLING_OUT),
-        progressing=(cond.TRUE, cond.REASON_ROLLING_OUT),
-        degraded=(cond.FALSE, cond.REASON_HEALTHY),
-        msg=msg,
-    )
-
-
-def _transition_events(old: list[dict], new: list[dict]) -> list[EventSpec]:
-    """Events for condition flips that users want to hear about."""
-    events: list[EventSpec] = []
-    ready_new = cond.get_condition(new, cond.READY)
-    if ready_new and ready_new["status"] == cond.TRUE and not cond.is_true(old, cond.READY):
-        events.append(EventSpec(NORMAL, cond.REASON_AVAILABLE, ready_new["message"]))
-    degraded_old = cond.get_condition(old, cond.DEGRADED)
-    degraded_new = cond.get_condition(new, cond.DEGRADED)
-    if degraded_new and degraded_new["status"] == cond.TRUE:
-        if (
-            not degraded_old
-            or degraded_old.get("status") != cond.TRUE
-            or (degraded_old.get("reason") != degraded_new["reason"])
-        ):
-            events.append(EventSpec(WARNING, degraded_new["reason"], degraded_new["message"]))
-    elif degraded_old and degraded_old.get("status") == cond.TRUE:
-        message = degraded_new["message"] if degraded_new else "recovered"
-        events.append(EventSpec(NORMAL, cond.REASON_RECOVERED, message))
-    return events
 
 
 # --- the reconcile --------------------------------------------------------------
@@ -275,7 +189,7 @@ def reconcile(spec: Mapping[str, Any], observed: Observed, now: dt.datetime) -> 
         summary = message
     else:
         dep = observed.deployments.get(names.TRACK_STABLE)
-        phase, computed, summary = _availability(
+        phase, computed, summary = health.availability(
             dep, stable, replicas, cond.is_true(old_conditions, cond.READY)
         )
         if problem is not None:
@@ -289,9 +203,13 @@ def reconcile(spec: Mapping[str, Any], observed: Observed, now: dt.datetime) -> 
             )
         owner = observed.owner
         if decision is not None:
-            phase, summary = _apply_canary(decision, phase, summary, new_conditions, status)
-            new_conditions = _canary_conditions(decision, new_conditions, ts, generation)
-            apply.extend(_canary_children(owner, spec, decision, observed, delete))
+            phase, summary = reconcile_canary.apply_canary(
+                decision, phase, summary, new_conditions, status
+            )
+            new_conditions = reconcile_canary.canary_conditions(
+                decision, new_conditions, ts, generation
+            )
+            apply.extend(reconcile_canary.canary_children(owner, spec, decision, observed, delete))
         else:
             apply.append(
                 builders.deployment(
@@ -316,7 +234,7 @@ def reconcile(spec: Mapping[str, Any], observed: Observed, now: dt.datetime) -> 
                     )
                 )
 
-    events.extend(_transition_events(old_conditions, new_conditions))
+    events.extend(health.transition_events(old_conditions, new_conditions))
     status.update(
         {
             "phase": phase,
@@ -337,103 +255,3 @@ def reconcile(spec: Mapping[str, Any], observed: Observed, now: dt.datetime) -> 
         requeue_after=requeue,
         outcomes=tuple(decision.outcomes) if decision is not None else (),
     )
-
-
-# --- canary glue ------------------------------------------------------------------
-
-
-def _apply_canary(
-    decision: canary.Decision,
-    phase: str,
-    summary: str,
-    conditions: list[dict],
-    status: dict[str, Any],
-) -> tuple[str, str]:
-    """Write the rollout's status parts; returns the phase and summary to report."""
-    for key, value in (
-        ("canary", decision.canary),
-        ("rejected", decision.rejected),
-        ("actions", decision.actions or None),
-    ):
-        if value is None:
-            status.pop(key, None)
-        else:
-            status[key] = value
-    if decision.phase is None or phase == "Failed":
-        # No rollout in progress (or stable itself is failing): availability speaks.
-        return phase, summary
-    return decision.phase, decision.message or summary
-
-
-def _canary_conditions(
-    decision: canary.Decision, conditions: list[dict], ts: str, generation: int
-) -> list[dict]:
-    if decision.progressing is not None:
-        cstatus, reason, message = decision.progressing
-        conditions = cond.set_condition(
-            conditions, cond.PROGRESSING, cstatus, reason, message, now=ts, generation=generation
-        )
-    if decision.analysis_condition is not None:
-        cstatus, reason, message = decision.analysis_condition
-        conditions = cond.set_condition(
-            conditions,
-            cond.ANALYSIS_PASSED,
-            cstatus,
-            reason,
-            message,
-            now=ts,
-            generation=generation,
-        )
-    return conditions
-
-
-def _canary_children(
-    owner, spec: Mapping[str, Any], decision: canary.Decision, observed: Observed, delete: list
-) -> list[dict[str, Any]]:
-    """Stable and canary Deployments with the decided replicas, plus the router's objects."""
-    stable = decision.stable
-    children = [
-        builders.deployment(
-            owner,
-            spec,
-            track=names.TRACK_STABLE,
-            version=stable["version"],
-            image=stable["image"],
-            replicas=decision.stable_replicas,
-        )
-    ]
-    if decision.canary_release is not None:
-        children.append(
-            builders.deployment(
-                owner,
-                spec,
-                track=names.TRACK_CANARY,
-                version=decision.canary_release["version"],
-                image=decision.canary_release["image"],
-                replicas=decision.canary_replicas,
-            )
-        )
-    elif names.TRACK_CANARY in observed.deployments:
-        delete.append(
-            ChildRef("apps/v1", "Deployment", names.child_name(owner.name, names.TRACK_CANARY))
-        )
-    router = router_for(spec)
-    routes = router.objects(owner, spec, stable_version=stable["version"], weight=decision.weight)
-    old_weight = int(((observed.status or {}).get("canary") or {}).get("weight") or 0)
-    leaving = (
-        decision.canary_release is None
-        or decision.canary_replicas == 0
-        or decision.weight < old_weight
-    )
-    if leaving:
-        # Traffic leaves the canary before its pods do (rollback, promotion done);
-        # on the way up, capacity comes first and traffic follows.
-        return [*routes, *children]
-    return [*children, *routes]
-
-
-def _health(phase: str, *, ready: tuple, progressing: tuple, degraded: tuple, msg: str):
-    """(phase, {condition: (status, reason, msg)}, msg): the three health
-    conditions always share one message, so each verdict names only statuses and reasons."""
-    conds = {cond.READY: ready, cond.PROGRESSING: progressing, cond.DEGRADED: degraded}
-    return phase, {kind: (status, reason, msg) for kind, (status, reason) in conds.items()}, msg
