@@ -19,7 +19,7 @@ pytest_plugins = ["tests.plugins.controlplane"]
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-LAYERS = ("unit", "contract", "cluster", "serving", "e2e")
+LAYERS = ("unit", "contract", "cluster", "serving", "e2e", "node")
 TESTS_ROOT = Path(__file__).parent
 
 
