@@ -1,0 +1,164 @@
+"""What the demo saw, second by second: the one record the live view, the HTML
+report, the JSON summary and benchmarks/real_loop.py all read.
+
+A run is a list of `Sample`s (one per poll of the cluster, about every second),
+the `Event`s seen on the way (the operator's Kubernetes Events and the demo's
+own steps), the `Act`s played, and the metadata of every model version in the
+registry. Everything is plain data with a stable JSON form, so a report can be
+re-rendered from a saved `timeline.json` without a cluster.
+
+Times are seconds since the start of the run (`t`), from a monotonic clock;
+`started_at` anchors them to wall-clock time for the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class TrackTraffic:
+    """What the demo's own load generator saw for one model version since the
+    previous sample: requests sent, answers by class, and latency."""
+
+    requests: int = 0
+    ok: int = 0
+    errors: int = 0  # 5xx answers and transport failures
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+
+@dataclass
+class TrackMetrics:
+    """One track as Prometheus saw it (the numbers the operator judges by)."""
+
+    request_rate: float | None = None  # requests per second
+    error_rate: float | None = None  # 5xx share, 0..1
+    p99_seconds: float | None = None
+
+
+@dataclass
+class Sample:
+    """The cluster at one instant."""
+
+    t: float
+    act: str | None = None
+    phase: str | None = None
+    stable_version: str | None = None
+    canary_version: str | None = None
+    weight: int = 0  # the canary's weight as status.canary.weight reports it
+    step: int | None = None
+    ready_pods: dict[str, int] = field(default_factory=dict)  # track -> ready pods
+    traffic: dict[str, TrackTraffic] = field(default_factory=dict)  # model version -> traffic
+    metrics: dict[str, TrackMetrics] = field(default_factory=dict)  # track -> Prometheus view
+    drift_score: float | None = None
+    drift_features: dict[str, float] = field(default_factory=dict)
+    drift_samples: int | None = None
+    drift_threshold: float | None = None
+    conditions: dict[str, str] = field(default_factory=dict)  # type -> "True"/"False"/"Unknown"
+    retraining_job: str | None = None
+    retraining_state: str | None = None
+    candidate_version: str | None = None
+
+
+@dataclass
+class Event:
+    """Something that happened: a Kubernetes Event about the ModelDeployment or
+    one of its children (`source="operator"`), or a step of the demo itself
+    (`source="demo"`, e.g. "published churn v2")."""
+
+    t: float
+    source: str
+    reason: str
+    message: str
+    type: str = "Normal"  # Normal or Warning
+    object: str | None = None  # kind/name the event is about
+
+
+@dataclass
+class Act:
+    """One act of the demo: what was done, what the operator was expected to
+    decide alone, and what it decided."""
+
+    name: str  # promote | rollback | drift
+    title: str
+    started: float
+    ended: float | None = None
+    expected: str = ""
+    outcome: str | None = None  # what happened, in one line
+    passed: bool | None = None
+    figures: dict[str, Any] = field(default_factory=dict)  # measured numbers (benchmark rows)
+
+
+@dataclass
+class Timeline:
+    started_at: str  # ISO 8601 wall-clock time of t = 0
+    namespace: str
+    name: str  # the ModelDeployment
+    model: str
+    interval_seconds: float | None = None  # the rollout's analysis interval
+    samples: list[Sample] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    acts: list[Act] = field(default_factory=list)
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> metadata
+    settings: dict[str, Any] = field(default_factory=dict)  # the demo's knobs, for the report
+
+    # -- recording -----------------------------------------------------------
+
+    def add(self, sample: Sample) -> None:
+        self.samples.append(sample)
+
+    def note(self, t: float, reason: str, message: str, **kwargs: Any) -> Event:
+        event = Event(t=t, source="demo", reason=reason, message=message, **kwargs)
+        self.events.append(event)
+        return event
+
+    def act(self, name: str) -> Act | None:
+        return next((a for a in reversed(self.acts) if a.name == name), None)
+
+    @property
+    def last(self) -> Sample | None:
+        return self.samples[-1] if self.samples else None
+
+    # -- JSON ----------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA_VERSION, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Timeline:
+        if data.get("schema") != SCHEMA_VERSION:
+            raise ValueError(
+                f"timeline schema {data.get('schema')!r} is not {SCHEMA_VERSION}; "
+                "re-run the demo to record a new one"
+            )
+        fields = {f.name for f in dataclasses.fields(cls)}
+        plain = {k: v for k, v in data.items() if k in fields}
+        plain["samples"] = [_sample(s) for s in data.get("samples", [])]
+        plain["events"] = [Event(**e) for e in data.get("events", [])]
+        plain["acts"] = [Act(**a) for a in data.get("acts", [])]
+        return cls(**plain)
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=1, sort_keys=True))
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Timeline:
+        return cls.from_json(json.loads(path.read_text()))
+
+
+def _sample(data: dict[str, Any]) -> Sample:
+    data = dict(data)
+    data["traffic"] = {k: TrackTraffic(**v) for k, v in (data.get("traffic") or {}).items()}
+    data["metrics"] = {k: TrackMetrics(**v) for k, v in (data.get("metrics") or {}).items()}
+    return Sample(**data)
