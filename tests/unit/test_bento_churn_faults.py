@@ -35,3 +35,20 @@ def test_bad_values_name_the_variable(monkeypatch, value):
     monkeypatch.setenv("MODELOPS_FAULT_ERROR_RATE", value)
     with pytest.raises(ValueError, match="MODELOPS_FAULT_ERROR_RATE"):
         Faults.from_env()
+
+
+@pytest.mark.parametrize(
+    ("versions", "served", "hit"),
+    [
+        ("", "2", True),  # no filter: every version misbehaves
+        ("3", "3", True),
+        ("3", "2", False),  # the stable version beside a faulty canary stays healthy
+        (" 3 , 4 ", "4", True),
+        ("3", None, False),  # nothing loaded yet: the 503 of a loading model, not a fault
+    ],
+)
+def test_faults_can_target_model_versions(monkeypatch, versions, served, hit):
+    monkeypatch.setenv("MODELOPS_FAULT_ERROR_RATE", "1")
+    monkeypatch.setenv("MODELOPS_FAULT_VERSIONS", versions)
+    answer = asyncio.run(Faults.from_env().inject(served))
+    assert (answer is not None) is hit

@@ -8,6 +8,11 @@ on /predict so the operator's analysis has something real to catch:
   answered 500. Deterministic (every k-th request), so a test knows the rate
   Prometheus will see without sampling noise.
 * MODELOPS_FAULT_DELAY_SECONDS (>= 0): added to every /predict request.
+* MODELOPS_FAULT_VERSIONS (comma-separated model versions, optional): only
+  a service that loaded one of these versions misbehaves. A ModelDeployment's
+  `spec.env` reaches the pods of both tracks, so this is what makes "version 3
+  is bad" true on the canary while the stable version stays healthy — without
+  it the faults would hit both tracks (and changing them would restart stable).
 
 Unset or 0, `inject` returns None at once and costs one attribute check.
 """
@@ -34,10 +39,15 @@ def _number(name: str, low: float, high: float) -> float:
     return value
 
 
+def _versions(text: str) -> frozenset[str]:
+    return frozenset(v.strip() for v in text.split(",") if v.strip())
+
+
 @dataclass
 class Faults:
     error_rate: float = 0.0
     delay_seconds: float = 0.0
+    versions: frozenset[str] = frozenset()  # empty: every version
     _count: int = 0
 
     @classmethod
@@ -45,6 +55,7 @@ class Faults:
         return cls(
             error_rate=_number("MODELOPS_FAULT_ERROR_RATE", 0.0, 1.0),
             delay_seconds=_number("MODELOPS_FAULT_DELAY_SECONDS", 0.0, 60.0),
+            versions=_versions(os.environ.get("MODELOPS_FAULT_VERSIONS", "")),
         )
 
     @property
@@ -57,8 +68,12 @@ class Faults:
         n = self._count
         return int(n * self.error_rate) > int((n - 1) * self.error_rate)
 
-    async def inject(self) -> Answer | None:
-        if not self.active:
+    def applies_to(self, version: str | None) -> bool:
+        """Whether the faults hit a service serving `version` (None: not loaded yet)."""
+        return self.active and (not self.versions or version in self.versions)
+
+    async def inject(self, version: str | None = None) -> Answer | None:
+        if not self.applies_to(version):
             return None
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)

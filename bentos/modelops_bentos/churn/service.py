@@ -92,9 +92,9 @@ class Churn(ServedModel):
 
     async def _predict(self, records: list[Any]) -> dict[str, Any] | Answer:
         """/predict's work and answer (PredictResponse's fields), for both routes."""
-        if (fault := await self.faults.inject()) is not None:
-            return fault
         model = self.holder.loaded
+        if (fault := await self.faults.inject(model and model.version)) is not None:
+            return fault
         if model is None:
             return self._not_ready()
         raw = _records(records)
