@@ -65,6 +65,11 @@ class Sample:
     retraining_job: str | None = None
     retraining_state: str | None = None
     candidate_version: str | None = None
+    # status.canary.checks as the operator wrote them (name, value, verdict,
+    # message, step, measuredAt); empty when no canary is in progress. The live
+    # view shows the last non-empty list, so a rollback's failing checks stay
+    # visible after status.canary is cleared.
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -106,8 +111,14 @@ class Timeline:
     samples: list[Sample] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     acts: list[Act] = field(default_factory=list)
-    versions: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> metadata
-    settings: dict[str, Any] = field(default_factory=dict)  # the demo's knobs, for the report
+    # version -> the registry's metadata.json (status, metrics, gates, dataset,
+    # retraining, ...); the report ignores keys it does not know, e.g. profile.
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The demo's knobs, for the report. Two are read when present: "rollout"
+    # (the ModelDeployment's spec.rollout: the analysis limits drawn on the
+    # plots, the number of steps in the live view) and "monitoring"
+    # (spec.monitoring: the drift statistic's name); the report lists them all.
+    settings: dict[str, Any] = field(default_factory=dict)
 
     # -- recording -----------------------------------------------------------
 
