@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "controlplane": "modelops_cli.controlplane:controlplane",
     "operator": "modelops_cli.operator:operator",
     "rollout": "modelops_cli.rollout:rollout",
+    "demo": "modelops_cli.demo.commands:demo",
 }
 
 
