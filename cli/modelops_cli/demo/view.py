@@ -33,11 +33,10 @@ LABEL_WIDTH = 10
 # Conditions in the order they are shown: (style when True, style when False,
 # shown when False). Ready and the last analysis verdict are always worth a
 # look; the others are news only when True, and leaving them out when False
-# keeps the line within 80 columns.
+# keeps the line within 80 columns. Progressing is left out: the phase says it.
 CONDITIONS = {
     "Ready": (GOOD, THRESHOLD, True),
     "AnalysisPassed": (GOOD, THRESHOLD, True),
-    "Progressing": ("cyan", "dim", False),
     "Degraded": (THRESHOLD, "dim", False),
     "Drifted": (WARN, "dim", False),
     "Retraining": ("cyan", "dim", False),
@@ -66,7 +65,7 @@ def render(timeline: Timeline, now: float | None = None) -> RenderableType:
     body.add_row("traffic", _traffic(timeline, last, colors))
     body.add_row("drift", _drift(last))
     body.add_row("retraining", _retraining(last))
-    return Group(_acts(timeline, now), body, _events(timeline))
+    return Group(_acts(timeline, now), body, Text(""), _events(timeline))
 
 
 # --- acts ---------------------------------------------------------------------------------
