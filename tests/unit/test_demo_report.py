@@ -85,6 +85,21 @@ def test_every_gate_of_every_version_with_its_value_and_threshold(written, run):
     assert f"Trigger: retraining Job {job} (reason Drift)" in page
 
 
+def test_a_rejected_candidate_shows_which_gate_refused_it(run, tmp_path):
+    rejected = copy.deepcopy(run)
+    meta = rejected.versions["4"]
+    meta["status"] = "rejected"
+    meta["gates"]["maxFairnessGap"].update(passed=False, value=0.12)
+    page = write_report(rejected, tmp_path).read_text()
+    card = page.split("</span>v4 ")[1].split('<div class="block">')[0]
+    assert '<span class="badge fail">rejected</span>' in card
+    failed_rows = re.findall(r'<tr class="failed">(.*?)</tr>', card)
+    assert len(failed_rows) == 1
+    assert "maxFairnessGap" in failed_rows[0] and "0.12" in failed_rows[0]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["versions"]["4"]["gates_passed"] is False
+
+
 def test_summary_carries_each_act_and_the_headline(written, run):
     summary = json.loads(written.with_name("summary.json").read_text())
     assert [(a["name"], a["outcome"], a["passed"]) for a in summary["acts"]] == [
@@ -186,8 +201,21 @@ def test_command_writes_next_to_the_timeline_by_default(run, tmp_path):
             ),
             "unexpected keyword argument 'colour'",
         ),
+        (
+            json.dumps(
+                {
+                    "schema": 1,
+                    "started_at": "",
+                    "namespace": "ml",
+                    "name": "c",
+                    "model": "c",
+                    "samples": [{"t": 1, "traffic": {"2": {"requests": "many"}}}],
+                }
+            ),
+            "samples[0].traffic['2'].requests: expected int, got 'many'",
+        ),
     ],
-    ids=["not-json", "other-schema", "unknown-field"],
+    ids=["not-json", "other-schema", "unknown-field", "wrong-type"],
 )
 def test_command_refuses_what_is_not_a_timeline(tmp_path, content, says):
     bad = tmp_path / "timeline.json"

@@ -5,11 +5,13 @@ primitives (modelops_cli.reports), the numbers derived from a timeline
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
 from modelops_cli.demo import series
-from modelops_cli.demo.timeline import Event, Sample, Timeline, TrackTraffic
+from modelops_cli.demo.timeline import Act, Event, Sample, Timeline, TrackTraffic, validate
 from modelops_cli.reports import figures, html, style
 
 # --- html ---------------------------------------------------------------------------------
@@ -212,3 +214,41 @@ def test_checks_round_trip_and_older_timelines_without_them_load():
     assert Timeline.from_json(data) == timeline
     del data["samples"][0]["checks"]
     assert Timeline.from_json(data).samples[0].checks == []
+
+
+def _timeline_with(**changes) -> Timeline:
+    timeline = Timeline(started_at="", namespace="n", name="m", model="m")
+    timeline.add(Sample(t=1.0, traffic={"2": TrackTraffic(requests=3, ok=3)}))
+    timeline.events.append(Event(t=1.0, source="demo", reason="R", message="m"))
+    timeline.acts.append(Act(name="promote", title="t", started=0.0))
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        target = timeline
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else getattr(target, part)
+        setattr(target, last, value)
+    return timeline
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"samples__0__weight": "abc"}, "samples[0].weight: expected int, got 'abc'"),
+        ({"samples__0__weight": True}, "samples[0].weight: expected int, got True"),
+        ({"events__0__t": None}, "events[0].t: expected float, got None"),
+        ({"acts__0__passed": "yes"}, "acts[0].passed: expected bool | None, got 'yes'"),
+        ({"versions": {"2": []}}, "versions['2']: expected dict[str, Any], got []"),
+        (
+            {"samples__0__ready_pods": {"canary": "1"}},
+            "samples[0].ready_pods['canary']: expected int, got '1'",
+        ),
+    ],
+)
+def test_validate_names_the_field_with_the_wrong_type(changes, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        validate(_timeline_with(**changes))
+
+
+def test_validate_accepts_the_recorded_sample_and_json_numbers():
+    validate(Timeline.load(Path(__file__).parent / "data" / "demo_timeline.json"))
+    validate(_timeline_with(samples__0__t=1, samples__0__drift_score=0))  # ints for floats

@@ -33,10 +33,11 @@ def demo() -> None:
 )
 def report(timeline_path: Path, out_dir: Path | None) -> None:
     """Write report.html and summary.json from a timeline a demo run saved."""
-    from modelops_cli.demo.timeline import Timeline
+    from modelops_cli.demo.timeline import Timeline, validate
 
     try:
         timeline = Timeline.load(timeline_path)
+        validate(timeline)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # JSONDecodeError is a ValueError; a field the schema does not know is a TypeError.
         raise click.ClickException(f"{timeline_path} is not a demo timeline: {exc}") from exc

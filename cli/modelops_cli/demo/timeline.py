@@ -173,3 +173,51 @@ def _sample(data: dict[str, Any]) -> Sample:
     data["traffic"] = {k: TrackTraffic(**v) for k, v in (data.get("traffic") or {}).items()}
     data["metrics"] = {k: TrackMetrics(**v) for k, v in (data.get("metrics") or {}).items()}
     return Sample(**data)
+
+
+# -- checking a loaded timeline ------------------------------------------------
+# from_json builds the dataclasses without looking at the values, so a
+# hand-edited or truncated file would only fail later, deep inside a plot.
+# validate() names the fields instead, from the annotations above.
+
+_SCALARS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def validate(timeline: Timeline) -> None:
+    """Raise ValueError naming the fields (up to 5) whose values have the wrong type."""
+    problems: list[str] = []
+    _check_fields(timeline, "", problems)
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ValueError("; ".join(problems[:5]) + more)
+
+
+def _check_fields(obj: Any, where: str, problems: list[str]) -> None:
+    for f in dataclasses.fields(obj):
+        _check_value(getattr(obj, f.name), str(f.type), f"{where}{f.name}", problems)
+
+
+def _check_value(value: Any, annotation: str, where: str, problems: list[str]) -> None:
+    options = [a.strip() for a in annotation.split("|")]
+    if value is None and "None" in options:
+        return
+    container = next((o for o in options if o.startswith(("dict[", "list["))), None)
+    if dataclasses.is_dataclass(value):
+        _check_fields(value, f"{where}.", problems)
+    elif container and container.startswith("list[") and isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(item, container[5:-1], f"{where}[{i}]", problems)
+    elif container and container.startswith("dict[") and isinstance(value, dict):
+        item_type = container[5:-1].split(",", 1)[1].strip()
+        for key, item in value.items():
+            _check_value(item, item_type, f"{where}[{key!r}]", problems)
+    elif not _fits(value, options):
+        problems.append(f"{where}: expected {annotation}, got {value!r}")
+
+
+def _fits(value: Any, options: list[str]) -> bool:
+    if "Any" in options:
+        return True
+    if isinstance(value, bool):  # a bool is an int to Python, never to a timeline
+        return "bool" in options
+    return any(isinstance(value, _SCALARS.get(o, ())) for o in options)
