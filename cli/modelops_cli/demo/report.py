@@ -66,9 +66,9 @@ def build_page(tl: Timeline, facts: dict[str, Any]) -> Page:
         subtitle=f"started {tl.started_at} \u00b7 ran {clock(facts['duration_seconds'])} \u00b7 {verdict}",
         footer=join(
             [
-                "Written by modelops demo from the recorded timeline (timeline.json next to this "
-                "file). Re-render it with ",
-                code("modelops demo report timeline.json --out DIR"),
+                "Written by modelops demo from the timeline it recorded. Re-render it, without "
+                "a cluster, with ",
+                code("modelops demo report TIMELINE.json --out DIR"),
                 ".",
             ]
         ),
