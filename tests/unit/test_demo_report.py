@@ -230,3 +230,20 @@ def test_command_is_listed_under_modelops_demo():
     result = CliRunner().invoke(cli, ["demo", "--help"])
     assert result.exit_code == 0
     assert "report" in result.output
+
+
+def test_versions_known_only_by_their_training_result_or_by_status(run, tmp_path):
+    # What a run records when it keeps `modelops train`'s result rather than the
+    # registry's metadata.json, and nothing at all for the retraining candidate.
+    sparse = copy.deepcopy(run)
+    sparse.versions = {
+        v: {k: meta[k] for k in ("version", "status", "metrics", "gates")}
+        for v, meta in run.versions.items()
+        if v != "4"
+    }
+    page = write_report(sparse, tmp_path).read_text()
+    card = page.split("</span>v4 ")[1]
+    assert "Trigger: the candidate of retraining Job churn-retrain-v2-1-" in card
+    assert '<span class="badge muted">no metadata</span>' in card
+    v2 = page.split("</span>v2 ")[1].split('<div class="block">')[0]
+    assert "published \u2013" not in v2 and "data \u2013" not in v2

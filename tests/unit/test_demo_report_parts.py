@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from modelops_cli.demo import series
+from modelops_cli.demo.summary import summary
 from modelops_cli.demo.timeline import Act, Event, Sample, Timeline, TrackTraffic, validate
+from modelops_cli.demo.traffic import NO_VERSION
 from modelops_cli.reports import figures, html, style
 
 # --- html ---------------------------------------------------------------------------------
@@ -252,3 +254,28 @@ def test_validate_names_the_field_with_the_wrong_type(changes, message):
 def test_validate_accepts_the_recorded_sample_and_json_numbers():
     validate(Timeline.load(Path(__file__).parent / "data" / "demo_timeline.json"))
     validate(_timeline_with(samples__0__t=1, samples__0__drift_score=0))  # ints for floats
+
+
+def test_only_the_model_deployments_own_events_decide_a_fate():
+    timeline = Timeline(started_at="", namespace="n", name="m", model="m")
+    timeline.events += [
+        # The observer records every event of the namespace, pods' included.
+        Event(1.0, "operator", "Created", "Created container: model version 9", object="Pod/p"),
+        Event(
+            2.0, "operator", "Promoted", "version 2 promoted to stable", object="ModelDeployment/m"
+        ),
+        Event(3.0, "operator", "Pulled", "image present", object="Pod/p"),
+        Event(4.0, "operator", "BackOff", "restarting failed container", "Warning", "Pod/p"),
+        Event(5.0, "kubernetes", "Completed", "Job completed", object="Job/j"),
+    ]
+    assert list(series.fates(timeline)) == ["2"]
+    assert [e.t for e in timeline.events if series.notable(e)] == [2.0, 4.0, 5.0]
+
+
+def test_requests_without_an_answer_are_not_a_version():
+    samples = [_sample(1.0, **{"2": (8, 0), NO_VERSION: (2, 2)})]
+    timeline = Timeline(started_at="", namespace="n", name="m", model="m", samples=samples)
+    assert series.versions_seen(timeline) == ["2"]
+    assert series.share_series(samples, ["2"])["2"] == [100.0]
+    head = summary(timeline)["headline"]
+    assert (head["requests"], head["failed_requests"], head["unanswered_requests"]) == (10, 2, 2)

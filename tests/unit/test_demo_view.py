@@ -22,6 +22,7 @@ from modelops_cli.demo.timeline import (
     TrackMetrics,
     TrackTraffic,
 )
+from modelops_cli.demo.traffic import NO_VERSION
 from modelops_cli.demo.view import render
 
 SAMPLE = Path(__file__).parent / "data" / "demo_timeline.json"
@@ -134,14 +135,18 @@ def test_the_running_act_shows_its_elapsed_time_and_expectation(run):
     assert "\u2714 Act 1 promote" in text
 
 
-def test_the_last_six_events_are_listed(run):
+def test_the_last_six_notable_events_are_listed(run):
     t = when(run, "RolledBack", "3")
     text = screen(until(run, t), now=t)
-    recent = sorted((e for e in run.events if e.t <= t), key=lambda e: e.t)[-6:]
-    for event in recent:
-        assert event.reason in text
-    older = sorted((e for e in run.events if e.t <= t), key=lambda e: e.t)[-7]
-    assert f"{older.reason} " not in text.split("events")[-1]
+    listed = text.split("events")[-1]
+    seen = sorted((e for e in run.events if e.t <= t), key=lambda e: e.t)
+    notable = [e for e in seen if e.source == "demo" or (e.object or "").startswith("ModelD")]
+    for event in notable[-6:]:
+        assert f"{event.reason} " in listed
+    assert f"{notable[-7].reason} " not in listed
+    # Pods starting and stopping are the namespace's noise, not the story.
+    assert any((e.object or "").startswith("Pod/") for e in seen)
+    assert "Pulled" not in listed and "Scheduled" not in listed
 
 
 def test_an_empty_timeline_renders():
@@ -202,3 +207,18 @@ def test_a_terminal_gets_colours(run):
 def test_other_widths_render_too(run, width):
     t = when(run, "AnalysisFailed", "3") + 2
     assert "error-rate" in screen(until(run, t), now=t, width=width)
+
+
+def test_requests_without_an_answer_show_as_such():
+    timeline = Timeline(started_at="", namespace="ml", name="churn", model="churn")
+    timeline.add(
+        Sample(
+            t=1.0,
+            traffic={
+                "2": TrackTraffic(requests=9, ok=9),
+                NO_VERSION: TrackTraffic(requests=1, errors=1),
+            },
+        )
+    )
+    text = screen(timeline)
+    assert "no answer" in text and "vnone" not in text

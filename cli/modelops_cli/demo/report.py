@@ -105,7 +105,9 @@ def _intro(tl: Timeline) -> str:
 def _cards(facts: dict[str, Any]) -> Html:
     head = facts["headline"]
     share = head["failed_share"]
-    failed = f"{head['failed_requests']:,}" + (f" ({share:.1%})" if share is not None else "")
+    failed_label = "failed requests, all versions" + (
+        f" ({share:.1%})" if share is not None else ""
+    )
     final = head["final_stable_version"]
     return cards(
         [
@@ -116,11 +118,20 @@ def _cards(facts: dict[str, Any]) -> Html:
             ),
             ("run time (m:ss)", clock(facts["duration_seconds"]), "info"),
             ("requests sent", f"{head['requests']:,}", "info"),
-            ("failed requests, all versions", failed, "warn" if head["failed_requests"] else "ok"),
+            (
+                failed_label,
+                f"{head['failed_requests']:,}",
+                "warn" if head["failed_requests"] else "ok",
+            ),
             (
                 "failed on the stable version",
                 f"{head['failed_requests_stable_version']:,}",
                 "fail" if head["failed_requests_stable_version"] else "ok",
+            ),
+            (
+                "requests with no answer",
+                f"{head['unanswered_requests']:,}",
+                "fail" if head["unanswered_requests"] else "ok",
             ),
             ("stable version at the end", f"v{final}" if final else DASH, "info"),
         ]
@@ -132,7 +143,7 @@ def _acts_table(tl: Timeline) -> Html:
     for index, act in enumerate(tl.acts, start=1):
         took = clock(act.ended - act.started) if act.ended is not None else "running"
         figures_text = join(
-            (element("div", f"{k} = {number_or_text(v)}") for k, v in act.figures.items()), ""
+            element("div", f"{k} = {figure_text(v)}") for k, v in act.figures.items()
         )
         rows.append(
             (
@@ -151,8 +162,13 @@ def _acts_table(tl: Timeline) -> Html:
     )
 
 
-def number_or_text(value: Any) -> str:
-    return number(value) if isinstance(value, int | float) or value is None else str(value)
+def figure_text(value: Any) -> str:
+    """An act's figure: numbers as in the tables, lists and mappings as compact JSON."""
+    if value is None or isinstance(value, int | float):
+        return number(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(", ", ": "), default=str)
+    return str(value)
 
 
 # --- plots ------------------------------------------------------------------------------------
@@ -194,8 +210,8 @@ _VERSIONS_INTRO = (
     "gate, what triggered it and what happened to it in traffic."
 )
 _EVENTS_INTRO = (
-    "The operator's Kubernetes Events, the Job controller's, and the demo's own steps "
-    "(greyed). Warnings are highlighted."
+    "The operator's Kubernetes Events about the ModelDeployment, the retraining Job's, "
+    "any Warning, and the demo's own steps (greyed). Warnings are highlighted."
 )
 
 
@@ -231,7 +247,8 @@ def _analyses_table(tl: Timeline) -> Html:
 
 
 def _events_table(tl: Timeline) -> Html:
-    events = sorted(tl.events, key=lambda e: e.t)
+    events = sorted((e for e in tl.events if series.notable(e)), key=lambda e: e.t)
+    left_out = len(tl.events) - len(events)
     rows, classes = [], []
     for e in events:
         rows.append(
@@ -247,13 +264,20 @@ def _events_table(tl: Timeline) -> Html:
         classes.append(
             "warning" if e.type == "Warning" else ("demo" if e.source == "demo" else None)
         )
-    return table(
+    listed = table(
         ["time", "source", "", "reason", "object", "message"],
         rows,
         row_classes=classes,
         numeric=(0,),
         empty="no event was recorded",
     )
+    if not left_out:
+        return listed
+    note = (
+        f"{left_out} other events of the namespace (pods and ReplicaSets starting and "
+        "stopping, all Normal) are left out."
+    )
+    return join([listed, paragraph(note, class_="intro")])
 
 
 def _settings(tl: Timeline) -> Html:

@@ -94,8 +94,8 @@ def _card(
     )
     return block(
         title,
-        paragraph(_provenance(tl, meta)),
-        _trigger(meta),
+        _provenance(tl, meta),
+        _trigger(tl, version, meta),
         columns(
             join([element("h4", "Held-out metrics"), _metrics(meta.get("metrics") or {})]),
             join([element("h4", "Gates"), _gates(meta.get("gates") or {})]),
@@ -105,21 +105,24 @@ def _card(
     )
 
 
-def _provenance(tl: Timeline, meta: Mapping[str, Any]) -> str:
+def _provenance(tl: Timeline, meta: Mapping[str, Any]) -> Html:
+    """When and how the version was made, from whatever metadata was recorded."""
     dataset = meta.get("dataset") or {}
     rows = dataset.get("rows")
-    training = meta.get("training") or {}
+    seconds = (meta.get("training") or {}).get("seconds")
     parts = [
-        f"published {_run_time(tl.started_at, meta.get('created_at'))}",
-        str(meta.get("algorithm") or DASH),
-        f"data {dataset.get('name') or DASH}"
-        + (f" ({rows:,} rows)" if isinstance(rows, int) else ""),
+        f"published {_run_time(tl.started_at, meta['created_at'])}"
+        if meta.get("created_at")
+        else "",
+        str(meta.get("algorithm") or ""),
+        f"data {dataset['name']}" + (f" ({rows:,} rows)" if isinstance(rows, int) else "")
+        if dataset.get("name")
+        else "",
+        f"trained in {seconds:.1f} s" if isinstance(seconds, int | float) else "",
+        f"commit {str(meta['git_commit'])[:10]}" if meta.get("git_commit") else "",
     ]
-    if isinstance(training.get("seconds"), int | float):
-        parts.append(f"trained in {training['seconds']:.1f} s")
-    if meta.get("git_commit"):
-        parts.append(f"commit {str(meta['git_commit'])[:10]}")
-    return " \u00b7 ".join(parts)
+    text = " \u00b7 ".join(p for p in parts if p)
+    return paragraph(text) if text else Html("")
 
 
 def _run_time(started_at: str, created_at: Any) -> str:
@@ -137,23 +140,31 @@ def _run_time(started_at: str, created_at: Any) -> str:
     return f"at {clock(offset)} ({created_at})"
 
 
-def _trigger(meta: Mapping[str, Any]) -> Html:
+def _trigger(tl: Timeline, version: str, meta: Mapping[str, Any]) -> Html:
     retraining = meta.get("retraining")
     if not isinstance(retraining, Mapping):
+        job = next((s.retraining_job for s in tl.samples if s.candidate_version == version), None)
+        if job:
+            return paragraph(
+                f"Trigger: the candidate of retraining Job {job} (from the ModelDeployment's "
+                "status; its registry metadata was not recorded)."
+            )
+        if not meta:
+            return paragraph("No registry metadata was recorded for this version.")
         return paragraph("Trigger: trained and published by the demo (no retraining Job).")
     drift = retraining.get("drift") or {}
     line = (
         f"Trigger: retraining Job {retraining.get('job') or DASH} "
-        f"(reason {retraining.get('reason') or DASH}), base version v{retraining.get('base_version') or '?'}."
+        f"(reason {retraining.get('reason') or DASH}), "
+        f"base version v{retraining.get('base_version') or '?'}."
     )
     if isinstance(drift, Mapping) and drift.get("score") is not None:
-        top = series.top_features(
-            {k: v for k, v in (drift.get("features") or {}).items() if isinstance(v, int | float)}
-        )
+        features = drift.get("features") or {}
+        top = series.top_features({k: v for k, v in features.items() if isinstance(v, int | float)})
         line += (
             f" Drift handed to the Job: {drift.get('method') or 'score'} {number(drift.get('score'))}"
-            f" over {number(drift.get('samples'))} requests"
-            f" (measured {drift.get('measuredAt') or DASH} on v{drift.get('version') or '?'}); top features: "
+            f" over {number(drift.get('samples'))} requests (measured {drift.get('measuredAt') or DASH}"
+            f" on v{drift.get('version') or '?'}); top features: "
             + ", ".join(f"{k} {v:.3f}" for k, v in top)
             + "."
         )

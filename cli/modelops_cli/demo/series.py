@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from modelops_cli.demo.timeline import Act, Event, Sample, Timeline
+from modelops_cli.demo.traffic import NO_VERSION
 from modelops_cli.reports.style import version_colors, version_key
 
 TRACKS = ("stable", "canary")
@@ -46,11 +47,12 @@ def end_time(tl: Timeline) -> float:
 
 
 def versions_seen(tl: Timeline) -> list[str]:
-    """Every model version in the registry metadata, the samples or the traffic."""
+    """Every model version in the registry metadata, the samples or the traffic
+    (requests that got no answer naming a version are not a version)."""
     seen = set(tl.versions)
     for s in tl.samples:
         seen.update(v for v in (s.stable_version, s.canary_version, s.candidate_version) if v)
-        seen.update(s.traffic)
+        seen.update(v for v in s.traffic if v != NO_VERSION)
     return sorted(seen, key=version_key)
 
 
@@ -131,11 +133,11 @@ def _windows(samples: Sequence[Sample], seconds: float) -> Iterable[list[Sample]
 def share_series(
     samples: Sequence[Sample], versions: Sequence[str], seconds: float = SMOOTH_SECONDS
 ) -> dict[str, list[float | None]]:
-    """% of the load generator's requests each version served, per sample."""
+    """% of the answered requests each version served, per sample."""
     out: dict[str, list[float | None]] = {v: [] for v in versions}
     for window in _windows(samples, seconds):
         counts = traffic_totals(window, seconds)
-        total = sum(c.requests for c in counts.values())
+        total = sum(c.requests for v, c in counts.items() if v != NO_VERSION)
         for v in versions:
             served = counts[v].requests if v in counts else 0
             out[v].append(100.0 * served / total if total and served else None)
@@ -191,9 +193,30 @@ def event_version(event: Event) -> str | None:
     return match.group("v") if match else None
 
 
+def about_model_deployment(event: Event) -> bool:
+    """An event the operator emitted about the ModelDeployment itself; other
+    namespace events (pods, ReplicaSets) can share a reason such as "Created"."""
+    return event.source == "operator" and (
+        event.object is None or event.object.startswith("ModelDeployment/")
+    )
+
+
 def operator_events(tl: Timeline, reasons: Iterable[str]) -> list[Event]:
     wanted = set(reasons)
-    return [e for e in tl.events if e.source == "operator" and e.reason in wanted]
+    return [e for e in tl.events if e.reason in wanted and about_model_deployment(e)]
+
+
+def notable(event: Event) -> bool:
+    """Worth a line in the view and the report's table: the demo's steps, the
+    operator's decisions, retraining Jobs, and any Warning. Pod and ReplicaSet
+    churn (Scheduled, Pulled, Started, Killing, ...) is not."""
+    obj = event.object or ""
+    return (
+        event.source == "demo"
+        or event.type == "Warning"
+        or about_model_deployment(event)
+        or obj.startswith("Job/")
+    )
 
 
 def fates(tl: Timeline) -> dict[str, list[Event]]:

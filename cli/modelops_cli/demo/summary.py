@@ -12,6 +12,7 @@ from typing import Any
 
 from modelops_cli.demo import series
 from modelops_cli.demo.timeline import Timeline
+from modelops_cli.demo.traffic import NO_VERSION
 
 
 def summary(tl: Timeline) -> dict[str, Any]:
@@ -31,11 +32,13 @@ def summary(tl: Timeline) -> dict[str, Any]:
 
 def headline(tl: Timeline) -> dict[str, Any]:
     """The numbers a newcomer looks at first."""
-    requests = errors = stable_errors = 0
+    requests = errors = stable_errors = unanswered = 0
     for s in tl.samples:
         for version, traffic in s.traffic.items():
             requests += traffic.requests or 0
             errors += traffic.errors or 0
+            if version == NO_VERSION:
+                unanswered += traffic.errors or 0
             # The stable track serves the stable version (and, while a
             # promotion rolls its pods, the version it replaces).
             if version == s.stable_version:
@@ -50,6 +53,7 @@ def headline(tl: Timeline) -> dict[str, Any]:
         "failed_requests": errors,
         "failed_share": errors / requests if requests else None,
         "failed_requests_stable_version": stable_errors,
+        "unanswered_requests": unanswered,  # no answer naming a version: refused, reset, timed out
         "final_stable_version": last.stable_version if last else None,
         "promoted": _with_reason(fates, series.PROMOTED),
         "rolled_back": _with_reason(fates, series.ROLLED_BACK),

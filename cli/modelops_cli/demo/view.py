@@ -23,6 +23,7 @@ from rich.text import Text
 
 from modelops_cli.demo import series
 from modelops_cli.demo.timeline import Act, Sample, Timeline
+from modelops_cli.demo.traffic import NO_VERSION
 from modelops_cli.reports.html import DASH, clock
 from modelops_cli.reports.style import GOOD, THRESHOLD, WARN, track_color
 
@@ -254,9 +255,12 @@ def _traffic(tl: Timeline, last: Sample | None, colors: dict[str, str]) -> Table
     source = "load gen."
     for version, total in totals.items():
         errors = Text(str(total.errors), style=THRESHOLD if total.errors else "")
-        grid.add_row(
-            source, _version(version, colors), _rate(total.rate), errors, _ms(total.p99_ms)
+        name = (
+            Text("no answer", style=THRESHOLD)
+            if version == NO_VERSION
+            else _version(version, colors)
         )
+        grid.add_row(source, name, _rate(total.rate), errors, _ms(total.p99_ms))
         source = ""
     source = "Prometheus"
     for track in series.TRACKS:
@@ -342,7 +346,8 @@ def _events(tl: Timeline) -> Table:
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("reason", no_wrap=True, max_width=19, overflow="ellipsis")
     table.add_column("message", no_wrap=True, overflow="ellipsis", ratio=1)
-    shown = sorted(tl.events, key=lambda e: e.t)[-EVENTS_SHOWN:]
+    shown = sorted((e for e in tl.events if series.notable(e)), key=lambda e: e.t)
+    shown = shown[-EVENTS_SHOWN:]
     for event in shown:
         if event.type == "Warning":
             style = f"bold {THRESHOLD}"

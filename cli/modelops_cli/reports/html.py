@@ -241,10 +241,11 @@ code { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
 .badge.warn { color: var(--warn); background: var(--warn-bg); }
 .badge.info { color: var(--info); background: var(--info-bg); }
 .badge.muted { color: var(--muted); background: #eef0f3; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 4px 0; }
-.card { flex: 1 1 150px; border: 1px solid var(--line); border-radius: 10px;
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(118px, 1fr)); gap: 10px;
+         margin: 4px 0 12px; }
+.card { border: 1px solid var(--line); border-radius: 10px;
         padding: 10px 14px; color: var(--muted); font-size: 13px; background: #fff; }
-.card .value { font-size: 24px; font-weight: 650; color: var(--fg); }
+.card .value { font-size: 22px; font-weight: 650; color: var(--fg); }
 .card.ok .value { color: var(--ok); }
 .card.fail .value { color: var(--fail); }
 .card.warn .value { color: var(--warn); }

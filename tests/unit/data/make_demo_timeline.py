@@ -237,6 +237,39 @@ class Run:
     def demo(self, t: float, reason: str, message: str) -> None:
         self.timeline.note(t, reason, message)
 
+    def pods_started(self, t: float, track: str, n: int) -> None:
+        """The namespace's own events for n new pods of a track (the observer records
+        every event of the namespace; the view and report leave these out)."""
+        deployment = "churn" if track == "stable" else "churn-canary"
+        replica_set = f"{deployment}-{self.rng.randrange(16**10):010x}"
+        self.timeline.events.append(
+            Event(
+                t - 8,
+                "kubernetes",
+                "ScalingReplicaSet",
+                f"Scaled up replica set {replica_set} to {n}",
+                "Normal",
+                f"Deployment/{deployment}",
+            )
+        )
+        for _ in range(n):
+            pod = f"{replica_set}-{''.join(self.rng.choices('bcdfghjklmnpqrstvwxz2456789', k=5))}"
+            for dt_, reason, message, obj in (
+                (-8, "SuccessfulCreate", f"Created pod: {pod}", f"ReplicaSet/{replica_set}"),
+                (-8, "Scheduled", f"Successfully assigned ml/{pod} to node", f"Pod/{pod}"),
+                (
+                    -7,
+                    "Pulled",
+                    f'Container image "{IMAGE}" already present on machine',
+                    f"Pod/{pod}",
+                ),
+                (-7, "Created", "Created container: model", f"Pod/{pod}"),
+                (-7, "Started", "Started container model", f"Pod/{pod}"),
+            ):
+                self.timeline.events.append(
+                    Event(t + dt_, "kubernetes", reason, message, "Normal", obj)
+                )
+
     def play(self) -> Timeline:
         t = 0.0
         while self.finished_at is None or t <= self.finished_at:
@@ -435,6 +468,7 @@ class Canary:
 
     def pods_ready(self, n: int) -> Callable[[float], None]:
         def ready(t: float) -> None:
+            self.run.pods_started(t, "canary", n - self.s.canary_pods)
             self.s.canary_pods, self.s.cold["canary"] = n, t
 
         return ready
@@ -480,6 +514,7 @@ class Canary:
         old, s.old_stable, s.stable, s.phase = s.stable, s.stable, self.version, "Promoting"
         s.step, s.stable_pods, s.rollover = len(STEPS), SPEC["replicas"], (t + 2, t + 14)
         s.cold["stable"] = t + 2
+        self.run.pods_started(t + 10, "stable", SPEC["replicas"])
         self.run.op(
             t,
             "Normal",
@@ -533,6 +568,7 @@ def setup(run: Run) -> None:
     def available(t: float) -> None:
         s.stable_pods, s.phase, s.cold["stable"] = SPEC["replicas"], "Stable", t
         s.conditions.update(Ready="True", Progressing="False", Degraded="False")
+        run.pods_started(t, "stable", SPEC["replicas"])
         n = SPEC["replicas"]
         run.op(t, "Normal", "Available", f"serving version 1 ({n}/{n} replicas available)")
 
