@@ -154,3 +154,16 @@ def test_prometheus_queries_select_the_deployment_and_endpoint():
     for promql in queries.values():
         assert 'namespace="ml",deployment="churn",endpoint="predict"' in promql
         assert "by (track" in promql
+
+
+@pytest.mark.parametrize(
+    ("item", "source"),
+    [
+        ({"reportingComponent": "modelops-operator"}, "operator"),
+        ({"source": {"component": "modelops-operator"}}, "operator"),
+        ({"reportingComponent": "", "source": {"component": "kubelet"}}, "kubelet"),
+        ({}, "kubernetes"),
+    ],
+)
+def test_event_source_tells_the_operator_from_the_rest(item, source):
+    assert observe.event_source(item) == source

@@ -81,6 +81,7 @@ def sample_from_status(t: float, act: str | None, body: Mapping[str, Any] | None
     sample.canary_version = canary.get("version")
     sample.weight = int(canary.get("weight") or 0)
     sample.step = canary.get("step")
+    sample.checks = list(canary.get("checks") or [])
     sample.drift_score = drift.get("score")
     sample.drift_features = dict(drift.get("features") or {})
     sample.drift_samples = drift.get("samples")
@@ -108,11 +109,23 @@ def ready_pods(pods: list[Mapping[str, Any]]) -> dict[str, int]:
     return counts
 
 
+OPERATOR_COMPONENT = "modelops-operator"
+
+
+def event_source(item: Mapping[str, Any]) -> str:
+    """The string "operator" for the operator's own Events, else the reporting component
+    (kubelet, job-controller, ...), so pod noise is never taken for a decision."""
+    component = item.get("reportingComponent") or (item.get("source") or {}).get("component")
+    if component == OPERATOR_COMPONENT:
+        return "operator"
+    return component or "kubernetes"
+
+
 def event_from(item: Mapping[str, Any], t: float) -> Event:
     involved = item.get("involvedObject") or {}
     return Event(
         t=t,
-        source="operator",
+        source=event_source(item),
         reason=item.get("reason") or "",
         message=item.get("message") or "",
         type=item.get("type") or "Normal",
