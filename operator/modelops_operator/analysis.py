@@ -11,6 +11,11 @@ latency-p99, or a custom PromQL query with min / max). A metrics provider
   `minRequests` requests in the step. Never a pass: a canary that nobody
   called has proven nothing.
 
+An analysis with no checks at all (`metrics: []`, which the CRD refuses but an
+object stored under an older CRD may still carry) measured nothing, so it is
+one Inconclusive result too: a step passes only on evidence, never on the
+absence of any.
+
 `run` is the only function that calls the provider; it catches every
 provider error, so a broken metrics backend can make a rollout roll back
 (through failureLimit) but can never crash the operator.
@@ -35,6 +40,8 @@ DEFAULT_METRICS: tuple[dict[str, Any], ...] = (
 )
 DEFAULT_MIN_REQUESTS = 100
 DEFAULT_FAILURE_LIMIT = 2
+# The name of the result standing for an analysis that had nothing to check.
+NO_CHECKS = "analysis"
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,18 @@ def settings_of(spec: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int, int
     )
 
 
+def nothing_measured() -> CheckResult:
+    """The result of an analysis without checks: inconclusive, so it can never pass a step."""
+    return CheckResult(
+        NO_CHECKS,
+        "",
+        None,
+        INCONCLUSIVE,
+        "no checks configured (spec.rollout.analysis.metrics is empty): nothing was measured, "
+        "which is never a pass",
+    )
+
+
 def run(
     provider: MetricsProvider,
     metrics: Sequence[Mapping[str, Any]],
@@ -137,6 +156,8 @@ def run(
     min_requests: int,
 ) -> list[CheckResult]:
     """Measure every check once. Never raises: provider errors become Inconclusive."""
+    if not metrics:
+        return [nothing_measured()]
     try:
         traffic = provider.requests(ctx)
     except Exception as exc:  # any backend failure is inconclusive, never fatal
@@ -167,8 +188,12 @@ def run(
 
 
 def passed(results: Sequence[CheckResult]) -> bool:
-    """A step passes only when every check passed (an empty analysis passes trivially)."""
-    return all(r.verdict == PASS for r in results)
+    """A step passes only when there were checks and every one of them passed.
+
+    No results at all means nothing was measured: not a pass (the issue this
+    guards against promoted a canary through every step on "no checks").
+    """
+    return bool(results) and all(r.verdict == PASS for r in results)
 
 
 def worst(results: Sequence[CheckResult]) -> CheckResult | None:

@@ -5,7 +5,8 @@ check results into the rollout's next move — advance to the next step,
 promote after the last one, hold the step after a tolerated failure, or roll
 back once `failureLimit` failed or inconclusive analyses have accumulated.
 Inconclusive counts as a failure here because not enough traffic is never a
-pass (DESIGN.md).
+pass, and neither is an analysis that measured nothing (no checks, every
+check inconclusive, no metrics backend): only measured evidence advances.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ def judge(
 ) -> StepVerdict:
     """The verdict on the current step; updates `canary` (checks, step, failures) in place."""
     _, _, limit = analysis.settings_of(spec)
+    # No results (a spec without checks whose provider could not even be built)
+    # is an analysis that measured nothing: inconclusive, and it says so.
+    results = list(results) or [analysis.nothing_measured()]
     step = canary["step"]
     canary["checks"] = [r.to_status(step=step, measured_at=ts) for r in results]
     if analysis.passed(results):
@@ -74,7 +78,7 @@ def judge(
             cond.TRUE,
             cond.REASON_ANALYSIS_PASSED,
             f"step {step + 1}/{len(rollout.steps)} passed: "
-            + ("; ".join(r.message for r in results) or "no checks configured"),
+            + "; ".join(r.message for r in results),
         )
         if step + 1 >= len(rollout.steps):
             return StepVerdict(PROMOTE, condition, "every step passed its analysis")

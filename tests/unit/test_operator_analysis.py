@@ -129,3 +129,34 @@ def test_settings_defaults_follow_the_crd():
     assert (min_requests, limit) == (100, 2)
     spec = {"rollout": {"analysis": {"minRequests": 5, "failureLimit": 1, "metrics": []}}}
     assert analysis.settings_of(spec) == ([], 5, 1)
+
+
+def test_no_checks_measured_nothing_and_is_inconclusive():
+    # metrics: [] once promoted a canary through every step on "no checks configured".
+    provider = TableProvider(500, {})
+    results = analysis.run(provider, [], CTX, min_requests=1)
+    assert verdicts(results) == [("analysis", INCONCLUSIVE)]
+    assert "nothing was measured" in results[0].message
+    assert not analysis.passed(results)
+
+
+@pytest.mark.parametrize(
+    ("requests", "why"),
+    [
+        (ConnectionRefusedError("connection refused"), "metrics provider unavailable"),
+        (0, "0 canary requests"),
+        (None, "no canary requests"),
+    ],
+    ids=["prometheus-unreachable", "zero-requests", "no-request-data"],
+)
+def test_no_checks_and_no_measurement_never_pass(requests, why):
+    for metrics in ([], METRICS):
+        results = analysis.run(TableProvider(requests, {}), metrics, CTX, min_requests=1)
+        assert {r.verdict for r in results} == {INCONCLUSIVE}
+        assert not analysis.passed(results)
+        if metrics:
+            assert why in results[0].message
+
+
+def test_an_empty_result_list_is_not_a_pass():
+    assert not analysis.passed([])
