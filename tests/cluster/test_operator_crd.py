@@ -69,9 +69,10 @@ def test_defaults_fill_the_minimal_manifest(kube, namespace):
     }
     spec = dry_run_create(kube, namespace, minimal)["spec"]
     assert spec["replicas"] == 1
+    # No default steps: they belong to Canary only, where the operator fills in
+    # [10, 25, 50] itself, and an Immediate rollout with steps is refused.
     assert spec["rollout"] == {
         "strategy": "Immediate",
-        "steps": [10, 25, 50],
         "interval": "60s",
         "progressDeadline": "10m",
         "trafficRouter": {"type": "ReplicaRatio"},
