@@ -238,6 +238,10 @@ class DriftPass:
             exhausted_reported=bool(
                 retraining_condition and retraining_condition.get("reason") == rt.REASON_EXHAUSTED
             ),
+            refusal_reported=bool(
+                retraining_condition
+                and retraining_condition.get("reason") == rt.REASON_TEMPLATE_REFUSED
+            ),
         )
 
     def _act(self, body, spec, decision: rt.Decision, settings, drift_status) -> None:

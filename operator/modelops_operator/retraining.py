@@ -36,6 +36,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from modelops_operator import job_policy
 from modelops_operator.drift_check import DRIFTED, parse_time, rfc3339
 from modelops_operator.retraining_job import (
     JOB_NAME_MAX,
@@ -65,6 +66,7 @@ from modelops_operator.retraining_state import (
     REASON_REJECTED,
     REASON_RUNNING,
     REASON_STARTED,
+    REASON_TEMPLATE_REFUSED,
     RUNNING,
     SUCCEEDED,
     Decision,
@@ -90,6 +92,7 @@ __all__ = [
     "REASON_REJECTED",
     "REASON_RUNNING",
     "REASON_STARTED",
+    "REASON_TEMPLATE_REFUSED",
     "RETRY_BASE_SECONDS",
     "RUNNING",
     "SUCCEEDED",
@@ -125,6 +128,7 @@ def decide(
     candidate: tuple[str, Mapping[str, Any]] | None,
     now: dt.datetime,
     exhausted_reported: bool = False,
+    refusal_reported: bool = False,
 ) -> Decision:
     """One step of the retraining state machine (see the module docstring)."""
     prev = dict(previous or {})
@@ -145,6 +149,9 @@ def decide(
     idle = _idle_condition(prev, attempts, settings)
     if reason is None:
         return Decision(status=prev, handled_token=None, job=None, condition=idle)
+    refused = job_policy.violations(settings.job_template)
+    if refused:
+        return _refuse(prev, reason, refused, new_token, report=manual or not refusal_reported)
     if attempts >= settings.max_attempts:
         events = []
         # Say it once per request that is refused, not on every pass of a lasting drift.
@@ -188,6 +195,33 @@ def _trigger(
         if triggered is None or (now - triggered).total_seconds() >= settings.cooldown_seconds:
             return "Drift"
     return None
+
+
+def _refuse(
+    prev: dict[str, Any],
+    reason: str,
+    refused: list[job_policy.Violation],
+    new_token: str | None,
+    *,
+    report: bool,
+) -> Decision:
+    """No Job for a template a retraining pod may not have; status and attempts stay as they are.
+
+    The CRD refuses such templates at admission; this is for clusters whose CRD
+    lacks those rules. Nothing is recorded as started, so fixing the template
+    lets the next trigger start a Job. Like an exhausted budget, the Event is
+    posted once per refusal, not on every pass of a lasting drift.
+    """
+    message = f"{reason.lower()} retraining not started, jobTemplate refused: " + "; ".join(
+        str(v) for v in refused
+    )
+    return Decision(
+        status=prev,
+        handled_token=new_token,
+        job=None,
+        condition=("False", REASON_TEMPLATE_REFUSED, message),
+        events=[("Warning", REASON_TEMPLATE_REFUSED, message)] if report else [],
+    )
 
 
 def _start(

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from modelops_operator import names
+from modelops_operator import job_policy, names
 from modelops_operator.retraining_state import RetrainSettings
 
 JOB_NAME_MAX = 63  # the Job controller copies the name into a pod label (63 characters max)
@@ -89,8 +89,14 @@ def build_job(
     template cannot point a Job at another model by accident. The Job gets
     backoffLimit 0 and restartPolicy Never unless the template says otherwise:
     retries are the operator's (maxAttempts, recorded in status), not hidden
-    pod restarts.
+    pod restarts. Its pod gets the restricted security context where the
+    template leaves it out (job_policy.harden).
+
+    Raises job_policy.JobTemplateRefused for a template a retraining pod may
+    not have (privileged, hostPath, host namespaces...): `decide` refuses such
+    a template before any Job is due, so this is the last line, never the first.
     """
+    job_policy.check(settings.job_template)
     template = copy.deepcopy(dict(settings.job_template))
     meta = template.get("metadata") or {}
     job_spec = copy.deepcopy(template.get("spec") or {})
@@ -99,6 +105,7 @@ def build_job(
     pod_meta = pod.setdefault("metadata", {})
     pod_spec = pod.setdefault("spec", {})
     pod_spec.setdefault("restartPolicy", "Never")
+    job_policy.harden(pod_spec)
     labels = {
         **(meta.get("labels") or {}),
         names.LABEL_MANAGED_BY: names.MANAGED_BY,

@@ -30,6 +30,7 @@ REASON_NO_CANDIDATE = "CandidateNotFound"
 REASON_EXHAUSTED = "RetrainingAttemptsExhausted"
 REASON_IDLE = "NotRetraining"
 REASON_CANDIDATE_READY = "CandidateReadyForGitOps"
+REASON_TEMPLATE_REFUSED = "JobTemplateRefused"
 
 
 @dataclass(frozen=True)
