@@ -75,10 +75,18 @@ def test_default_render_has_the_operator_and_no_optional_parts(tmp_path: Path) -
             "Service",
             "PodDisruptionBudget",
             "NetworkPolicy",
+            "ValidatingAdmissionPolicy",  # retraining ServiceAccounts (admission.*)
+            "ValidatingAdmissionPolicyBinding",
         ]
     )
+    cluster_scoped = (
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+    )
     for obj in objects:
-        if obj["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
+        if obj["kind"] not in cluster_scoped:
             assert obj["metadata"]["namespace"] == "modelops", obj["metadata"]
 
 

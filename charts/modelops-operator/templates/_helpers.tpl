@@ -106,3 +106,8 @@ No wildcards, no Secrets, no ConfigMaps, no Pods.
 {{- toJson .Values.watch.namespaces }}
 {{- end }}
 {{- end }}
+
+{{/* The retraining ServiceAccount policy and its binding (cluster-scoped: named after the release). */}}
+{{- define "modelops-operator.admissionPolicyName" -}}
+{{- printf "%s-retraining" (include "modelops-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
