@@ -1,10 +1,15 @@
 """`modelops train`: train, evaluate, gate and publish a model version.
 
 Prints exactly one JSON line on stdout: {"model", "version", "status",
-"metrics", "gates", "registry"}. Exit codes: 0 published and approved,
+"metrics", "gates", "registry"}, and one line per gate on stderr (threshold,
+value, whether it is a default). Exit codes: 0 published and approved,
 3 published but rejected by a gate (the evidence is kept in the registry),
 2 bad input (nothing published; the reason, e.g. the full data validation
 report, goes to stderr).
+
+The model's default gates apply unless overridden gate by gate (--min-auc,
+--max-baseline-regression, --gates...); `--no-gates` approves without any
+check and must be asked for explicitly.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ def parse_gates_option(
     max_regression: float | None,
     max_fairness_gap: float | None,
     min_top3_accuracy: float | None = None,
+    max_baseline_regression: float | None = None,
 ) -> dict[str, Any] | None:
     """Merge --gates (JSON text or @file) with the shorthand flags; flags win."""
     gates: dict[str, Any] = {}
@@ -49,6 +55,8 @@ def parse_gates_option(
         gates.setdefault("minMetric", {})["top3_accuracy"] = min_top3_accuracy
     if max_regression is not None:
         gates["maxRegression"] = max_regression
+    if max_baseline_regression is not None:
+        gates["maxBaselineRegression"] = max_baseline_regression
     if max_fairness_gap is not None:
         gates["maxFairnessGap"] = max_fairness_gap
     return gates or None
@@ -79,6 +87,24 @@ def rejection_message(result: dict[str, Any]) -> str:
                 text += f" for module {detail['module']}"
         parts.append(text + ")")
     return f"version {result['version']} published as REJECTED; failed gate(s): " + ", ".join(parts)
+
+
+def gate_lines(result: dict[str, Any]) -> list[str]:
+    """One stderr line per gate: what was required, what was measured, where it came from."""
+    if not result["gates"]:
+        return [
+            f"modelops: version {result['version']} approved WITHOUT gates (--no-gates): "
+            "nothing checked its quality"
+        ]
+    lines = []
+    for name, gate in result["gates"].items():
+        op = ">=" if name.startswith("minMetric.") else "<="
+        origin = " (default)" if gate.get("default") else ""
+        verdict = "passed" if gate["passed"] else "FAILED"
+        lines.append(
+            f"gate {name} {op} {gate['threshold']}{origin}: {verdict} (value {gate['value']})"
+        )
+    return lines
 
 
 MODELS = ("churn", "learning-path")
@@ -142,7 +168,20 @@ def retraining_request(job: str | None) -> dict[str, Any] | None:
     help="Shorthand for minMetric.top3_accuracy (learning-path).",
 )
 @click.option("--max-regression", type=float, default=None, help="Shorthand for maxRegression.")
+@click.option(
+    "--max-baseline-regression",
+    type=float,
+    default=None,
+    help="Shorthand for maxBaselineRegression: how far the primary metric may fall below the "
+    "model's own simple baseline (default 0.01).",
+)
 @click.option("--max-fairness-gap", type=float, default=None, help="Shorthand for maxFairnessGap.")
+@click.option(
+    "--no-gates",
+    is_flag=True,
+    default=False,
+    help="Approve without any gate, not even the defaults (cannot be combined with gate options).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--retraining-job",
@@ -168,6 +207,8 @@ def train(
     min_top3_accuracy: float | None,
     max_regression: float | None,
     max_fairness_gap: float | None,
+    max_baseline_regression: float | None,
+    no_gates: bool,
     seed: int,
     retraining_job: str | None,
     n_estimators: int | None,
@@ -180,8 +221,18 @@ def train(
     from modelops_training import train as run_training
 
     gates = parse_gates_option(
-        gates_json, min_auc, max_regression, max_fairness_gap, min_top3_accuracy
+        gates_json,
+        min_auc,
+        max_regression,
+        max_fairness_gap,
+        min_top3_accuracy,
+        max_baseline_regression,
     )
+    if no_gates and gates:
+        raise BadInput(
+            "--no-gates cannot be combined with gates (--gates, $MODELOPS_GATES, --min-auc, "
+            f"--max-regression, ...): got {json.dumps(gates, sort_keys=True)}"
+        )
     params = model_params(model, n_estimators)
     with registry_errors():
         try:
@@ -194,10 +245,13 @@ def train(
                 seed=seed,
                 params=params,
                 retraining=retraining_request(retraining_job),
+                default_gates=not no_gates,
             )
         except TrainingInputError as exc:
             raise BadInput(str(exc)) from exc
     click.echo(json.dumps(result, separators=(",", ":")))
+    for line in gate_lines(result):
+        click.echo(line, err=True)
     if result["status"] != "approved":
         click.echo(rejection_message(result), err=True)
         raise SystemExit(EXIT_REJECTED)

@@ -98,9 +98,10 @@ def test_train_and_list_through_s3(s3_bucket: str, tmp_path: Path) -> None:
     # and a second training compares with the first on the same held-out rows.
     uri = f"s3://{s3_bucket}/models"
     runner = CliRunner()
-    first = runner.invoke(
-        cli, ["train", "--data", "synthetic:1500", "--registry", uri, "--n-estimators", "20"]
-    )
+    # Fast 20-tree models trail their logistic baseline by ~0.01 AUC: the
+    # baseline gate is widened so both are approved (the registry is under test).
+    first = runner.invoke(cli, ["train", "--data", "synthetic:1500", "--registry", uri,
+                                "--n-estimators", "20", "--max-baseline-regression", "0.05"])  # fmt: skip
     assert first.exit_code == 0, first.output
     second = runner.invoke(
         cli,
@@ -116,6 +117,8 @@ def test_train_and_list_through_s3(s3_bucket: str, tmp_path: Path) -> None:
             "latest",
             "--max-regression",
             "0.5",
+            "--max-baseline-regression",
+            "0.05",
         ],
     )
     assert second.exit_code == 0, second.output

@@ -41,7 +41,14 @@ from tests.serving.conftest import bentoml_server, churn_model, copy_registry
 __all__ = ["churn_model", "kube", "start_operator"]  # fixtures, used by name
 
 RETRAIN_DATA = "synthetic:4000:7:1.0"  # the world has moved: the drifted distribution
-PASSING_GATES = {"minMetric": {"auc": 0.55}, "maxRegression": 0.5, "maxFairnessGap": 1.0}
+# The retrained 30-tree model may trail its logistic baseline a little: the
+# default baseline gate (0.01) is widened so the passing case passes by intent.
+PASSING_GATES = {
+    "minMetric": {"auc": 0.55},
+    "maxRegression": 0.5,
+    "maxFairnessGap": 1.0,
+    "maxBaselineRegression": 0.05,
+}
 FAILING_GATES = {"minMetric": {"auc": 0.999}, "maxRegression": 0.5, "maxFairnessGap": 1.0}
 
 

@@ -64,10 +64,22 @@ def train_model(root: Path, model: str) -> TrainedModel:
 
     uri = f"file://{root}"
     # Few trees for churn's XGBoost (the learning-path model takes no XGBParams).
+    # Those trail churn's logistic baseline by ~0.02 AUC on 3,000 rows, so the
+    # default baseline gate is widened: the model must be approved (the e2e
+    # tests resolve @latest-approved and `modelops serve --version latest`
+    # serves only approved versions), but its quality is not what is tested.
     options = (
-        {"base_version": None, "params": XGBParams(n_estimators=30)} if model == "churn" else {}
+        {
+            "base_version": None,
+            "params": XGBParams(n_estimators=30),
+            "gates": {"maxBaselineRegression": 0.05},
+        }
+        if model == "churn"
+        else {}
     )
     result = train(model=model, data=TRAIN_DATA[model], registry_uri=uri, seed=0, **options)
+    if result["status"] != "approved":
+        pytest.fail(f"the {model} test model was rejected by its gates: {result['gates']}")
     return TrainedModel(uri=uri, root=root, model=model, version=str(result["version"]))
 
 

@@ -13,9 +13,10 @@ from modelops_registry import Registry
 def test_job_env_drives_training_and_is_recorded(tmp_path) -> None:
     uri = f"file://{tmp_path}"
     runner = CliRunner()
-    first = runner.invoke(
-        cli, ["train", "--data", "synthetic:1500", "--registry", uri, "--n-estimators", "20"]
-    )
+    # A fast 20-tree base model, approved with a widened baseline gate (it trails
+    # its logistic baseline by ~0.01 AUC; the request handling is under test).
+    first = runner.invoke(cli, ["train", "--data", "synthetic:1500", "--registry", uri,
+                                "--n-estimators", "20", "--max-baseline-regression", "0.05"])  # fmt: skip
     assert first.exit_code == 0, first.output
     env = {
         "MODELOPS_MODEL": "churn",
@@ -40,7 +41,9 @@ def test_job_env_drives_training_and_is_recorded(tmp_path) -> None:
         "drift": {"method": "psi", "score": 0.4},
         "base_version": "1",
     }
-    assert "maxRegression" not in meta["gates"]  # only the env's gates were asked for
+    # The env's gates plus the defaults it does not override; nothing else.
+    assert set(meta["gates"]) == {"minMetric.auc", "maxBaselineRegression"}
+    assert meta["gates"]["maxBaselineRegression"]["default"] is True
     assert meta["comparison"]  # compared with the base version 1
 
 
@@ -48,7 +51,17 @@ def test_plain_training_records_no_retraining(tmp_path) -> None:
     uri = f"file://{tmp_path}"
     result = CliRunner().invoke(
         cli,
-        ["train", "--data", "synthetic:1500", "--registry", uri, "--n-estimators", "20"],
+        [
+            "train",
+            "--data",
+            "synthetic:1500",
+            "--registry",
+            uri,
+            "--n-estimators",
+            "20",
+            "--max-baseline-regression",
+            "0.05",
+        ],
         env={"MODELOPS_RETRAIN_JOB": ""},
     )
     assert result.exit_code == 0, result.output

@@ -30,10 +30,18 @@ class Candidate:
 
 
 class Trainer(Protocol):
-    """One model kind. `fit` raises TrainingInputError on bad data or options."""
+    """One model kind. `fit` raises TrainingInputError on bad data or options.
+
+    `primary_metric` and `baseline_metric` name the held-out metrics the
+    maxBaselineRegression gate compares; `default_gates` apply unless the
+    caller overrides them or asks for no gates at all.
+    """
 
     name: str
     gateable_metrics: tuple[str, ...]
+    primary_metric: str
+    baseline_metric: str
+    default_gates: dict[str, Any]
 
     def fit(
         self,

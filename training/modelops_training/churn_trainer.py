@@ -18,10 +18,19 @@ from modelops_training.candidate import Candidate
 from modelops_training.errors import TrainingInputError
 from modelops_training.split import HOLDOUT_FRACTION, split
 
+# Default gates: an AUC clearly above chance (0.5), and no worse than the
+# logistic-regression baseline by more than 0.01 AUC on the same held-out rows
+# (about the noise of AUC on a few thousand held-out customers). Training on
+# synthetic:20000 gives AUC 0.806 against a baseline of 0.805 (docs/training.md).
+DEFAULT_GATES = {"minMetric": {"auc": 0.6}, "maxBaselineRegression": 0.01}
+
 
 class ChurnTrainer:
     name = "churn"
     gateable_metrics = ("auc", "logloss", "accuracy", "ece", "fairness_gap", "baseline_auc")
+    primary_metric = "auc"
+    baseline_metric = "baseline_auc"
+    default_gates = DEFAULT_GATES
 
     def fit(
         self,

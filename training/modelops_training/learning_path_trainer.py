@@ -149,8 +149,18 @@ def held_out_metrics(
     )
 
 
+# Default gates: top-3 accuracy well above chance (3 of 8 modules: 0.375), and
+# no worse than recommending the most popular modules (the baseline) by more
+# than 0.01 on the same held-out students. synthetic:20000 gives 0.811 against
+# a baseline of 0.396.
+DEFAULT_GATES = {"minMetric": {"top3_accuracy": 0.5}, "maxBaselineRegression": 0.01}
+
+
 class LearningPathTrainer:
     name = "learning-path"
+    primary_metric = PRIMARY_METRIC
+    baseline_metric = "baseline_top3_accuracy"
+    default_gates = DEFAULT_GATES
     gateable_metrics = (
         "top1_accuracy",
         "top3_accuracy",

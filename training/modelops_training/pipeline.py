@@ -8,6 +8,11 @@ The function returns (and `modelops train` prints) one JSON-able dict:
 {"model", "version", "status", "metrics", "gates", "registry"}. A candidate
 that fails a gate is still published, with status "rejected", so the
 evidence is kept; `@latest-approved` never resolves to it.
+
+The model's default gates (its trainer's `default_gates`) apply unless a
+given gate of the same name overrides one, or the caller passes
+`default_gates=False`: with neither gates nor defaults a candidate is
+approved unchecked, which has to be asked for explicitly.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ def train(
     seed: int = 0,
     params: Any = None,
     retraining: dict[str, Any] | None = None,
+    default_gates: bool = True,
 ) -> dict[str, Any]:
     """Train, evaluate and publish one candidate; see the module docstring.
 
@@ -50,7 +56,12 @@ def train(
     """
     started = time.monotonic()
     trainer = trainers.get(model)
-    gate_spec = gate_rules.parse(gates, trainer.gateable_metrics)
+    defaults = (
+        gate_rules.parse(trainer.default_gates, trainer.gateable_metrics) if default_gates else {}
+    )
+    gate_spec, from_defaults = gate_rules.with_defaults(
+        gate_rules.parse(gates, trainer.gateable_metrics), defaults
+    )
     registry = Registry.from_uri(registry_uri)
     # Resolve the base first: a typo in --base-version should fail in a
     # second, not after training.
@@ -58,8 +69,15 @@ def train(
 
     candidate = trainer.fit(data, seed, params, registry, model, base)
     gate_results = metrics.rounded(
-        gate_rules.evaluate(gate_spec, candidate.metrics, candidate.comparison)
+        gate_rules.evaluate(
+            gate_spec,
+            candidate.metrics,
+            candidate.comparison,
+            baseline=(trainer.primary_metric, trainer.baseline_metric),
+        )
     )
+    for key in from_defaults:
+        gate_results[key]["default"] = True
     status = STATUS_APPROVED if gate_rules.all_passed(gate_results) else STATUS_REJECTED
     meta = {
         "algorithm": candidate.algorithm,
