@@ -18,7 +18,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # service name -> (BentoML import target, default model name)
 SERVICES: dict[str, tuple[str, str]] = {
@@ -46,16 +48,77 @@ def service_target(service: str) -> str:
         ) from None
 
 
-def resolve_version(registry_uri: str, model: str, ref: str) -> str:
-    """A concrete version for "3", "latest" or "@latest-approved" (raises ServeError)."""
-    from modelops_registry import Registry, RegistryError
+@dataclass(frozen=True)
+class Resolved:
+    """The version to serve, and what the user should be told about it."""
+
+    version: str
+    note: str | None = None  # e.g. a newer version exists but was rejected
+    warning: str | None = None  # a rejected version is served (--allow-rejected)
+
+
+def _failed_gates(meta: Mapping[str, Any]) -> str:
+    failed = [name for name, gate in (meta.get("gates") or {}).items() if not gate.get("passed")]
+    return f"failed gate(s): {', '.join(failed)}" if failed else "no failed gate recorded"
+
+
+def resolve_version(
+    registry_uri: str, model: str, ref: str, *, allow_rejected: bool = False
+) -> Resolved:
+    """The version to serve for "3", "latest" or "@latest-approved" (raises ServeError).
+
+    "latest" means the newest *approved* version: a candidate its gates
+    rejected is published only as evidence and is never served by accident.
+    With `allow_rejected`, "latest" is the newest version of any status and a
+    pinned rejected version is served, with a warning.
+    """
+    from modelops_registry import REF_LATEST, STATUS_REJECTED, Registry, RegistryError
 
     try:
-        return Registry.from_uri(registry_uri).resolve(model, ref)
+        registry = Registry.from_uri(registry_uri)
+        newest = registry.resolve(model, REF_LATEST)
+        if ref.strip() == REF_LATEST and not allow_rejected:
+            return _newest_approved(registry, model, newest)
+        version = registry.resolve(model, ref)
+        meta = registry.metadata(model, version)
     except RegistryError as exc:
         raise ServeError(
             f"cannot resolve {model} version {ref!r} in {registry_uri}: {exc}"
         ) from exc
+    if meta.get("status") != STATUS_REJECTED:
+        return Resolved(version)
+    failed = _failed_gates(meta)
+    if not allow_rejected:
+        raise ServeError(
+            f"{model} version {version} was REJECTED by its gates ({failed}); "
+            "pass --allow-rejected to serve it anyway"
+        )
+    return Resolved(
+        version,
+        warning=f"serving {model} version {version}, which was REJECTED by its gates ({failed}), "
+        "because of --allow-rejected",
+    )
+
+
+def _newest_approved(registry: Any, model: str, newest: str) -> Resolved:
+    from modelops_registry import REF_LATEST_APPROVED, VersionNotFound
+
+    try:
+        version = registry.resolve(model, REF_LATEST_APPROVED)
+    except VersionNotFound:
+        meta = registry.metadata(model, newest)
+        raise ServeError(
+            f"{model} has no approved version in {registry.uri}; the newest, {newest}, was "
+            f"{meta.get('status', 'not approved')} ({_failed_gates(meta)}): "
+            f"pass --allow-rejected to serve it anyway"
+        ) from None
+    if version == newest:
+        return Resolved(version)
+    return Resolved(
+        version,
+        note=f"newest approved version is {version}; newer version(s) up to {newest} were "
+        f"rejected and are not served (--version {newest} --allow-rejected serves one)",
+    )
 
 
 def serve_env(

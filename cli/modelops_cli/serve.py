@@ -1,7 +1,9 @@
 """`modelops serve`: serve a model version from the registry with BentoML.
 
 A thin wrapper over `bentoml serve`: it resolves the version ("latest" and
-"@latest-approved" become a number, so what is printed is what is served), sets
+"@latest-approved" become a number, so what is printed is what is served;
+"latest" is the newest *approved* version, and a version its gates rejected
+is served only with --allow-rejected, with a warning), sets
 the environment the bento reads, waits until /readyz says the model is loaded
 and verified, prints the endpoint and a sample curl, and stays in the
 foreground until Ctrl-C.
@@ -30,7 +32,13 @@ import click
     "version",
     default="latest",
     show_default=True,
-    help='A version number, "latest" or "@latest-approved".',
+    help='A version number, "latest" (the newest approved) or "@latest-approved".',
+)
+@click.option(
+    "--allow-rejected",
+    is_flag=True,
+    default=False,
+    help='Serve a version its gates rejected ("latest" then means the newest of any status).',
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True, type=int)
@@ -42,6 +50,7 @@ def serve(
     registry_uri: str | None,
     model: str | None,
     version: str,
+    allow_rejected: bool,
     host: str,
     port: int,
     ready_timeout: float,
@@ -53,9 +62,14 @@ def serve(
     uri = registry_uri or default_uri()
     model_name = model or launch.SERVICES[service][1]
     try:
-        concrete = launch.resolve_version(uri, model_name, version)
+        resolved = launch.resolve_version(uri, model_name, version, allow_rejected=allow_rejected)
     except launch.ServeError as exc:
         raise click.ClickException(str(exc)) from exc
+    concrete = resolved.version
+    if resolved.note:
+        click.echo(f"modelops: {resolved.note}", err=True)
+    if resolved.warning:
+        click.echo(f"modelops: WARNING: {resolved.warning}", err=True)
 
     cmd = launch.serve_command(launch.service_target(service), host, port)
     env = launch.serve_env(uri, model_name, concrete)

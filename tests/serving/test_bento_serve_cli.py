@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import free_port
+from .conftest import copy_registry, free_port
 
 MODELOPS = str(Path(sys.executable).parent / "modelops")
 
@@ -87,3 +87,72 @@ def test_serve_refuses_an_unknown_version_before_starting(served, request) -> No
     )
     assert out.returncode != 0
     assert f"cannot resolve {served.name} version '999'" in out.stderr
+
+
+def publish_rejected_copy(model) -> str:
+    """Version N+1: the same model bytes, published as rejected by a gate."""
+    from modelops_registry import Registry
+
+    reg = Registry.from_uri(model.uri)
+    meta = reg.metadata(model.model, model.version)
+    raw = {name: reg.read_artefact(model.model, model.version, name) for name in meta["artefacts"]}
+    meta = {k: v for k, v in meta.items() if k not in ("version", "created_at", "artefacts")}
+    meta["status"] = "rejected"
+    meta["gates"] = {"minMetric.auc": {"passed": False, "value": 0.5, "threshold": 0.6}}
+    return reg.publish(model.model, raw, meta)
+
+
+def serve_until_ready(cmd: list[str], log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Start `modelops serve`, wait for its curl line; returns the process and its stderr so far."""
+    with log_path.open("wb") as stderr:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True,
+            env={**os.environ, "BENTOML_DO_NOT_TRACK": "true", "OMP_NUM_THREADS": "1"},
+        )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if proc.stdout.readline().startswith("curl "):
+            break
+    return proc, log_path.read_text()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def test_latest_serves_the_newest_approved_and_rejected_only_when_forced(
+    churn_model, tmp_path
+) -> None:
+    model = copy_registry(churn_model, tmp_path / "registry")
+    rejected = publish_rejected_copy(model)
+    port = free_port()
+
+    proc, log = serve_until_ready(
+        serve("churn", model.uri, "--version", "latest", "--port", str(port)), tmp_path / "a.err"
+    )
+    try:
+        assert f"churn v{model.version} ready" in log, log[-3000:]
+        assert f"newer version(s) up to {rejected} were rejected" in log
+    finally:
+        stop(proc)
+
+    refused = subprocess.run(
+        serve("churn", model.uri, "--version", rejected), capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode != 0
+    assert f"version {rejected} was REJECTED by its gates" in refused.stderr
+
+    proc, log = serve_until_ready(
+        serve("churn", model.uri, "--allow-rejected", "--port", str(port)), tmp_path / "b.err"
+    )
+    try:
+        assert f"churn v{rejected} ready" in log, log[-3000:]
+        assert f"WARNING: serving churn version {rejected}, which was REJECTED" in log
+    finally:
+        stop(proc)
