@@ -69,6 +69,13 @@ def operator() -> None:
 @click.option(
     "--identity", default=None, help="This replica's name in the Lease (default: host-pid)."
 )
+@click.option(
+    "--retraining-service-accounts",
+    default=None,
+    metavar="A,B",
+    help="ServiceAccounts retraining Jobs may run as (comma-separated); a jobTemplate naming "
+    "another starts no Job. Default: not restricted by the operator.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
 def run(
     namespaces: tuple[str, ...],
@@ -85,6 +92,7 @@ def run(
     lease_seconds: float,
     renew_seconds: float,
     identity: str | None,
+    retraining_service_accounts: str | None,
     verbose: bool,
 ) -> None:
     """Reconcile ModelDeployments into Deployments and Services (wraps kopf's run)."""
@@ -108,7 +116,19 @@ def run(
             renew_seconds=renew_seconds,
             identity=identity or default_identity(),
             verbose=verbose,
+            retraining_service_accounts=_accounts(retraining_service_accounts),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     sys.exit(run_operator(settings))
+
+
+def _accounts(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    accounts = tuple(a.strip() for a in text.split(",") if a.strip())
+    if not accounts:
+        raise click.BadParameter(
+            "name at least one ServiceAccount", param_hint="--retraining-service-accounts"
+        )
+    return accounts

@@ -57,6 +57,8 @@ class DriftPass:
     prometheus: Callable[[str], Any] = PrometheusClient
     clock: Callable[[], dt.datetime] = utcnow
     instance: str = "modelops-operator"
+    # ServiceAccounts retraining pods may run as (--retraining-service-accounts); None: any.
+    allowed_accounts: tuple[str, ...] | None = None
 
     @staticmethod
     def wanted(body: Mapping[str, Any]) -> bool:
@@ -242,6 +244,7 @@ class DriftPass:
                 retraining_condition
                 and retraining_condition.get("reason") == rt.REASON_TEMPLATE_REFUSED
             ),
+            allowed_accounts=self.allowed_accounts,
         )
 
     def _act(self, body, spec, decision: rt.Decision, settings, drift_status) -> None:
@@ -261,6 +264,7 @@ class DriftPass:
             attempt=int(retraining["attempts"]),
             reason=retraining.get("reason") or "Drift",
             drift_report=drift_status,
+            allowed_accounts=self.allowed_accounts,
         )
         try:
             self.kube.create(job)

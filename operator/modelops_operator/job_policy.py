@@ -8,6 +8,12 @@ the same ones again before a Job is built, for clusters where the CRD is older
 than the operator or was installed without those rules. The messages are the
 CRD's, so a user sees the same words wherever the refusal comes from.
 
+The ServiceAccounts a retraining pod may run as are site policy: the Helm
+chart's ValidatingAdmissionPolicy enforces its list at admission, and passes
+the same list to the operator (`--retraining-service-accounts`), which
+refuses any other account here too. Without that flag the operator does not
+restrict accounts (it cannot guess a site's policy).
+
 `harden` gives the pod what Pod Security "restricted" asks for where the
 template says nothing: runAsNonRoot, the RuntimeDefault seccomp profile, no
 privilege escalation and every capability dropped. A template may still say
@@ -17,7 +23,7 @@ root); it then simply does not pass "restricted".
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +95,32 @@ def _container_violations(pod: Mapping[str, Any]) -> Iterator[Violation]:
                 )
 
 
-def violations(job_template: Mapping[str, Any]) -> list[Violation]:
-    """Every field of the template's pod spec that a retraining pod may not have."""
+def _account_violations(pod: Mapping[str, Any], allowed: Collection[str]) -> Iterator[Violation]:
+    """serviceAccountName, else its deprecated alias serviceAccount, else "default"
+    (what the pod runs as) must be allowed; so must the alias when both are set."""
+    named = pod.get("serviceAccountName") or None
+    alias = pod.get("serviceAccount") or None
+    runs_as = named or alias or "default"
+    checks = [("serviceAccount" if alias and not named else "serviceAccountName", runs_as)]
+    if named and alias:
+        checks.append(("serviceAccount", alias))
+    for field, account in checks:
+        if account not in allowed:
+            yield Violation(
+                f"{POD_FIELD}.{field}",
+                f'retraining Jobs may not run as ServiceAccount "{account}" (allowed: '
+                f"{', '.join(allowed)}; the operator's --retraining-service-accounts)",
+            )
+
+
+def violations(
+    job_template: Mapping[str, Any], allowed_accounts: Collection[str] | None = None
+) -> list[Violation]:
+    """Every field of the template's pod spec that a retraining pod may not have.
+
+    `allowed_accounts` is the site's ServiceAccount allow-list; None means no
+    restriction.
+    """
     pod = pod_spec_of(job_template)
     found = [
         Violation(f"{POD_FIELD}.{name}", f"must not be true: a retraining pod may not {what}")
@@ -107,12 +137,14 @@ def violations(job_template: Mapping[str, Any]) -> list[Violation]:
                 )
             )
     found.extend(_container_violations(pod))
+    if allowed_accounts is not None:
+        found.extend(_account_violations(pod, allowed_accounts))
     return found
 
 
-def check(job_template: Mapping[str, Any]) -> None:
+def check(job_template: Mapping[str, Any], allowed_accounts: Collection[str] | None = None) -> None:
     """Raise JobTemplateRefused naming every refused field."""
-    found = violations(job_template)
+    found = violations(job_template, allowed_accounts)
     if found:
         raise JobTemplateRefused("; ".join(str(v) for v in found))
 

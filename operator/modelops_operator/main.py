@@ -41,6 +41,7 @@ def run(settings: OperatorSettings) -> int:
 
     from modelops_operator import handlers
     from modelops_operator.adapters.kube import KubeAdapter
+    from modelops_operator.drift_pass import DriftPass
     from modelops_operator.engine import Engine
     from modelops_operator.leader import LeaderElector
     from modelops_operator.probe import FollowerProbe
@@ -81,8 +82,14 @@ def run(settings: OperatorSettings) -> int:
 
     # Only the leader reconciles, so only it loads its children into memory.
     engine.prime(settings.namespaces or (None,))
+    drift = DriftPass(
+        kube,
+        clock=engine.clock,
+        instance=engine.instance,
+        allowed_accounts=settings.retraining_service_accounts,
+    )
     resyncer = Resyncer(
-        kube, engine, namespaces=settings.namespaces, period=settings.resync_seconds
+        kube, engine, namespaces=settings.namespaces, period=settings.resync_seconds, drift=drift
     )
 
     async def serve() -> None:

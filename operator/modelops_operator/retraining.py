@@ -129,8 +129,14 @@ def decide(
     now: dt.datetime,
     exhausted_reported: bool = False,
     refusal_reported: bool = False,
+    allowed_accounts: tuple[str, ...] | None = None,
 ) -> Decision:
-    """One step of the retraining state machine (see the module docstring)."""
+    """One step of the retraining state machine (see the module docstring).
+
+    `allowed_accounts` is the site's ServiceAccount allow-list for Job pods
+    (None: unrestricted); a template outside it, or one with a field no
+    retraining pod may have (job_policy.py), starts no Job.
+    """
     prev = dict(previous or {})
     if base_version is None:
         return Decision(status=prev, handled_token=None, job=None)
@@ -149,7 +155,7 @@ def decide(
     idle = _idle_condition(prev, attempts, settings)
     if reason is None:
         return Decision(status=prev, handled_token=None, job=None, condition=idle)
-    refused = job_policy.violations(settings.job_template)
+    refused = job_policy.violations(settings.job_template, allowed_accounts)
     if refused:
         return _refuse(prev, reason, refused, new_token, report=manual or not refusal_reported)
     if attempts >= settings.max_attempts:

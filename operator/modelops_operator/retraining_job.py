@@ -81,6 +81,7 @@ def build_job(
     attempt: int,
     reason: str,
     drift_report: Mapping[str, Any] | None,
+    allowed_accounts: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """The batch/v1 Job for one attempt: the user's template plus our name, labels, env, owner.
 
@@ -96,7 +97,7 @@ def build_job(
     not have (privileged, hostPath, host namespaces...): `decide` refuses such
     a template before any Job is due, so this is the last line, never the first.
     """
-    job_policy.check(settings.job_template)
+    job_policy.check(settings.job_template, allowed_accounts)
     template = copy.deepcopy(dict(settings.job_template))
     meta = template.get("metadata") or {}
     job_spec = copy.deepcopy(template.get("spec") or {})

@@ -29,6 +29,8 @@ class OperatorSettings:
     renew_seconds: float = 5.0
     identity: str = field(default_factory=default_identity)
     verbose: bool = False
+    # ServiceAccounts retraining Jobs may run as; None: not restricted by the operator.
+    retraining_service_accounts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.all_namespaces and not self.namespaces:

@@ -212,3 +212,55 @@ def test_a_retrain_request_with_a_refused_template_is_consumed_and_reported():
 def test_a_fixed_template_starts_the_job():
     previous = copy.deepcopy(decide(HOSTILE).status)
     assert decide(template(), previous=previous, refusal_reported=True).job is not None
+
+
+# --- the site's ServiceAccount allow-list (--retraining-service-accounts) -----------
+
+ALLOWED = ("default", "trainer")
+
+
+@pytest.mark.parametrize(
+    ("pod", "fields"),
+    [
+        ({}, []),  # runs as "default"
+        ({"serviceAccountName": "trainer"}, []),
+        ({"serviceAccountName": "admin"}, ["serviceAccountName"]),
+        ({"serviceAccount": "admin"}, ["serviceAccount"]),
+        ({"serviceAccountName": "trainer", "serviceAccount": "admin"}, ["serviceAccount"]),
+        ({"serviceAccountName": "admin", "serviceAccount": "trainer"}, ["serviceAccountName"]),
+    ],
+    ids=["none", "listed", "unlisted", "alias", "alias-differs", "name-differs"],
+)
+def test_service_accounts_outside_the_list_are_refused(pod, fields):
+    found = job_policy.violations(template(pod), ALLOWED)
+    assert [v.field for v in found] == [f"{POD}.{f}" for f in fields]
+    for violation in found:
+        assert "allowed: default, trainer" in violation.message
+
+
+def test_without_a_list_the_operator_does_not_restrict_accounts():
+    assert job_policy.violations(template({"serviceAccountName": "admin"})) == []
+
+
+def test_a_default_account_outside_the_list_is_refused():
+    (found,) = job_policy.violations(template(), ("trainer",))
+    assert found.field == f"{POD}.serviceAccountName"
+    assert 'ServiceAccount "default"' in found.message
+
+
+def test_the_decision_and_the_builder_apply_the_list():
+    unlisted = template({"serviceAccountName": "admin"})
+    spec = spec_with(unlisted)
+    d = rt.decide(
+        md_name="churn", spec=spec, settings=rt.RetrainSettings.from_spec(spec), previous=None,
+        handled_token=None, annotation_token=None, base_version="3", drift_verdict=DRIFTED,
+        job=None, candidate=None, now=NOW, allowed_accounts=ALLOWED,
+    )  # fmt: skip
+    assert d.job is None and d.condition[1] == rt.REASON_TEMPLATE_REFUSED
+    assert 'ServiceAccount "admin"' in d.condition[2]
+    with pytest.raises(job_policy.JobTemplateRefused, match="admin"):
+        rt.build_job(
+            {"name": "churn", "namespace": "ml", "uid": "u-1"}, spec,
+            rt.RetrainSettings.from_spec(spec), name="j", base_version="3", attempt=1,
+            reason="Drift", drift_report=None, allowed_accounts=ALLOWED,
+        )  # fmt: skip
