@@ -66,8 +66,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="modelops-canary-bench-"))
     registry = f"file://{work / 'registry'}"
     version = str(
-        # A fast 30-tree model trails its logistic baseline by ~0.02 AUC; the
-        # baseline gate is widened so the served version is an approved one.
+        # A fast 30-tree model sits 0.008 AUC below its logistic baseline, close
+        # to the default gate (0.01): widened so the served version stays approved.
         train(model="churn", data="synthetic:3000:1", registry_uri=registry, base_version=None,
               seed=0, params=XGBParams(n_estimators=30),
               gates={"maxBaselineRegression": 0.05})["version"]

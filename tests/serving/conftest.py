@@ -64,10 +64,11 @@ def train_model(root: Path, model: str) -> TrainedModel:
 
     uri = f"file://{root}"
     # Few trees for churn's XGBoost (the learning-path model takes no XGBParams).
-    # Those trail churn's logistic baseline by ~0.02 AUC on 3,000 rows, so the
-    # default baseline gate is widened: the model must be approved (the e2e
-    # tests resolve @latest-approved and `modelops serve --version latest`
-    # serves only approved versions), but its quality is not what is tested.
+    # Small fast models sit at their logistic baseline's level (this one 0.008
+    # AUC below it, others up to 0.03), too close to the default baseline gate
+    # (0.01) to rely on, so that gate is widened: the model must be approved
+    # (the e2e tests resolve @latest-approved and `modelops serve --version
+    # latest` serves only approved versions), but its quality is not tested here.
     options = (
         {
             "base_version": None,
