@@ -1,0 +1,1 @@
+"""A local Kubernetes cluster with a real node (kubelet, containerd, kube-proxy, CoreDNS)."""
