@@ -271,6 +271,8 @@ def archive_refs(path: Path | str) -> list[str]:
                     if ref:
                         refs.append(ref)
                 return refs
-    except (OSError, tarfile.TarError, ValueError) as exc:
+    except tarfile.TarError as exc:
+        raise ArchiveError(f"{path}: not a tar archive") from exc
+    except (OSError, ValueError) as exc:
         raise ArchiveError(f"{path}: not a readable image archive ({exc})") from exc
     raise ArchiveError(f"{path}: neither a docker-archive (manifest.json) nor an OCI archive")
