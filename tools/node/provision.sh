@@ -5,9 +5,10 @@
 #   1. Debian packages (only those missing): containerd, runc, the CNI plugins,
 #      iptables, nftables (to remove the tables a node leaves), conntrack,
 #      gcc + libc6-dev (the pause image is a static C program).
-#   2. kubelet and kube-proxy, built from the control plane's Go module
-#      (tools/controlplane/go.mod pins k8s.io/kubernetes) into the same
-#      versioned cache directory as kube-apiserver & co.
+#   2. kubelet, kube-proxy and kubectl, built from the control plane's Go
+#      module (tools/controlplane/go.mod pins k8s.io/kubernetes) into the same
+#      versioned cache directory as kube-apiserver & co. (kubectl too, so the
+#      node tests and the demo use a client of the cluster's own version.)
 #   3. CoreDNS, built from its own small module (tools/node/coredns), cached
 #      by version and by the hash of that module's files.
 #   4. The pause (sandbox) and CoreDNS images, written as docker-archives by
@@ -105,10 +106,10 @@ ensure_kube_binaries() {
         ldflags="$ldflags -X $pkg.gitVersion=${K8S_VERSION} -X $pkg.gitMajor=1"
         ldflags="$ldflags -X $pkg.gitMinor=${K8S_MINOR} -X $pkg.gitTreeState=clean"
     done
-    for name in kubelet kube-proxy; do
+    for name in kubelet kube-proxy kubectl; do
         [ -x "$dir/$name" ] && continue
         # kubelet: under a minute with the control plane's Go cache warm, about
-        # 4 minutes cold; kube-proxy: 10-20 s.
+        # 4 minutes cold; kube-proxy and kubectl: 10-40 s.
         say "building $name ${K8S_VERSION}"
         t0=$(date +%s)
         go_build "$REPO/tools/controlplane" "k8s.io/kubernetes/cmd/$name" "$dir/$name" "$ldflags"
@@ -117,6 +118,11 @@ ensure_kube_binaries() {
     done
     KUBELET="$dir/kubelet"
     KUBE_PROXY="$dir/kube-proxy"
+    # A directory with kubectl alone, for PATH: the build directory also
+    # holds the control plane's binaries.
+    mkdir -p "$NODE_CACHE/bin"
+    ln -sfn "$dir/kubectl" "$NODE_CACHE/bin/kubectl"
+    KUBECTL="$NODE_CACHE/bin/kubectl"
 }
 
 ensure_coredns() {
@@ -177,6 +183,7 @@ ensure_images
 {
     echo "KUBELET=$KUBELET"
     echo "KUBE_PROXY=$KUBE_PROXY"
+    echo "KUBECTL=$KUBECTL"
     echo "COREDNS=$COREDNS"
     echo "PAUSE=$PAUSE"
     grep -v "^#" <<<"$IMAGE_LINES"

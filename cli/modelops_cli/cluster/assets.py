@@ -1,7 +1,7 @@
 """Finding what a node runs: binaries and images from `make node`, tools from Debian.
 
-tools/node/provision.sh records the kubelet, kube-proxy, CoreDNS and the two
-node images in ~/.cache/modelops/node/node.env; containerd, runc, ctr, the
+tools/node/provision.sh records the kubelet, kube-proxy, kubectl, CoreDNS and
+the two node images in ~/.cache/modelops/node/node.env; containerd, runc, ctr, the
 CNI plugins, iptables and nft come from Debian's packages on PATH.
 """
 
@@ -34,6 +34,7 @@ SYSTEM_TOOLS = (
 NODE_ENV_KEYS = (
     "KUBELET",
     "KUBE_PROXY",
+    "KUBECTL",
     "COREDNS",
     "PAUSE_IMAGE",
     "PAUSE_REF",

@@ -137,3 +137,13 @@ def run_ctr(argv: list[str], timeout: float = CTR_TIMEOUT) -> str:
 def parse_quiet_list(output: str) -> list[str]:
     """IDs from `ctr ... ls -q` output (one per line)."""
     return [line.strip() for line in output.splitlines() if line.strip()]
+
+
+def parse_running_tasks(output: str) -> list[str]:
+    """Container IDs of RUNNING tasks in `ctr tasks ls` output (TASK PID STATUS)."""
+    running = []
+    for line in output.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 3 and fields[2] == "RUNNING":
+            running.append(fields[0])
+    return running

@@ -41,7 +41,7 @@ PACKAGES = {
     "conntrack": "conntrack",
     "ip": "iproute2",
 }
-NODE_ENV_FILES = ("KUBELET", "KUBE_PROXY", "COREDNS", "PAUSE_IMAGE", "COREDNS_IMAGE")
+NODE_ENV_FILES = ("KUBELET", "KUBE_PROXY", "KUBECTL", "COREDNS", "PAUSE_IMAGE", "COREDNS_IMAGE")
 
 
 class PreflightError(RuntimeError):
@@ -80,6 +80,9 @@ def _mounted_cgroups(mounts_text: str) -> tuple[frozenset[str], bool]:
 
 def _port_busy(port: int, address: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As Go's listeners do: connections of a node that just stopped may
+        # linger in TIME_WAIT; only a listener makes the port busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((address, port))
         except OSError:

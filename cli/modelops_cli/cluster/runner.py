@@ -47,7 +47,7 @@ from . import (
     preflight,
     teardown,
 )
-from .assets import NodeAssets, find_tools
+from .assets import NodeAssets, find_tools, read_node_env
 from .layout import (
     BRIDGE,
     CNI_NETWORK,
@@ -55,6 +55,7 @@ from .layout import (
     KUBELET_PORT,
     POD_CIDR,
     PROXY_HEALTHZ_PORT,
+    SERVICE_CIDR,
     Layout,
     default_state_dir,
 )
@@ -117,12 +118,23 @@ class Cluster:
     def server(self) -> str | None:
         return self.plane.server if self.plane else None
 
+    @property
+    def kubectl(self) -> Path:
+        """kubectl of the cluster's own version, built by `make node`."""
+        node_env = self.assets.node_env if self.assets else read_node_env() or {}
+        if "KUBECTL" not in node_env:
+            raise RuntimeError("no kubectl recorded in node.env; run `make node`")
+        return Path(node_env["KUBECTL"])
+
     def env(self) -> dict[str, str]:
         """An environment for subprocesses (kubectl, the operator) with
-        KUBECONFIG set and the node's address exempt from any proxy."""
+        KUBECONFIG set, the node's address exempt from any proxy and the
+        cluster's own kubectl first on PATH."""
         if self.plane is None:
             raise RuntimeError("the cluster is not running")
-        return self.plane.env()
+        env = self.plane.env()
+        env["PATH"] = os.pathsep.join([str(self.kubectl.parent), env.get("PATH", "")])
+        return env
 
     def import_images(self, paths: list[str | Path]) -> list[str]:
         """Import docker-archive or OCI tarballs into the node's containerd
@@ -151,14 +163,26 @@ class Cluster:
         # references anyone loaded.
         return [r for r in containerd.parse_quiet_list(out) if not r.startswith("sha256:")]
 
-    def containers(self, namespace: str | None = None) -> list[str]:
-        """IDs of containerd containers (pod sandboxes included), optionally only
-        those of pods in one Kubernetes namespace."""
+    def containers(self, namespace: str | None = None, kind: str | None = None) -> list[str]:
+        """IDs of the containers containerd holds for pods, optionally only those
+        of one Kubernetes namespace and of one kind: "sandbox" (a pod's pause
+        container) or "container" (what the pod spec lists)."""
         args = ["containers", "ls", "-q"]
+        conditions = []
         if namespace:
-            args.append(f'labels."io.kubernetes.pod.namespace"=={namespace}')
+            conditions.append(f'labels."io.kubernetes.pod.namespace"=={namespace}')
+        if kind:
+            conditions.append(f'labels."io.cri-containerd.kind"=={kind}')
+        if conditions:
+            # ctr ORs separate filter arguments; commas AND within one.
+            args.append(",".join(conditions))
         out = containerd.run_ctr(containerd.ctr_args(self._tool("ctr"), self.layout, *args))
         return containerd.parse_quiet_list(out)
+
+    def running_tasks(self) -> list[str]:
+        """IDs of containers whose process runs (containerd's tasks)."""
+        out = containerd.run_ctr(containerd.ctr_args(self._tool("ctr"), self.layout, "tasks", "ls"))
+        return containerd.parse_running_tasks(out)
 
     def node_ready(self) -> bool:
         try:
@@ -458,19 +482,29 @@ class Cluster:
     def _teardown(self) -> list[str]:
         problems: list[str] = []
         by_name = {p.name: p for p in self.procs}
+        phase = time.monotonic()
+        # The kubelet first, so it restarts nothing that is being removed.
         for name in ("kube-proxy", "kubelet"):
             if name in by_name:
                 processes.stop(by_name[name])
         if "containerd" in by_name and processes.is_alive(by_name["containerd"]):
             problems += self._remove_containers()
+        self._down_timing("down: node processes and containers", phase)
+        phase = time.monotonic()
         if self.plane is not None:
             self.plane.stop()
         if "containerd" in by_name:
             processes.stop(by_name["containerd"])
+        self._down_timing("down: control plane and containerd", phase)
+        phase = time.monotonic()
         problems += self._restore_host()
+        self._down_timing("down: host restored", phase)
         self.procs = []
         self.layout.state_file.unlink(missing_ok=True)
         return problems
+
+    def _down_timing(self, step: str, since: float) -> None:
+        self.timings[step] = time.monotonic() - since
 
     def _remove_containers(self) -> list[str]:
         """Kill every container through containerd (so shims exit cleanly)
@@ -511,6 +545,7 @@ class Cluster:
             problems += teardown.delete_links(tools["ip"], before.links, BRIDGE)
         problems += teardown.restore_iptables(before, tools)
         problems += teardown.delete_nft_tables(before, tools)
+        problems += teardown.flush_conntrack(tools, POD_CIDR, SERVICE_CIDR)
         problems += teardown.remove_cgroups(before)
         problems += teardown.remove_paths(before)
         problems += teardown.restore_sysctls(before)

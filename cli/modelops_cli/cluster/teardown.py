@@ -222,6 +222,27 @@ def delete_nft_tables(before: HostState, tools: dict[str, Path]) -> list[str]:
     return problems
 
 
+def flush_conntrack(tools: dict[str, Path], pod_cidr: str, service_cidr: str) -> list[str]:
+    """Forget the connections of the node's pods and Services.
+
+    The kernel keeps tracking them after the node is gone (UDP for up to two
+    minutes), with NAT decisions that point at pods that no longer exist; a
+    node started soon after would reuse the same pod addresses and ClusterIPs.
+    """
+    if "conntrack" not in tools:
+        return ["conntrack not found; connection tracking entries of the pods left in place"]
+    problems = []
+    # (conntrack 1.4 takes CIDRs for the original direction only.)
+    for flag, cidr in (("-s", pod_cidr), ("-d", pod_cidr), ("-d", service_cidr)):
+        result = subprocess.run(
+            [str(tools["conntrack"]), "-D", flag, cidr], capture_output=True, text=True, check=False
+        )
+        # Exit 1 with "0 flow entries have been deleted" is the common case.
+        if result.returncode not in (0, 1):
+            problems.append(f"conntrack -D {flag} {cidr}: {result.stderr.strip()}")
+    return problems
+
+
 # -- cgroups, directories, sysctls --------------------------------------------
 
 
