@@ -65,6 +65,8 @@ def up(state_dir: Path | None, node_ip: str | None, timeout: float) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: stopped what was started and restored the host", err=True)
         sys.exit(130)
+    for note in node.notes:
+        click.echo(note, err=True)
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in node.timings.items())
     click.echo(f"node {node.node_name} ({node.node_ip}) Ready; {steps}", err=True)
     click.echo(f"state and logs: {node.state_dir}", err=True)
@@ -142,9 +144,15 @@ def load(state_dir: Path | None, archives: tuple[Path, ...]) -> None:
 
 def _attached(state_dir: Path | None) -> Cluster:
     node = Cluster.attach(state_dir)
-    if node is None or not any(node.status().values()):
+    if node is None:
         raise click.ClickException(
             "no cluster is running; start one with `sudo modelops cluster up`"
+        )
+    if not any(node.status().values()):
+        flag = f" --state-dir {state_dir}" if state_dir else ""
+        raise click.ClickException(
+            f"the cluster recorded in {node.state_dir} is not running (its processes are "
+            f"gone); `modelops cluster down{flag}` cleans up after it"
         )
     return node
 

@@ -103,6 +103,8 @@ class Cluster:
         self.assets: NodeAssets | None = None
         self.timings: dict[str, float] = {}
         self._attached_tools: dict[str, Path] = {}
+        # Things `up` did besides starting the node, for the user to read.
+        self.notes: list[str] = []
 
     # -- what clients use -------------------------------------------------
 
@@ -215,7 +217,7 @@ class Cluster:
         if taken is not None:
             raise taken
         self.assets = preflight.check(self.node_ip)
-        lock.acquire(self.layout.root, _node_alive, _clean_stale)
+        lock.acquire(self.layout.root, _node_alive, self._clean_stale)
         try:
             self._start()
         except BaseException:
@@ -253,6 +255,17 @@ class Cluster:
         return cluster
 
     # -- start-up ---------------------------------------------------------------
+
+    def _clean_stale(self, state_dir: Path) -> None:
+        problems = _clean_stale(state_dir)
+        if problems:
+            raise lock.NodeBusyError(
+                f"a node from {state_dir} died without `down`, and cleaning up after it "
+                "failed:\n" + "\n".join(f"  - {p}" for p in problems)
+            )
+        self.notes.append(
+            f"cleaned up after a node that died without `down` (state dir {state_dir})"
+        )
 
     def _start(self) -> None:
         assets = self.assets
@@ -593,16 +606,11 @@ def _node_alive(state_dir: Path) -> bool:
     return cluster is not None and any(cluster.status().values())
 
 
-def _clean_stale(state_dir: Path) -> None:
+def _clean_stale(state_dir: Path) -> list[str]:
     """Undo what a node that died without `down` left behind (called under the
     lock, which the new node takes over, so it is not released here)."""
     cluster = Cluster.attach(state_dir) or Cluster(state_dir)
-    problems = cluster._teardown()
-    if problems:
-        raise lock.NodeBusyError(
-            f"a node from {state_dir} died without `down`, and cleaning up after it failed:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
+    return cluster._teardown()
 
 
 @contextlib.contextmanager
