@@ -262,3 +262,21 @@ def test_coredns_manifests():
     assert by_kind["ConfigMap"]["data"] == {"Corefile": "X"}
     verbs = {v for rule in by_kind["ClusterRole"]["rules"] for v in rule["verbs"]}
     assert verbs == {"list", "watch"}
+
+
+@pytest.mark.parametrize(
+    ("namespace", "kind", "expected"),
+    [
+        (None, None, []),
+        ("ml", None, ['labels."io.kubernetes.pod.namespace"==ml']),
+        (None, "sandbox", ['labels."io.cri-containerd.kind"==sandbox']),
+        # One argument: ctr ORs separate filters and ANDs the commas in one.
+        (
+            "ml",
+            "container",
+            ['labels."io.kubernetes.pod.namespace"==ml,labels."io.cri-containerd.kind"==container'],
+        ),
+    ],
+)
+def test_container_filter(namespace, kind, expected):
+    assert containerd.container_filter(namespace, kind) == expected

@@ -134,6 +134,37 @@ def run_ctr(argv: list[str], timeout: float = CTR_TIMEOUT) -> str:
     return result.stdout
 
 
+def container_filter(namespace: str | None = None, kind: str | None = None) -> list[str]:
+    """ctr's filter argument for the containers of one Kubernetes namespace
+    and/or of one CRI kind ("sandbox" or "container")."""
+    conditions = []
+    if namespace:
+        conditions.append(f'labels."io.kubernetes.pod.namespace"=={namespace}')
+    if kind:
+        conditions.append(f'labels."io.cri-containerd.kind"=={kind}')
+    # ctr ORs separate filter arguments; commas AND conditions within one.
+    return [",".join(conditions)] if conditions else []
+
+
+def remove_all_containers(ctr: Path, layout: Layout) -> list[str]:
+    """Kill every container through containerd (so their shims exit cleanly)
+    and delete them, so a restarted containerd recovers nothing stale.
+    Returns problems instead of raising: tear-down goes on regardless."""
+    try:
+        ids = parse_quiet_list(run_ctr(ctr_args(ctr, layout, "containers", "ls", "-q"), 30))
+        if ids:
+            subprocess.run(
+                ctr_args(ctr, layout, "tasks", "rm", "-f", *ids),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            run_ctr(ctr_args(ctr, layout, "containers", "rm", *ids), 60)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        return [f"removing containers through containerd: {exc}"]
+    return []
+
+
 def parse_quiet_list(output: str) -> list[str]:
     """IDs from `ctr ... ls -q` output (one per line)."""
     return [line.strip() for line in output.splitlines() if line.strip()]

@@ -85,6 +85,9 @@ def render_config(
         # kernel tunables differ from its wishes; it sets them instead, and
         # `down` restores them (hoststate.py).
         "protectKernelDefaults": False,
+        # Lowering its own oom_score_adj needs CAP_SYS_RESOURCE, which root
+        # lacks on these machines; 0 spares the failing attempt.
+        "oomScoreAdj": 0,
         "registerNode": True,
         "serializeImagePulls": False,
         "staticPodPath": "",

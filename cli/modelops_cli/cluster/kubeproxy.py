@@ -27,6 +27,8 @@ def render_config(*, kubeconfig: Path, node_name: str) -> dict:
         "clusterCIDR": POD_CIDR,
         "healthzBindAddress": f"127.0.0.1:{PROXY_HEALTHZ_PORT}",
         "metricsBindAddress": f"127.0.0.1:{PROXY_METRICS_PORT}",
+        # Not -999: lowering it needs CAP_SYS_RESOURCE (see kubelet.py).
+        "oomScoreAdj": 0,
         "conntrack": {
             "maxPerCore": 0,
             "min": 0,

@@ -26,16 +26,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import yaml
-
 from modelops_cli.controlplane import ControlPlane, processes
-from modelops_cli.controlplane import kubeconfig as kubeconfig_mod
 from modelops_cli.controlplane.processes import Proc
 
 from . import (
     api,
     archive,
-    cni,
     containerd,
     coredns,
     hoststate,
@@ -43,34 +39,15 @@ from . import (
     kubeproxy,
     lock,
     netinfo,
-    pki,
+    nodefiles,
     preflight,
     teardown,
 )
 from .assets import NodeAssets, find_tools, read_node_env
-from .layout import (
-    BRIDGE,
-    CNI_NETWORK,
-    KUBELET_HEALTHZ_PORT,
-    KUBELET_PORT,
-    POD_CIDR,
-    PROXY_HEALTHZ_PORT,
-    SERVICE_CIDR,
-    Layout,
-    default_state_dir,
-)
+from .layout import KUBELET_HEALTHZ_PORT, PROXY_HEALTHZ_PORT, Layout, default_state_dir
 
 DEFAULT_STARTUP_TIMEOUT = 180.0
 POLL_SECONDS = 0.2
-NODE_PROCESSES = ("containerd", "kubelet", "kube-proxy")
-# Sysctls the node needs from the start; the kubelet and the bridge plugin set
-# others themselves. All are restored by `down` (hoststate/teardown).
-REQUIRED_SYSCTLS = {
-    "net/ipv4/ip_forward": "1",
-    # Pod-to-Service traffic between two pods on the same bridge is switched,
-    # not routed; without this it never passes kube-proxy's iptables rules.
-    "net/bridge/bridge-nf-call-iptables": "1",
-}
 _SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Kept between runs: logs (they explain a crash after the fact) and the
 # containerd image store (imported images survive `down`).
@@ -169,15 +146,7 @@ class Cluster:
         """IDs of the containers containerd holds for pods, optionally only those
         of one Kubernetes namespace and of one kind: "sandbox" (a pod's pause
         container) or "container" (what the pod spec lists)."""
-        args = ["containers", "ls", "-q"]
-        conditions = []
-        if namespace:
-            conditions.append(f'labels."io.kubernetes.pod.namespace"=={namespace}')
-        if kind:
-            conditions.append(f'labels."io.cri-containerd.kind"=={kind}')
-        if conditions:
-            # ctr ORs separate filter arguments; commas AND within one.
-            args.append(",".join(conditions))
+        args = ["containers", "ls", "-q", *containerd.container_filter(namespace, kind)]
         out = containerd.run_ctr(containerd.ctr_args(self._tool("ctr"), self.layout, *args))
         return containerd.parse_quiet_list(out)
 
@@ -218,6 +187,10 @@ class Cluster:
             raise taken
         self.assets = preflight.check(self.node_ip)
         lock.acquire(self.layout.root, _node_alive, self._clean_stale)
+        if self.layout.host_before.is_file():
+            # A node of this state dir stopped without restoring everything;
+            # its record of the host must be used before it is replaced.
+            self._clean_stale(self.layout.root)
         try:
             self._start()
         except BaseException:
@@ -227,10 +200,15 @@ class Cluster:
         return self
 
     def stop(self) -> list[str]:
-        """Stop everything and restore the host; return what could not be undone."""
+        """Stop everything and restore the host; return what could not be undone.
+
+        While something could not be undone the machine's lock stays: the next
+        `up` (whatever its state dir) then retries restoring this one first.
+        """
         with _no_interrupts():
             problems = self._teardown()
-            lock.release(self.layout.root)
+            if not problems:
+                lock.release(self.layout.root)
         return problems
 
     def __enter__(self) -> Cluster:
@@ -274,10 +252,10 @@ class Cluster:
         before = hoststate.snapshot(assets.tools)
         layout.host_before.write_text(before.to_json())
         self._save_state()
-        self._set_sysctls()
-        self._protect_kubelet()
+        nodefiles.set_sysctls()
+        nodefiles.protect_kubelet(assets.tool("iptables"))
 
-        self._write_containerd_files()
+        nodefiles.write_containerd_files(layout, assets)
         cd = self._spawn(
             "containerd", containerd.containerd_args(assets.tool("containerd"), layout)
         )
@@ -301,7 +279,9 @@ class Cluster:
         self.timings["containerd + node images"] = time.monotonic() - phase
 
         phase = time.monotonic()
-        self._write_node_files()
+        nodefiles.write_node_files(
+            layout, self.plane, node_name=self.node_name, node_ip=self.node_ip
+        )
         kl = self._spawn(
             "kubelet",
             kubelet.kubelet_args(
@@ -346,81 +326,6 @@ class Cluster:
         for path in (self.layout.state_file, self.layout.host_before):
             path.unlink(missing_ok=True)
         self.layout.logs.mkdir(exist_ok=True)
-
-    def _set_sysctls(self) -> None:
-        for key, value in REQUIRED_SYSCTLS.items():
-            path = Path("/proc/sys") / key
-            if path.read_text().strip() != value:
-                path.write_text(value + "\n")
-
-    def _protect_kubelet(self) -> None:
-        """Only the host (the API server among its programs) may open the
-        kubelet's port: pods and other machines get a reset. The kubelet also
-        authenticates every request; this keeps its API out of reach anyway."""
-        iptables = str(self.assets.tool("iptables"))
-        chain = "MODELOPS-KUBELET"
-        for argv in (
-            ["-N", chain],
-            ["-A", chain, "-p", "tcp", "--dport", str(KUBELET_PORT), "-m", "addrtype",
-             "!", "--src-type", "LOCAL", "-j", "REJECT", "--reject-with", "tcp-reset"],
-            ["-I", "INPUT", "1", "-j", chain],
-        ):  # fmt: skip
-            subprocess.run([iptables, "-w", *argv], check=True, capture_output=True)
-
-    def _write_node_files(self) -> None:
-        layout, plane = self.layout, self.plane
-        node_pki = pki.generate(
-            layout.pki, plane.layout.pki, node_name=self.node_name, node_ip=self.node_ip
-        )
-        ca = plane.layout.pki.ca_cert
-        for directory, identity in (
-            (layout.kubelet, "kubelet-client"),
-            (layout.kube_proxy, "kube-proxy"),
-        ):
-            directory.mkdir(parents=True, exist_ok=True)
-            kubeconfig_mod.write(
-                directory / "kubeconfig",
-                kubeconfig_mod.render(
-                    plane.server,
-                    ca.read_bytes(),
-                    node_pki.cert(identity).read_bytes(),
-                    node_pki.key(identity).read_bytes(),
-                ),
-            )
-        resolv = kubelet.pick_resolv_conf(
-            Path("/etc/resolv.conf").read_text(),
-            _existing(Path("/run/systemd/resolve/resolv.conf")),
-        )
-        config = kubelet.render_config(
-            layout,
-            node_ip=self.node_ip,
-            ca_cert=ca,
-            serving_cert=node_pki.cert("kubelet-serving"),
-            serving_key=node_pki.key("kubelet-serving"),
-            resolv_conf=resolv,
-        )
-        (layout.kubelet / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-        proxy = kubeproxy.render_config(
-            kubeconfig=layout.kube_proxy / "kubeconfig", node_name=self.node_name
-        )
-        (layout.kube_proxy / "config.yaml").write_text(yaml.safe_dump(proxy, sort_keys=False))
-
-    def _write_containerd_files(self) -> None:
-        layout, assets = self.layout, self.assets
-        layout.containerd.mkdir(parents=True, exist_ok=True)
-        layout.containerd_config.write_text(
-            containerd.render_config(
-                layout,
-                pause_ref=assets.node_env["PAUSE_REF"],
-                cni_bin_dir=assets.cni_dir,
-                runc=assets.tool("runc"),
-            )
-        )
-        layout.cni_conf_dir.mkdir(parents=True, exist_ok=True)
-        conflist = cni.render_conflist(
-            name=CNI_NETWORK, bridge=BRIDGE, pod_cidr=POD_CIDR, ipam_dir=layout.cni_ipam_dir
-        )
-        (layout.cni_conf_dir / "10-modelops.conflist").write_text(json.dumps(conflist, indent=2))
 
     def _spawn(self, name: str, argv: list[str]) -> Proc:
         # containerd finds its shim, and the kubelet and kube-proxy find
@@ -501,7 +406,7 @@ class Cluster:
             if name in by_name:
                 processes.stop(by_name[name])
         if "containerd" in by_name and processes.is_alive(by_name["containerd"]):
-            problems += self._remove_containers()
+            problems += containerd.remove_all_containers(self._tool("ctr"), self.layout)
         self._down_timing("down: node processes and containers", phase)
         phase = time.monotonic()
         if self.plane is not None:
@@ -510,7 +415,12 @@ class Cluster:
             processes.stop(by_name["containerd"])
         self._down_timing("down: control plane and containerd", phase)
         phase = time.monotonic()
-        problems += self._restore_host()
+        if self.layout.host_before.is_file():
+            before = hoststate.HostState.from_json(self.layout.host_before.read_text())
+            host_problems = teardown.restore_host(before, self.layout, self._tools())
+            if not host_problems:
+                self.layout.host_before.unlink()
+            problems += host_problems
         self._down_timing("down: host restored", phase)
         self.procs = []
         self.layout.state_file.unlink(missing_ok=True)
@@ -518,53 +428,6 @@ class Cluster:
 
     def _down_timing(self, step: str, since: float) -> None:
         self.timings[step] = time.monotonic() - since
-
-    def _remove_containers(self) -> list[str]:
-        """Kill every container through containerd (so shims exit cleanly)
-        and forget them, so a restarted containerd recovers nothing stale."""
-        ctr = self._tool("ctr")
-        try:
-            ids = containerd.parse_quiet_list(
-                containerd.run_ctr(
-                    containerd.ctr_args(ctr, self.layout, "containers", "ls", "-q"), 30
-                )
-            )
-            if ids:
-                subprocess.run(
-                    containerd.ctr_args(ctr, self.layout, "tasks", "rm", "-f", *ids),
-                    capture_output=True,
-                    timeout=60,
-                    check=False,
-                )
-                containerd.run_ctr(
-                    containerd.ctr_args(ctr, self.layout, "containers", "rm", *ids), 60
-                )
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            return [f"removing containers through containerd: {exc}"]
-        return []
-
-    def _restore_host(self) -> list[str]:
-        if not self.layout.host_before.is_file():
-            return []
-        before = hoststate.HostState.from_json(self.layout.host_before.read_text())
-        tools = self._tools()
-        prefixes = (str(self.layout.root), *hoststate.HOST_PATHS)
-        problems = teardown.kill_all(hoststate.cgroup_pids)
-        problems += teardown.kill_all(lambda: teardown.shim_pids(self.layout.containerd_socket))
-        problems += teardown.unmount(
-            teardown.mounts_to_remove(before.mounts, hoststate.read_mounts(), prefixes)
-        )
-        if "ip" in tools:
-            problems += teardown.delete_links(tools["ip"], before.links, BRIDGE)
-        problems += teardown.restore_iptables(before, tools)
-        problems += teardown.delete_nft_tables(before, tools)
-        problems += teardown.flush_conntrack(tools, POD_CIDR, SERVICE_CIDR)
-        problems += teardown.remove_cgroups(before)
-        problems += teardown.remove_paths(before)
-        problems += teardown.restore_sysctls(before)
-        if not problems:
-            self.layout.host_before.unlink()
-        return problems
 
     # -- helpers -----------------------------------------------------------------
 
@@ -586,10 +449,6 @@ class Cluster:
         return api.Api(
             self.plane.server, plane_pki.ca_cert, plane_pki.admin_cert, plane_pki.admin_key
         )
-
-
-def _existing(path: Path) -> Path | None:
-    return path if path.is_file() else None
 
 
 def _http_ok(url: str) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import hoststate
 from .hoststate import HostState
+from .layout import BRIDGE, POD_CIDR, SERVICE_CIDR, Layout
 
 OWN_CHAIN_PREFIXES = ("KUBE-", "CNI-", "MODELOPS-")
 OWN_CGROUPS = hoststate.POD_CGROUPS
@@ -290,4 +291,26 @@ def restore_sysctls(before: HostState, root: Path = Path("/proc/sys")) -> list[s
             (root / key).write_text(old + "\n")
         except OSError as exc:
             problems.append(f"sysctl {key}={old!r}: {exc.strerror}")
+    return problems
+
+
+# -- all of it ------------------------------------------------------------------
+
+
+def restore_host(before: HostState, layout: Layout, tools: dict[str, Path]) -> list[str]:
+    """Undo everything the node of `layout` changed since `before`, in an order
+    where each step frees what the next needs: processes hold mounts, mounts
+    hold network namespaces, namespaces hold veths, cgroups empty last."""
+    prefixes = (str(layout.root), *hoststate.HOST_PATHS)
+    problems = kill_all(hoststate.cgroup_pids)
+    problems += kill_all(lambda: shim_pids(layout.containerd_socket))
+    problems += unmount(mounts_to_remove(before.mounts, hoststate.read_mounts(), prefixes))
+    if "ip" in tools:
+        problems += delete_links(tools["ip"], before.links, BRIDGE)
+    problems += restore_iptables(before, tools)
+    problems += delete_nft_tables(before, tools)
+    problems += flush_conntrack(tools, POD_CIDR, SERVICE_CIDR)
+    problems += remove_cgroups(before)
+    problems += remove_paths(before)
+    problems += restore_sysctls(before)
     return problems
