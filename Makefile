@@ -5,7 +5,7 @@ export BENTOML_DO_NOT_TRACK := true
 export OMP_NUM_THREADS := 1
 VENV := .venv/bin
 
-.PHONY: demo test venv system-deps controlplane helm lint
+.PHONY: demo test venv system-deps controlplane helm node lint
 
 venv:
 	@tools/bootstrap.sh
@@ -15,6 +15,11 @@ system-deps:
 
 controlplane: venv
 	@tools/controlplane/provision.sh
+
+## A real node for `modelops cluster up`: containerd, runc, CNI plugins (Debian), kubelet,
+## kube-proxy and CoreDNS (built from Go modules), the pause and CoreDNS images.
+node: venv controlplane
+	@tools/node/provision.sh
 
 ## helm (built from Go modules), the Gateway API / prometheus-operator CRDs and checkov, for the chart tests.
 helm: venv
@@ -31,5 +36,5 @@ lint: venv
 	$(VENV)/lint-imports
 
 ## The whole test suite, as CI runs it (.ci/run).
-test: venv system-deps controlplane helm lint
+test: venv system-deps controlplane helm node lint
 	@tools/run-tests.sh

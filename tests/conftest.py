@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 # Fixtures for tests against a real Kubernetes API (control_plane, kubeconfig,
-# kube_client, namespace); see tests/plugins/controlplane.py.
-pytest_plugins = ["tests.plugins.controlplane"]
+# kube_client, namespace); see tests/plugins/controlplane.py. On a real node
+# (node_cluster, node_kube, node_namespace, probe_image): tests/plugins/node.py.
+pytest_plugins = ["tests.plugins.controlplane", "tests.plugins.node"]
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")

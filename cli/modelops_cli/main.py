@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "registry": "modelops_cli.registry:registry",
     "serve": "modelops_cli.serve:serve",
     "controlplane": "modelops_cli.controlplane:controlplane",
+    "cluster": "modelops_cli.cluster:cluster",
     "operator": "modelops_cli.operator:operator",
     "rollout": "modelops_cli.rollout:rollout",
     "demo": "modelops_cli.demo.commands:demo",

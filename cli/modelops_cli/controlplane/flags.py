@@ -68,8 +68,8 @@ def etcd_url(ports: Ports) -> str:
     return f"http://127.0.0.1:{ports.etcd_client}"
 
 
-def apiserver_url(ports: Ports) -> str:
-    return f"https://127.0.0.1:{ports.apiserver}"
+def apiserver_url(ports: Ports, host: str = "127.0.0.1") -> str:
+    return f"https://{host}:{ports.apiserver}"
 
 
 def etcd_args(binary: Path, layout: Layout, ports: Ports) -> list[str]:
@@ -89,17 +89,47 @@ def etcd_args(binary: Path, layout: Layout, ports: Ports) -> list[str]:
     ]
 
 
-def apiserver_args(binary: Path, layout: Layout, ports: Ports) -> list[str]:
+def _address_args(node_address: str | None) -> list[str]:
+    if node_address is None:
+        # The apiserver publishes its own address as the `kubernetes` Service
+        # endpoint; a loopback address is not allowed there, so the endpoint
+        # reconciler is switched off instead.
+        return [
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            "--endpoint-reconciler-type=none",
+        ]
+    # With a real node, pods must reach the API through the `kubernetes`
+    # Service: the apiserver listens on the node's address and the (default)
+    # lease reconciler publishes it as that Service's endpoint.
+    return [f"--bind-address={node_address}", f"--advertise-address={node_address}"]
+
+
+def _kubelet_args(pki: Pki) -> list[str]:
+    # `kubectl logs/exec` are proxied by the apiserver to the kubelet, which
+    # serves with a certificate from the cluster CA and authorises the
+    # apiserver's own client certificate through RBAC. InternalIP first: the
+    # node's hostname may resolve to loopback (/etc/hosts) or not at all.
+    return [
+        f"--kubelet-client-certificate={pki.kubelet_client_cert}",
+        f"--kubelet-client-key={pki.kubelet_client_key}",
+        f"--kubelet-certificate-authority={pki.ca_cert}",
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
+        # A node may only modify its own Node object and its own pods' status.
+        "--enable-admission-plugins=NodeRestriction",
+    ]
+
+
+def apiserver_args(
+    binary: Path, layout: Layout, ports: Ports, *, node_address: str | None = None
+) -> list[str]:
+    """Flags of kube-apiserver; `node_address` serves a real node (see _address_args)."""
     pki = layout.pki
     return [
         str(binary),
         f"--etcd-servers={etcd_url(ports)}",
-        "--bind-address=127.0.0.1",
-        # The apiserver publishes its own address as the `kubernetes` Service
-        # endpoint; a loopback address is not allowed there, so the endpoint
-        # reconciler is switched off instead.
-        "--advertise-address=127.0.0.1",
-        "--endpoint-reconciler-type=none",
+        *_address_args(node_address),
+        *(_kubelet_args(pki) if node_address else []),
         f"--secure-port={ports.apiserver}",
         f"--cert-dir={layout.cert_dir('kube-apiserver')}",
         f"--tls-cert-file={pki.serving_cert}",

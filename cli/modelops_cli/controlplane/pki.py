@@ -28,6 +28,12 @@ BACKDATE = datetime.timedelta(minutes=5)
 FRONT_PROXY_CLIENT_NAME = "front-proxy-client"
 ADMIN_USER = "modelops-admin"
 ADMIN_GROUP = "system:masters"
+# The identity the apiserver presents to kubelets (logs, exec, port-forward).
+# It gets the built-in system:kubelet-api-admin role, not system:masters.
+KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
+# The first address of the Service range (flags.SERVICE_CLUSTER_IP_RANGE): the
+# ClusterIP of the `kubernetes` Service, which in-cluster clients dial.
+KUBERNETES_SERVICE_IP = "10.96.0.1"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,14 @@ class Pki:
     @property
     def admin_key(self) -> Path:
         return self.root / "admin.key"
+
+    @property
+    def kubelet_client_cert(self) -> Path:
+        return self.root / "apiserver-kubelet-client.crt"
+
+    @property
+    def kubelet_client_key(self) -> Path:
+        return self.root / "apiserver-kubelet-client.key"
 
     @property
     def sa_key(self) -> Path:
@@ -203,11 +217,18 @@ def _write_cert(path: Path, cert: x509.Certificate) -> None:
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def serving_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+# Public for the node's certificates (modelops_cli.cluster.pki).
+write_key = _write_key
+write_cert = _write_cert
+
+
+def serving_names(extra_ips: tuple[str, ...] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """DNS names and IPs the apiserver certificate must be valid for.
 
-    Clients on this machine use 127.0.0.1 or localhost; in-cluster names are
-    included so a service-account kubeconfig built the usual way verifies too.
+    Clients on this machine use 127.0.0.1 or localhost; in-cluster names and
+    the `kubernetes` Service's ClusterIP are included so pods (which dial
+    10.96.0.1 or kubernetes.default.svc) verify it too. `extra_ips` are the
+    addresses the apiserver is bound to besides loopback (a real node's IP).
     """
     dns = (
         "localhost",
@@ -216,10 +237,11 @@ def serving_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
         "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local",
     )
-    return dns, ("127.0.0.1",)
+    ips = ("127.0.0.1", KUBERNETES_SERVICE_IP)
+    return dns, ips + tuple(ip for ip in extra_ips if ip not in ips)
 
 
-def generate(root: Path) -> Pki:
+def generate(root: Path, *, extra_ips: tuple[str, ...] = ()) -> Pki:
     """Write a complete, fresh PKI into `root` and return its paths."""
     root.mkdir(parents=True, exist_ok=True)
     pki = Pki(root)
@@ -227,12 +249,17 @@ def generate(root: Path) -> Pki:
     _write_key(pki.ca_key, ca_key)
     _write_cert(pki.ca_cert, ca_cert)
 
-    dns, ips = serving_names()
+    dns, ips = serving_names(extra_ips)
     key, cert = make_leaf(
         ca_key, ca_cert, "kube-apiserver", server=True, dns_names=dns, ip_addresses=ips
     )
     _write_key(pki.serving_key, key)
     _write_cert(pki.serving_cert, cert)
+
+    # Unused without a real node (no kubelet to call), and cheap to make.
+    key, cert = make_leaf(ca_key, ca_cert, KUBELET_CLIENT_USER, client=True)
+    _write_key(pki.kubelet_client_key, key)
+    _write_cert(pki.kubelet_client_cert, cert)
 
     key, cert = make_leaf(ca_key, ca_cert, ADMIN_USER, organization=ADMIN_GROUP, client=True)
     _write_key(pki.admin_key, key)

@@ -86,7 +86,14 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def spawn(name: str, argv: list[str], log: Path, *, tie_to_parent: bool) -> Proc:
+def spawn(
+    name: str,
+    argv: list[str],
+    log: Path,
+    *,
+    tie_to_parent: bool,
+    env: dict[str, str] | None = None,
+) -> Proc:
     """Start `argv` with output appended to `log`, in its own session.
 
     Its own session keeps a Ctrl-C in the terminal that ran `up` from killing
@@ -104,6 +111,7 @@ def spawn(name: str, argv: list[str], log: Path, *, tie_to_parent: bool) -> Proc
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=_die_with_parent if tie_to_parent else None,
+            env=env,
         )
     ticks = start_ticks(popen.pid) or 0
     return Proc(name=name, pid=popen.pid, start_ticks=ticks, log=str(log), argv=argv, popen=popen)

@@ -3,8 +3,9 @@
 etcd and kube-apiserver always; kube-controller-manager and kube-scheduler
 with `with_controllers` (garbage collection, Deployments -> ReplicaSets ->
 Pods, Jobs, service accounts); kwok and one simulated node with `with_kwok`
-(Pods Running, Deployments Available). Everything listens on free loopback ports and
-lives in one state directory: certificates, etcd data, logs, kubeconfig and
+(Pods Running, Deployments Available). Everything listens on free loopback ports
+(with `node_address`, the apiserver listens on that address instead, for a
+real node and its pods: see modelops_cli.cluster) and lives in one state directory: certificates, etcd data, logs, kubeconfig and
 state.json, which lets `modelops controlplane down` find the processes again.
 """
 
@@ -95,6 +96,31 @@ def _api(server: str, context: ssl.SSLContext, method: str, path: str, body: dic
         ) from exc
 
 
+_CLUSTER_ROLE_BINDINGS = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
+
+
+def _kubelet_api_binding() -> dict:
+    """Lets the apiserver's kubelet client identity call kubelets (logs, exec):
+    the built-in role kubeadm binds to the same user."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "modelops:kube-apiserver-kubelet-client"},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "system:kubelet-api-admin",
+        },
+        "subjects": [
+            {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "User",
+                "name": pki.KUBELET_CLIENT_USER,
+            }
+        ],
+    }
+
+
 def _node_ready(body: str) -> bool:
     try:
         conditions = json.loads(body).get("status", {}).get("conditions") or []
@@ -120,6 +146,7 @@ class ControlPlane:
         assets: assets_mod.Assets | None = None,
         tie_to_parent: bool = False,
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+        node_address: str | None = None,
     ) -> None:
         self.layout = flags.Layout(Path(state_dir) if state_dir else default_state_dir())
         # Simulated Pods need the scheduler to place them and the controllers
@@ -129,6 +156,7 @@ class ControlPlane:
         self._assets = assets
         self.tie_to_parent = tie_to_parent
         self.startup_timeout = startup_timeout
+        self.node_address = node_address
         self.procs: list[Proc] = []
         self.server: str | None = None
 
@@ -146,8 +174,9 @@ class ControlPlane:
         env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
         # Some clients (the Python kubernetes client among them) would send
         # even loopback traffic through an https_proxy from the environment.
+        local = ["127.0.0.1", "localhost", *([self.node_address] if self.node_address else [])]
         for key in ("NO_PROXY", "no_proxy"):
-            env[key] = ",".join(filter(None, [env.get(key), "127.0.0.1", "localhost"]))
+            env[key] = ",".join(filter(None, [env.get(key), *local]))
         return env
 
     # -- lifecycle ---------------------------------------------------------
@@ -201,6 +230,7 @@ class ControlPlane:
         plane.server = state.get("server")
         plane.with_controllers = bool(state.get("with_controllers"))
         plane.with_kwok = bool(state.get("with_kwok"))
+        plane.node_address = state.get("node_address")
         plane.procs = [Proc.from_json(p) for p in state.get("processes", [])]
         return plane
 
@@ -229,9 +259,10 @@ class ControlPlane:
     def _start_once(self, assets: assets_mod.Assets) -> None:
         self._prepare_dir()
         layout = self.layout
-        bundle = pki.generate(layout.pki.root)
+        extra_ips = (self.node_address,) if self.node_address else ()
+        bundle = pki.generate(layout.pki.root, extra_ips=extra_ips)
         port_set = flags.Ports.from_list(ports.free_ports(6))
-        self.server = flags.apiserver_url(port_set)
+        self.server = flags.apiserver_url(port_set, self.node_address or "127.0.0.1")
         kubeconfig.write(
             layout.kubeconfig,
             kubeconfig.render(
@@ -247,13 +278,18 @@ class ControlPlane:
         self._wait(etcd, f"{flags.etcd_url(port_set)}/health", None, deadline)
 
         apiserver = self._spawn(
-            "kube-apiserver", flags.apiserver_args(assets["kube-apiserver"], layout, port_set)
+            "kube-apiserver",
+            flags.apiserver_args(
+                assets["kube-apiserver"], layout, port_set, node_address=self.node_address
+            ),
         )
         client = _client_context(layout)
         self._wait(apiserver, f"{self.server}/readyz", client, deadline)
         # /readyz can pass a moment before the bootstrap controller has made
         # the system namespaces; clients expect `default` to exist.
         self._wait(apiserver, f"{self.server}/api/v1/namespaces/default", client, deadline)
+        if self.node_address:
+            _api(self.server, client, "POST", _CLUSTER_ROLE_BINDINGS, _kubelet_api_binding())
 
         if self.with_controllers:
             insecure = _self_signed_context()
@@ -303,6 +339,7 @@ class ControlPlane:
             "kubeconfig": str(self.kubeconfig),
             "with_controllers": self.with_controllers,
             "with_kwok": self.with_kwok,
+            "node_address": self.node_address,
             "processes": [p.to_json() for p in self.procs],
         }
         tmp = self.layout.state_file.with_suffix(".tmp")
