@@ -5,7 +5,7 @@ export BENTOML_DO_NOT_TRACK := true
 export OMP_NUM_THREADS := 1
 VENV := .venv/bin
 
-.PHONY: demo test venv system-deps controlplane helm lint
+.PHONY: demo test venv system-deps controlplane helm lint images
 
 venv:
 	@tools/bootstrap.sh
@@ -20,6 +20,13 @@ controlplane: venv
 helm: venv
 	@tools/helm/provision.sh
 	@tools/checkov/provision.sh >/dev/null
+
+## The container images (operator, training, both bentos, prometheus, s3) as
+## docker-archives in ~/.cache/modelops/images/, built with buildah (no Docker,
+## no registry); only images whose inputs changed are rebuilt. See docs/images.md.
+images: venv
+	@tools/images/provision.sh
+	@$(VENV)/modelops images build
 
 ## Train the churn model into a local registry and serve it with BentoML.
 demo: venv
