@@ -5,7 +5,7 @@ export BENTOML_DO_NOT_TRACK := true
 export OMP_NUM_THREADS := 1
 VENV := .venv/bin
 
-.PHONY: demo test venv system-deps controlplane helm lint images
+.PHONY: demo test venv system-deps controlplane helm lint images images-tools
 
 venv:
 	@tools/bootstrap.sh
@@ -24,9 +24,15 @@ helm: venv
 ## The container images (operator, training, both bentos, prometheus, s3) as
 ## docker-archives in ~/.cache/modelops/images/, built with buildah (no Docker,
 ## no registry); only images whose inputs changed are rebuilt. See docs/images.md.
-images: venv
-	@tools/images/provision.sh
+images: venv images-tools
 	@$(VENV)/modelops images build
+
+## buildah, debootstrap and the pinned uv binary (only what is missing).
+images-tools:
+	@tools/images/provision.sh
+
+# The node tests build the images (once per session) and need these tools.
+test: images-tools
 
 ## Train the churn model into a local registry and serve it with BentoML.
 demo: venv

@@ -165,3 +165,18 @@ def test_every_bento_image_names_its_bentofile_base() -> None:
             assert config["python"]["requirements_txt"] == "./" + str(
                 Path(spec.requirements).relative_to("bentos")
             )
+
+
+def test_the_command_group_loads_without_the_development_libraries() -> None:
+    """`modelops --help` imports every command group, also in the operator and training images."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "for name in ('packaging', 'pathspec', 'bentoml'):\n"
+        "    sys.modules[name] = None\n"
+        "import modelops_cli.images.commands\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

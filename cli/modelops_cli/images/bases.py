@@ -29,6 +29,8 @@ import json
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from modelops_cli.images import catalog, inputs
@@ -179,8 +181,16 @@ def uv_identity(cache: Path, version: str) -> str:
 class Bases:
     """The stand-in bases: their identities (for image hashes) and their presence in storage."""
 
-    def __init__(self, cache: Path, repo: Path, *, refresh: bool = False) -> None:
+    def __init__(
+        self,
+        cache: Path,
+        repo: Path,
+        *,
+        refresh: bool = False,
+        echo: Callable[[str], None] = lambda line: None,
+    ) -> None:
         self.cache = cache
+        self.echo = echo
         self.rootfs_root = cache / "images" / "rootfs"
         self.uv_version = catalog.uv_version(repo)
         self.refresh = refresh
@@ -220,7 +230,12 @@ class Bases:
                     f"the {base.key} base has not been made yet: run `modelops images build`"
                 )
             self.rootfs_root.mkdir(parents=True, exist_ok=True)
+            self.echo(
+                f"making the {base.key} base: debootstrap {base.suite} (about a minute; log: {log})"
+            )
+            start = time.monotonic()
             folder = make_rootfs(self.rootfs_root, base, log)
+            self.echo(f"made the {base.key} base in {time.monotonic() - start:.0f} s: {folder}")
             self._refreshed.add(base.key)
         return folder
 

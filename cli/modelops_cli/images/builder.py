@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -84,9 +85,10 @@ class Builder:
         self.repo = repo
         self.cache = cache
         self.root = cache / "images"
-        self.bases = Bases(cache, repo, refresh=refresh_bases)
         self.echo = echo or (lambda line: print(f"images: {line}", file=sys.stderr))
+        self.bases = Bases(cache, repo, refresh=refresh_bases, echo=self.echo)
         self._buildah: Buildah | None = None
+        self._scratch: list[Path] = []
 
     @property
     def buildah(self) -> Buildah:
@@ -151,7 +153,9 @@ class Builder:
         logs.mkdir(exist_ok=True)
         log = logs / f"{name}.log"
         log.write_text("")
-        ref, digest = self.ref(name, log)
+        parts = self.inputs(name, log)
+        digest = inputs.input_hash(parts)[:12]
+        ref = f"{catalog.REF_REGISTRY}/{name}:{digest}"
         archive = self.archive_path(name, digest)
         meta = archive.with_suffix(".json")
         if archive.is_file() and meta.is_file() and not force:
@@ -164,13 +168,16 @@ class Builder:
         spec = catalog.spec(name)
         work = self.root / "work" / name
         try:
-            dockerfile, context = self._prepare(spec, work, log)
+            dockerfile, context = self._prepare(spec, work, log, parts.get("context"))
             for base_ref in catalog.from_refs(dockerfile.read_text()):
                 self.bases.ensure(self.buildah, base_ref, log)
             self.buildah.bud(dockerfile, context, ref, log=log)
             self.buildah.write_archive(ref, archive, log=log)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+            for scratch in self._scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
+            self._scratch.clear()
         seconds = round(time.monotonic() - start, 2)
         image_id = self.buildah.image_id(ref)
         meta.write_text(
@@ -180,11 +187,17 @@ class Builder:
         self.echo(f"built {ref} in {seconds:.0f} s ({archive.stat().st_size / 1e6:.0f} MB)")
         return BuiltImage(name, ref, archive, image_id, archive.stat().st_size, seconds, False)
 
-    def _prepare(self, spec: catalog.ImageSpec, work: Path, log: Path) -> tuple[Path, Path]:
+    def _prepare(
+        self, spec: catalog.ImageSpec, work: Path, log: Path, expected_context: str | None
+    ) -> tuple[Path, Path]:
         """(Dockerfile, build context) on disk, exactly the inputs that were hashed."""
         if isinstance(spec, catalog.BentoImage):
             uv = self._uv_for_wheels()
-            built = bento.build_bento(self.repo, spec, work / "bento", uv, log)
+            # BentoML refuses paths through hidden folders (~/.cache), so the
+            # bento is made under the temporary directory.
+            scratch = Path(tempfile.mkdtemp(prefix=f"modelops-{spec.name}-"))
+            self._scratch.append(scratch)
+            built = bento.build_bento(self.repo, spec, scratch, uv, log)
             return built / "env" / "docker" / "Dockerfile", built
         dockerfile = self.repo / spec.dockerfile
         stage = work / "context"
@@ -194,10 +207,16 @@ class Builder:
             # buildah 1.28 ignores <Dockerfile>.dockerignore: build from a copy
             # holding only what the rules let through.
             source = self.repo / spec.context
-            for rel in inputs.context_files(source, self.ignore_patterns(spec)):
+            files = inputs.context_files(source, self.ignore_patterns(spec))
+            for rel in files:
                 target = stage / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source / rel, target, follow_symlinks=False)
+            # The copy is what gets built: it must be what was hashed.
+            if inputs.manifest_digest(stage, files) != expected_context:
+                raise ImagesError(
+                    f"files of {spec.name}'s context changed while it was being built: run again"
+                )
             return dockerfile, stage
         folder = self._provision(spec, log)
         shutil.copy2(folder / spec.binary, stage / spec.binary)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from modelops_cli.images import catalog, requirements
+from modelops_cli.images import catalog
 from modelops_cli.images.builder import Builder, cache_root, ensure, repo_root
 from modelops_cli.images.errors import ImagesError
 
@@ -99,6 +99,8 @@ def ref(name: str) -> None:
 @click.option("--check", is_flag=True, help="Fail if a committed list differs from uv.lock's.")
 def requirements_command(check: bool) -> None:
     """Write the bentos' pinned requirement lists from uv.lock (bentos/requirements/)."""
+    from modelops_cli.images import requirements
+
     try:
         stale = requirements.sync(repo_root(), write=not check)
     except ImagesError as exc:

@@ -18,8 +18,6 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from packaging.markers import Marker
-
 # The platform the images run on (Debian bookworm's CPython 3.11 on x86_64).
 IMAGE_MARKER_ENV = {
     "implementation_name": "cpython",
@@ -54,6 +52,15 @@ def _normalize(name: str) -> str:
 def _applies(marker: str | None, extra: str = "") -> bool:
     if not marker:
         return True
+    # Imported here: `modelops --help` loads this command group in the
+    # operator and training images, which do not carry packaging.
+    try:
+        from packaging.markers import Marker
+    except ImportError:
+        raise LockError(
+            "the 'packaging' library is needed to read uv.lock's markers: run this "
+            "from the development workspace (tools/bootstrap.sh)"
+        ) from None
     return Marker(marker).evaluate({**IMAGE_MARKER_ENV, "extra": extra})
 
 
