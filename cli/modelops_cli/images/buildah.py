@@ -147,6 +147,15 @@ class Buildah:
         return mounts
 
     def bud(self, dockerfile: Path, context: Path, ref: str, *, log: Path) -> None:
+        try:
+            self._bud(dockerfile, context, ref, log=log)
+        finally:
+            # buildah 1.28 keeps a mounted working container for each stage used
+            # only by COPY --from (the uv stage); the storage is ours and the
+            # builder holds its lock, so every container in it can go.
+            self.run("rm", "--all", check=False)
+
+    def _bud(self, dockerfile: Path, context: Path, ref: str, *, log: Path) -> None:
         self.run(
             "bud",
             "--format", "docker",  # keeps HEALTHCHECK, which the OCI format drops
