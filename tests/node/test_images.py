@@ -44,7 +44,7 @@ EXPECTED = {
     "learning-path-bento": ("bentoml", ["/home/bentoml/bento/env/docker/entrypoint.sh"], None),
     "prometheus": (
         "65534:65534",
-        ["/usr/bin/prometheus"],
+        ["/usr/local/bin/prometheus"],
         [
             "--config.file=/etc/prometheus/prometheus.yml",
             "--storage.tsdb.path=/prometheus",
@@ -130,7 +130,7 @@ def test_the_learning_path_bento_carries_no_xgboost(built_images) -> None:  # no
 
 
 def test_the_dev_images_run_their_servers(built_images) -> None:  # noqa: F811
-    assert "prometheus, version 2." in run_in(
+    assert "prometheus, version 3." in run_in(
         built_images["prometheus"], "65534:65534", "prometheus", "--version"
     )
     assert "v1.8.0" in run_in(built_images["s3"], "65532:65532", "versitygw", "--version")

@@ -116,7 +116,7 @@ class Builder:
             parts["context"] = inputs.manifest_digest(context, files)
         else:
             module = self.repo / spec.module
-            parts["module"] = inputs.manifest_digest(module, sorted(os.listdir(module)))
+            parts["module"] = inputs.manifest_digest(module, inputs.context_files(module, []))
             parts["provision"] = inputs.sha256_file(self.repo / spec.provision)
         return parts
 
@@ -219,7 +219,8 @@ class Builder:
                 )
             return dockerfile, stage
         folder = self._provision(spec, log)
-        shutil.copy2(folder / spec.binary, stage / spec.binary)
+        for binary in spec.binaries:
+            shutil.copy2(folder / binary, stage / binary)
         return dockerfile, stage
 
     def _provision(self, spec: catalog.BinaryImage, log: Path) -> Path:

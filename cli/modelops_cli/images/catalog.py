@@ -6,8 +6,8 @@ Three kinds of image, each built from the file a user with Docker would use:
   `<Dockerfile>.dockerignore` (or the context's `.dockerignore`);
 * `BentoImage`: a bentofile; `bentoml build` makes the bento, whose
   generated `env/docker/Dockerfile` is then built with the bento as context;
-* `BinaryImage`: a Dockerfile whose context is one binary that a provisioning
-  script builds from a pinned Go module (the S3 server).
+* `BinaryImage`: a Dockerfile whose context is the binaries a provisioning
+  script builds from a pinned Go module (Prometheus, the S3 server).
 
 The stand-in bases are Debian root filesystems made with debootstrap and the
 uv binary of the release tools/bootstrap.sh pins, tagged with the names the
@@ -64,9 +64,9 @@ class BentoImage:
 class BinaryImage:
     name: str
     dockerfile: str
-    provision: str  # a script printing the folder that holds `binary`
-    binary: str
-    module: str  # the Go module folder whose files pin the binary
+    provision: str  # a script printing (last line) the folder that holds `binaries`
+    binaries: tuple[str, ...]
+    module: str  # the Go module folder whose files pin the binaries
 
 
 ImageSpec = DockerfileImage | BentoImage | BinaryImage
@@ -137,12 +137,20 @@ IMAGES: dict[str, ImageSpec] = {
             requirements="bentos/requirements/learning-path.txt",
             roots=BENTO_ROOTS,
         ),
-        DockerfileImage("prometheus", "docker/dev/prometheus.Dockerfile", "docker/dev"),
+        # Built from its Go module with Kubernetes service discovery, which
+        # Debian's prometheus package leaves out.
+        BinaryImage(
+            "prometheus",
+            "docker/dev/prometheus.Dockerfile",
+            provision="tools/prometheus/provision.sh",
+            binaries=("prometheus", "promtool"),
+            module="tools/prometheus",
+        ),
         BinaryImage(
             "s3",
             "docker/dev/s3.Dockerfile",
             provision="tools/s3/provision.sh",
-            binary="versitygw",
+            binaries=("versitygw",),
             module="tools/s3",
         ),
     )
