@@ -12,6 +12,17 @@ from modelops_cli.images.builder import Builder, cache_root, ensure, repo_root
 from modelops_cli.images.errors import ImagesError
 
 
+def _print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """Aligned columns, never cut short (refs and paths are for copying)."""
+    widths = [
+        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
+    ]
+    for line in [headers, *rows]:
+        click.echo(
+            "  ".join(str(cell).ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        )
+
+
 def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from None
 
@@ -46,16 +57,11 @@ def build(names: tuple[str, ...], force: bool, refresh_bases: bool, output: str)
     if output == "json":
         click.echo(json.dumps([b.to_dict() for b in built], indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("IMAGE", "REF", "SIZE", "SECONDS", "CACHED", "ARCHIVE", box=None)
-    for b in built:
-        table.add_row(
-            b.name, b.ref, f"{b.size / 1e6:.0f} MB", f"{b.seconds:.1f}",
-            "yes" if b.cached else "no", str(b.archive),
-        )  # fmt: skip
-    Console().print(table)
+    rows = [
+        [b.name, b.ref, f"{b.size / 1e6:.0f} MB", f"{b.seconds:.1f}", "yes" if b.cached else "no", str(b.archive)]
+        for b in built
+    ]  # fmt: skip
+    _print_table(["IMAGE", "REF", "SIZE", "SECONDS", "CACHED", "ARCHIVE"], rows)
 
 
 @images.command("list")
@@ -70,17 +76,13 @@ def list_images(output: str) -> None:
     if output == "json":
         click.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("IMAGE", "REF", "BUILT", "SIZE", "BUILD SECONDS", box=None)
+    table = []
     for row in rows:
         size = f"{row['size'] / 1e6:.0f} MB" if "size" in row else ""
         seconds = f"{row['build_seconds']:.0f}" if "build_seconds" in row else ""
-        table.add_row(
-            row["name"], row["ref"] or row["note"], "yes" if row["built"] else "no", size, seconds
-        )
-    Console().print(table)
+        built = "yes" if row["built"] else "no"
+        table.append([row["name"], row["ref"] or row["note"], built, size, seconds])
+    _print_table(["IMAGE", "REF", "BUILT", "SIZE", "BUILD SECONDS"], table)
 
 
 @images.command()
