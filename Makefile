@@ -5,7 +5,7 @@ export BENTOML_DO_NOT_TRACK := true
 export OMP_NUM_THREADS := 1
 VENV := .venv/bin
 
-.PHONY: demo test venv system-deps controlplane helm node lint
+.PHONY: demo test venv system-deps controlplane helm node lint images images-tools
 
 venv:
 	@tools/bootstrap.sh
@@ -25,6 +25,19 @@ node: venv controlplane
 helm: venv
 	@tools/helm/provision.sh
 	@tools/checkov/provision.sh >/dev/null
+
+## The container images (operator, training, both bentos, prometheus, s3) as
+## docker-archives in ~/.cache/modelops/images/, built with buildah (no Docker,
+## no registry); only images whose inputs changed are rebuilt. See docs/images.md.
+images: venv images-tools
+	@$(VENV)/modelops images build
+
+## buildah, debootstrap and the pinned uv binary (only what is missing).
+images-tools:
+	@tools/images/provision.sh
+
+# The node tests build the images (once per session) and need these tools.
+test: images-tools
 
 ## Train the churn model into a local registry and serve it with BentoML.
 demo: venv

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "operator": "modelops_cli.operator:operator",
     "rollout": "modelops_cli.rollout:rollout",
     "demo": "modelops_cli.demo.commands:demo",
+    "images": "modelops_cli.images.commands:images",
 }
 
 
