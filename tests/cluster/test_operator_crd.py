@@ -83,6 +83,19 @@ def test_defaults_fill_the_minimal_manifest(kube, namespace):
     }
 
 
+def test_fault_injection_variables_are_the_only_modelops_env_allowed(kube, namespace):
+    body = yaml.safe_load((REPO_ROOT / "examples" / "churn-modeldeployment.yaml").read_text())
+    body["spec"]["env"] = [
+        {"name": "MODELOPS_FAULT_VERSIONS", "value": "3"},
+        {"name": "MODELOPS_FAULT_ERROR_RATE", "value": "0.3"},
+    ]
+    created = dry_run_create(kube, namespace, body)
+    assert [e["name"] for e in created["spec"]["env"]] == [
+        "MODELOPS_FAULT_VERSIONS",
+        "MODELOPS_FAULT_ERROR_RATE",
+    ]
+
+
 def explain_text(control_plane, field: str) -> str:
     """`kubectl explain` output with whitespace collapsed (kubectl wraps long lines).
 
