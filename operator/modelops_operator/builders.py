@@ -32,6 +32,7 @@ DEFAULT_RESOURCES: dict[str, Any] = {
 }
 DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
 SERVICE_PORT = 80
+PRESTOP_SLEEP_SECONDS = 5
 
 
 def labels(md_name: str, track: str, version: str) -> dict[str, str]:
@@ -109,6 +110,12 @@ def container(spec: Mapping[str, Any], version: str, image: str) -> dict[str, An
         "startupProbe": _http_probe(names.LIVENESS_PATH, period=2, failures=60),
         "readinessProbe": _http_probe(names.READINESS_PATH, period=5, failures=3),
         "livenessProbe": _http_probe(names.LIVENESS_PATH, period=10, failures=3),
+        # A pod being removed (scale-down at a canary step, promotion, rollback)
+        # leaves the Service's endpoints a moment after it gets SIGTERM; kube-proxy
+        # and callers' connection pools catch up within a second or two. Serving
+        # on for a few seconds first means no request lands on a closed socket.
+        # The kubelet sleeps itself (no `sleep` binary needed in the image).
+        "lifecycle": {"preStop": {"sleep": {"seconds": PRESTOP_SLEEP_SECONDS}}},
         "securityContext": {
             "runAsNonRoot": True,
             "readOnlyRootFilesystem": True,

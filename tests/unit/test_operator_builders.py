@@ -105,6 +105,7 @@ EXPECTED_DEPLOYMENT = {
                         "startupProbe": _probe("/livez", 2, 60),
                         "readinessProbe": _probe("/readyz", 5, 3),
                         "livenessProbe": _probe("/livez", 10, 3),
+                        "lifecycle": {"preStop": {"sleep": {"seconds": 5}}},
                         "securityContext": {
                             "runAsNonRoot": True,
                             "readOnlyRootFilesystem": True,
