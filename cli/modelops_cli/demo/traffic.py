@@ -135,7 +135,7 @@ class LoadGenerator:
             self._cycle = itertools.cycle(bodies)
             self.shift = shift
 
-    def _next_body(self) -> bytes:
+    def next_body(self) -> bytes:
         with self._lock:
             assert self._cycle is not None
             return next(self._cycle)
@@ -184,7 +184,7 @@ class LoadGenerator:
             if next_at < time.monotonic() - 1.0:
                 # Far behind (a slow answer): skip the backlog rather than burst.
                 next_at = time.monotonic() + period
-            version, status, latency_ms = self.send(self._next_body())
+            version, status, latency_ms = self.send(self.next_body())
             self._record(version, status, latency_ms)
 
     def send(self, body: bytes) -> tuple[str, int, float]:
