@@ -39,9 +39,10 @@ images-tools:
 # The node tests build the images (once per session) and need these tools.
 test: images-tools
 
-## Train the churn model into a local registry and serve it with BentoML.
-demo: venv
-	@tools/demo.sh
+## The whole loop on a real local node: canary promotion, rollback, drift and
+## retraining, decided by the operator; writes an HTML report (docs/demo.md).
+demo: venv controlplane node images-tools
+	@tools/demo.sh $(DEMO_ARGS)
 
 lint: venv
 	$(VENV)/ruff check .

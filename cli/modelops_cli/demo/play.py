@@ -44,7 +44,8 @@ class Demo:
         state_dir: Path | None = None,
     ) -> None:
         self.settings, self.out_dir, self.keep = settings, out_dir, keep
-        self.console = console or Console()
+        # soft_wrap: without a terminal (CI logs), lines are not cut at 80 columns.
+        self.console = console or Console(soft_wrap=True)
         self.stack = LocalStack(settings, echo=self._say, state_dir=state_dir)
         self.timeline = Timeline(
             started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

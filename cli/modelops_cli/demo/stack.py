@@ -76,7 +76,7 @@ class LocalStack:
     def up(self) -> LocalStack:
         built = self._step("images", self._build_images)
         self._step("cluster", self._start_cluster)
-        self._step("import", lambda: self.cluster.import_images([b.archive for b in built]))
+        self._step("import", lambda: self._import(built))
         self.kube = _kube_adapter(self.cluster.kubeconfig)
         self._step("registry", self._install_registry)
         self._step("prometheus", self._install_prometheus)
@@ -104,6 +104,16 @@ class LocalStack:
         built = ensure(list(IMAGES), echo=self.echo)
         self.images = {b.name: b.ref for b in built}
         return built
+
+    def _import(self, built: list[Any]) -> list[str]:
+        """Import the archives the node does not hold yet (its image store
+        outlives `down`, and an image's name changes whenever its inputs do)."""
+        present = set(self.cluster.images())
+        missing = [b.archive for b in built if b.ref not in present]
+        if missing:
+            self.echo(f"importing {len(missing)} of {len(built)} images into the node")
+            self.cluster.import_images(missing)
+        return [b.ref for b in built]
 
     def _start_cluster(self) -> None:
         from modelops_cli.cluster import Cluster
