@@ -42,7 +42,13 @@ class LazyGroup(click.Group):
 
 
 def _module_exists(target: str) -> bool:
-    return importlib.util.find_spec(target.split(":")[0]) is not None
+    # A command whose package is not installed (the images leave the local
+    # cluster tools out) is simply not offered. find_spec raises, rather than
+    # answering None, when the missing part is a parent package.
+    try:
+        return importlib.util.find_spec(target.split(":")[0]) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 @click.group(cls=LazyGroup)

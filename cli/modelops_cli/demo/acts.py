@@ -17,6 +17,7 @@ Job: if the operator does not act, the act times out and fails.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -87,6 +88,10 @@ class Director:
         return round(time.monotonic() - self._t0, 2)
 
     def start(self) -> Director:
+        # t = 0 of the timeline is now: its wall-clock anchor must say so, so
+        # that times can be matched with Prometheus' and the cluster's.
+        self._t0 = time.monotonic()
+        self.timeline.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         self._poller.start()
         return self
 

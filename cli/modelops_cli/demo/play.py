@@ -77,35 +77,11 @@ class Demo:
         return self.failure is None and all(a.passed for a in self.timeline.acts)
 
     def _setup(self) -> None:
-        stack, s = self.stack, self.settings
         self._say(
             "bringing up a local cluster with a real node, images, registry, Prometheus, operator"
         )
-        stack.up()
-        first = stack.publish(seed=1)
-        self.timeline.versions[str(first["version"])] = first
-        self._say(f"published churn v{first['version']} ({first['status']})")
-        body = stack.apply_modeldeployment()
-        self.timeline.settings.update(
-            {
-                "demo": asdict(s),
-                "rollout": body["spec"]["rollout"],
-                "monitoring": body["spec"]["monitoring"],
-                "retraining": {
-                    k: v for k, v in body["spec"]["retraining"].items() if k != "jobTemplate"
-                },
-                "system": describe(stack),
-            }
-        )
-        seconds = stack.wait_serving()
-        self.timeline.settings["system"]["apply_to_first_prediction_seconds"] = round(seconds, 1)
-        self._say(
-            f"ModelDeployment {s.namespace}/{s.name} serves v{first['version']} through its "
-            f"Service ({stack.service_ip}) {seconds:.1f} s after apply"
-        )
-        stack.start_traffic()
-        timing = Timing(interval=float(s.interval_seconds), steps=len(s.steps))
-        self.director = Director(stack, self.timeline, timing).start()
+        self.stack.up()
+        self.director = set_the_scene(self.stack, self.timeline, self._say)
 
     def _play(self) -> None:
         director = self.director
@@ -195,6 +171,36 @@ class Demo:
             "  .venv/bin/modelops cluster down     # when done",
         ]
         self.console.print("\n".join(lines), highlight=False)
+
+
+def set_the_scene(stack: LocalStack, timeline: Timeline, say=print) -> Director:
+    """From a system that is up to the first act: churn v1 published and served
+    by the ModelDeployment, steady traffic through its Service, and a director
+    polling the cluster into `timeline`. (The node tests start from here too.)"""
+    s = stack.settings
+    first = stack.publish(seed=1)
+    timeline.versions[str(first["version"])] = first
+    say(f"published churn v{first['version']} ({first['status']})")
+    body = stack.apply_modeldeployment()
+    spec = body["spec"]
+    timeline.settings.update(
+        {
+            "demo": asdict(s),
+            "rollout": spec["rollout"],
+            "monitoring": spec["monitoring"],
+            "retraining": {k: v for k, v in spec["retraining"].items() if k != "jobTemplate"},
+            "system": describe(stack),
+        }
+    )
+    seconds = stack.wait_serving()
+    timeline.settings["system"]["apply_to_first_prediction_seconds"] = round(seconds, 1)
+    say(
+        f"ModelDeployment {s.namespace}/{s.name} serves v{first['version']} through its "
+        f"Service ({stack.service_ip}) {seconds:.1f} s after apply"
+    )
+    stack.start_traffic()
+    timing = Timing(interval=float(s.interval_seconds), steps=len(s.steps))
+    return Director(stack, timeline, timing).start()
 
 
 class _Nothing:

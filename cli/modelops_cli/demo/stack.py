@@ -57,7 +57,11 @@ class Step:
 
 @dataclass
 class LocalStack:
-    """Everything the demo runs on. `up()` then `stage` methods; `down()` at the end."""
+    """Everything the demo runs on. `up()` then `stage` methods; `down()` at the end.
+
+    Given a running `cluster` (the node tests' session cluster), `up()` uses it
+    instead of starting one, and `down()` leaves it to its owner.
+    """
 
     settings: Settings
     echo: Callable[[str], None] = print
@@ -75,7 +79,9 @@ class LocalStack:
 
     def up(self) -> LocalStack:
         built = self._step("images", self._build_images)
-        self._step("cluster", self._start_cluster)
+        if self.cluster is None:
+            self._step("cluster", self._start_cluster)
+        self._bypass_proxies()
         self._step("import", lambda: self._import(built))
         self.kube = _kube_adapter(self.cluster.kubeconfig)
         self._step("registry", self._install_registry)
@@ -86,9 +92,13 @@ class LocalStack:
     def down(self) -> list[str]:
         if self.traffic:
             self.traffic.stop()
-        if self.cluster is None:
+        if self.cluster is None or not self._owns_cluster:
             return []
         return self.cluster.stop()
+
+    @property
+    def _owns_cluster(self) -> bool:
+        return any(step.name == "cluster" for step in self.steps)
 
     def _step(self, name: str, run: Callable[[], Any]) -> Any:
         started = time.monotonic()
@@ -119,6 +129,8 @@ class LocalStack:
         from modelops_cli.cluster import Cluster
 
         self.cluster = Cluster(self.state_dir).start()
+
+    def _bypass_proxies(self) -> None:
         # Requests from this process to the node's API server and to ClusterIPs
         # must never go through a proxy from the environment.
         bypass = [self.cluster.node_ip, SERVICE_CIDR, "127.0.0.1", "localhost"]
