@@ -225,7 +225,12 @@ class _Machine:
             )
         if canary["weight"] == 0:
             return self.shape.waiting(canary)
-        # A later step is scaling the canary up: hold the weight, no analysis yet.
+        # A later step is scaling the canary up: hold the weight, no analysis
+        # yet, and restart the step's clock: its interval measures the canary
+        # at the new weight, which only exists once the new pods are ready (an
+        # analysis of a step whose pods took most of the interval to start
+        # judged mostly the previous split).
+        canary["stepStartedAt"] = self.ts
         return self.shape.at_step(canary, note="waiting for canary pods")
 
     def judge(self, canary: dict[str, Any], results: list[analysis.CheckResult]) -> Decision:

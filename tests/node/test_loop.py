@@ -106,23 +106,34 @@ def test_a_better_version_is_promoted_step_by_step_with_no_failed_request(scene)
     assert weights[: len(SETTINGS.steps)] == list(SETTINGS.steps), weights
 
     # The weight the operator reported at each step against what the pods
-    # served meanwhile, as Prometheus counted it: the second half of each step
-    # (the canary pods of a new step are starting during the first).
+    # served meanwhile, as Prometheus counted it — over the part of the step
+    # where the pods realise the split (ReplicaRatio: the canary's share of
+    # ready pods equals the weight; new canary pods take a few seconds to start).
     held = figures.within(timeline.samples, act.started, act.ended)
-    stretches = _stretches(held, canary=act.figures["version"])
-    assert [w for w, _, _ in stretches] == list(SETTINGS.steps)
+    stretches = _realised(held, canary=act.figures["version"])
+    assert [w for w, _, _ in stretches] == list(SETTINGS.steps), stretches
     for weight, start, end in stretches:
-        seconds = max(5, int((end - start) / 2))
+        seconds = int(end - start)
+        assert seconds >= 4, f"the {weight}% split held for only {seconds} s: nothing to compare"
         share = served_share_by_track(stack, wall(timeline, end), seconds)
         assert share, f"Prometheus has no /predict counts for the step at {weight}%"
         assert abs(share.get("canary", 0.0) - weight / 100) <= SHARE_TOLERANCE, (weight, share)
 
 
-def _stretches(samples, canary: str) -> list[tuple[int, float, float]]:
-    """(weight, first t, last t) of each stretch the canary held a non-zero weight."""
+def _realised(samples, canary: str) -> list[tuple[int, float, float]]:
+    """(weight, first t, last t) of each stretch where the canary held a weight
+    during analysis and the ready pods matched it."""
     out: list[list] = []
     for sample in samples:
-        if sample.canary_version != canary or not sample.weight:
+        pods = sample.ready_pods
+        total = pods.get("stable", 0) + pods.get("canary", 0)
+        if (
+            sample.phase != "Progressing"
+            or sample.canary_version != canary
+            or not sample.weight
+            or not total
+            or pods.get("canary", 0) * 100 != sample.weight * total
+        ):
             continue
         if out and out[-1][0] == sample.weight:
             out[-1][2] = sample.t

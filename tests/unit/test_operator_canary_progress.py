@@ -154,3 +154,21 @@ def test_unknown_router_keeps_stable_and_reports_degraded():
     assert degraded["status"] == "True"
     assert "'Istio' is not supported" in degraded["message"]
     assert [c["metadata"]["name"] for c in plan.apply if c["kind"] == "Deployment"] == ["churn"]
+
+
+def test_a_step_is_analysed_a_full_interval_after_its_pods_are_ready():
+    world = World(spec())
+    world.reconcile(pods_ready=False)
+    world.reconcile()  # step 1 (10%) starts
+    world.now += dt.timedelta(seconds=30)
+    world.reconcile(passing())  # step 2: 50%, the canary scales up from 1 to 2 pods
+    assert world.status["canary"]["weight"] == 50
+    # The new canary pod takes 25 of the 30 s interval to become ready.
+    world.now += dt.timedelta(seconds=25)
+    world.reconcile(pods_ready=False)
+    assert world.status["canary"]["stepStartedAt"] == "2026-11-23T12:00:55Z"
+    world.now += dt.timedelta(seconds=5)
+    world.reconcile()
+    assert not world.due(), "5 s of the new split is not an interval's worth of it"
+    world.now += dt.timedelta(seconds=25)
+    assert world.due()
