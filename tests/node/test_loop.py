@@ -177,7 +177,11 @@ def test_drift_retrains_in_a_job_pod_and_the_candidate_reaches_stable(scene):
     container = pods[0]["spec"]["containers"][0]
     assert container["image"] == stack.images["modelops-training"]
     assert pods[0]["status"]["phase"] == "Succeeded"
-    printed = json.loads(stack.job_logs(job).strip().splitlines()[-1])
+    # `modelops train` prints one JSON line on stdout; the gate lines go to
+    # stderr, which the container log interleaves.
+    lines = [line for line in stack.job_logs(job).splitlines() if line.startswith("{")]
+    assert lines, f"no JSON line in the logs of Job {job}:\n{stack.job_logs(job)}"
+    printed = json.loads(lines[-1])
     assert printed["version"] == candidate and printed["status"] == "approved"
 
     # ...and its candidate is in the registry, published by that Job.
