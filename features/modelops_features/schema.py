@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,14 +212,37 @@ def validate(df: pd.DataFrame, schema: Schema) -> ValidationReport:
         if f.name not in df.columns:
             violations.append(Violation(f.name, "missing_column", len(df), []))
             continue
-        column = df[f.name]
-        if f.dtype in NUMERIC_DTYPES:
-            violations.extend(_check_numeric(column, f))
-        elif f.dtype == "category":
-            violations.extend(_check_category(column, f))
-        else:
-            violations.extend(_check_string(column, f))
+        for rule, mask in field_rule_masks(df[f.name], f):
+            count = int(mask.sum())
+            if count:
+                examples = _examples(df[f.name].to_numpy()[mask])
+                violations.append(Violation(f.name, rule, count, examples))
     return ValidationReport(violations=violations, rows=len(df))
+
+
+def row_violations(df: pd.DataFrame, schema: Schema) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(column, rule, boolean mask over the rows) for every rule that some row of `df` breaks.
+
+    The per-row form of `validate`, with the very same rules and order, for callers
+    that must set bad rows aside instead of refusing the whole table (batch
+    scoring's rejects). A missing column is not a row's fault: it raises KeyError,
+    so callers check the columns first.
+    """
+    for f in schema.fields:
+        if f.name not in df.columns:
+            raise KeyError(f"column {f.name!r} is missing (schema {schema.name!r})")
+        for rule, mask in field_rule_masks(df[f.name], f):
+            if mask.any():
+                yield f.name, rule, mask
+
+
+def field_rule_masks(column: pd.Series, f: Field) -> Iterator[tuple[str, np.ndarray]]:
+    """(rule, rows breaking it) for each rule that applies to field `f`, in report order."""
+    if f.dtype in NUMERIC_DTYPES:
+        return _check_numeric(column, f)
+    if f.dtype == "category":
+        return _check_category(column, f)
+    return _check_string(column, f)
 
 
 def ensure_valid(df: pd.DataFrame, schema: Schema) -> ValidationReport:
@@ -230,7 +253,7 @@ def ensure_valid(df: pd.DataFrame, schema: Schema) -> ValidationReport:
     return report
 
 
-def _check_numeric(column: pd.Series, f: Field) -> Iterable[Violation]:
+def _check_numeric(column: pd.Series, f: Field) -> Iterator[tuple[str, np.ndarray]]:
     raw_null = np.array(column.isna(), dtype=bool)
     if pd.api.types.is_bool_dtype(column.dtype):
         # True/False would silently read as 1/0; a boolean in a numeric column is
@@ -249,38 +272,32 @@ def _check_numeric(column: pd.Series, f: Field) -> Iterable[Violation]:
         finite = np.isfinite(numbers)
         with np.errstate(invalid="ignore"):
             bad_kind |= finite & (numbers != np.floor(numbers))
-    yield from _violation(column, f.name, "dtype", bad_kind)
+    yield "dtype", bad_kind
     if not f.nullable:
-        yield from _violation(column, f.name, "null", raw_null)
-    yield from _violation(column, f.name, "not_finite", np.isinf(numbers))
+        yield "null", raw_null
+    yield "not_finite", np.isinf(numbers)
     with np.errstate(invalid="ignore"):
         finite_ok = np.isfinite(numbers) & ~bad_kind
         if f.min is not None:
-            yield from _violation(column, f.name, "min", finite_ok & (numbers < f.min))
+            yield "min", finite_ok & (numbers < f.min)
         if f.max is not None:
-            yield from _violation(column, f.name, "max", finite_ok & (numbers > f.max))
+            yield "max", finite_ok & (numbers > f.max)
 
 
-def _check_category(column: pd.Series, f: Field) -> Iterable[Violation]:
+def _check_category(column: pd.Series, f: Field) -> Iterator[tuple[str, np.ndarray]]:
     null = column.isna().to_numpy()
     if not f.nullable:
-        yield from _violation(column, f.name, "null", null)
+        yield "null", null
     known = column.isin(f.categories).to_numpy(dtype=bool)
-    yield from _violation(column, f.name, "category", ~known & ~null)
+    yield "category", ~known & ~null
 
 
-def _check_string(column: pd.Series, f: Field) -> Iterable[Violation]:
+def _check_string(column: pd.Series, f: Field) -> Iterator[tuple[str, np.ndarray]]:
     null = column.isna().to_numpy()
     if not f.nullable:
-        yield from _violation(column, f.name, "null", null)
+        yield "null", null
     not_text = ~column.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-    yield from _violation(column, f.name, "dtype", not_text & ~null)
-
-
-def _violation(column: pd.Series, name: str, rule: str, mask: np.ndarray) -> Iterable[Violation]:
-    count = int(mask.sum())
-    if count:
-        yield Violation(name, rule, count, _examples(column.to_numpy()[mask]))
+    yield "dtype", not_text & ~null
 
 
 def _examples(values: np.ndarray) -> list:
