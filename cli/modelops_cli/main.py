@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "rollout": "modelops_cli.rollout:rollout",
     "demo": "modelops_cli.demo.commands:demo",
     "images": "modelops_cli.images.commands:images",
+    "score": "modelops_cli.score.command:score",
 }
 
 
