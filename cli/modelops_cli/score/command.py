@@ -265,6 +265,7 @@ def summary_of(
         "reject_rate": round(reject_rate, 6),
         "rejects_by_rule": dict(sorted(counts.rules.items())),
         "seconds": round(counts.seconds, 3),
+        "cpu_seconds": round(counts.cpu_seconds, 3),
         "load_seconds": round(load_seconds, 3),
         "output": paths.scores,
         "rejects_output": paths.rejects,

@@ -57,6 +57,7 @@ class Counts:
     rejected: int = 0
     rules: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # every thread of the process: what the run cost in CPU
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,13 @@ def scores_table(prepared: Prepared, model: BatchModel, job: Job, schema: pa.Sch
 
 def run(job: Job, model: BatchModel, progress: Callable[[int], None] = lambda rows: None) -> Counts:
     """Score every unit of `job`; both parts are committed only if everything succeeded."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     counts = Counts()
     schema = scores_schema(model, job.id_column, job.id_type)
     reject_schema = rejects_schema(job.id_column, model.raw_schema.names)
     integer_fields = frozenset(f.name for f in model.raw_schema.fields if f.dtype == "int")
-    scores = PartWriter(job.outputs.scores, schema)
+    repeated = tuple(f.name for f in META_FIELDS if f.type == pa.string())
+    scores = PartWriter(job.outputs.scores, schema, dictionary=repeated)
     rejects = PartWriter(job.outputs.rejects, reject_schema)
     try:
         for prepared in prefetch(prepared_chunks(job, model), PREFETCH):
@@ -141,6 +143,7 @@ def run(job: Job, model: BatchModel, progress: Callable[[int], None] = lambda ro
         rejects.abort()
         raise
     counts.seconds = time.perf_counter() - started
+    counts.cpu_seconds = time.process_time() - cpu_started
     return counts
 
 

