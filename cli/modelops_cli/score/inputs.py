@@ -58,14 +58,20 @@ def file_kind(name: str) -> tuple[str, str | None] | None:
 
 
 def s3_options() -> dict[str, Any]:
-    """fsspec options for s3://: the endpoint from the registry's environment variables."""
+    """fsspec options for s3://: the endpoint from the registry's environment variables.
+
+    No listing or instance caches (as the registry): a listing must show the
+    files as they are now, not as an earlier call in the same process saw them.
+    """
     from modelops_registry.core import ENV_S3_ENDPOINTS
 
+    options: dict[str, Any] = {"use_listings_cache": False, "skip_instance_cache": True}
     for name in ENV_S3_ENDPOINTS:
         value = os.environ.get(name, "").strip()
         if value:
-            return {"client_kwargs": {"endpoint_url": value}}
-    return {}
+            options["client_kwargs"] = {"endpoint_url": value}
+            break
+    return options
 
 
 def filesystem(url: str) -> tuple[Any, str]:
