@@ -16,6 +16,7 @@ model; XGBoost releases the GIL).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -171,13 +172,17 @@ def load(
             "install the modelops-bentos distribution (in this repository: tools/bootstrap.sh)"
         ) from exc
     request = LoadRequest(registry_uri=registry_uri, model=model, ref=version)
+    if threads > 0:
+        # XGBoost caps nthread at OpenMP's limit, which libgomp reads from
+        # OMP_NUM_THREADS once, when XGBoost loads it (images set it to 1).
+        os.environ["OMP_NUM_THREADS"] = str(threads)
     try:
         if kind == "churn":
             from modelops_bentos.churn.model import load_model
 
             loaded = load_model(request)
-            # Batch throughput wants every core (0: XGBoost's default, which
-            # honours OMP_NUM_THREADS and the cgroup CPU quota); the bento pins 1.
+            # Batch throughput wants every core it may use (0: XGBoost's default,
+            # within OMP_NUM_THREADS and the cgroup CPU quota); the bento pins 1.
             loaded.booster.set_param({"nthread": threads})
             return ChurnBatch(loaded)
         from modelops_bentos.learning_path.model import load_recommender
