@@ -195,7 +195,7 @@ def score(
                 threads=threads, top_k=top_k,
             )  # fmt: skip
         load_seconds = time.perf_counter() - load_started
-    except (ValueError, inputs.InputError) as exc:  # every error above names its option
+    except ValueError as exc:  # InputError, VersionError, ModelUnavailable: each names its option
         raise BadInput(str(exc)) from exc
 
     units = shards.units_of(plan.units, chosen_shard or shards.WHOLE)
@@ -223,7 +223,10 @@ def score(
     )  # fmt: skip
     summary["rows_per_second"] = round(rate(counts.rows, counts.seconds), 1)
     if summary_file:
-        Path(summary_file).write_text(json.dumps(summary, separators=(",", ":")) + "\n")
+        try:
+            Path(summary_file).write_text(json.dumps(summary, separators=(",", ":")) + "\n")
+        except OSError as exc:
+            click.echo(f"modelops: cannot write --summary-file {summary_file}: {exc}", err=True)
     if output == "json":
         click.echo(json.dumps(summary, separators=(",", ":")))
     else:
