@@ -27,6 +27,9 @@ shows the fastest run, the least CPU time (all threads of the process over
 the timed span: the cost, which other tenants disturb less than the wall
 clock) and the largest peak RSS of each.
 
+It ends with the CPU of each stage of `modelops score`'s loop (read, check,
+features, predict, write), run one after another on the smallest file.
+
 Goals (issue 15): score >= 0.8x the floor's rows/s, >= 3x the naive script's,
 and score's peak RSS at the largest size no higher than at the smallest
 (judged within 5%: allocator peaks wander by a few MiB between identical runs).
@@ -90,6 +93,59 @@ def naive_worker(data: str, artefact: str, threads: int, out: str) -> dict:
     frame[["customer_id", "churn_probability"]].to_parquet(out, index=False)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {"rows": len(frame), "seconds": seconds, "cpu_seconds": cpu}
+
+
+def stages_worker(data: str, registry: str, threads: int, out: str) -> dict:
+    """CPU seconds per stage of `modelops score`'s loop, run one stage after another.
+
+    The same calls the engine makes (readers, rejects, features, the bento's
+    predictor, the Parquet writer), without the prefetch thread, so each
+    stage's CPU is its own: where a run's work goes.
+    """
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from modelops_cli.score import engine, inputs, layout, models, readers, rejects
+
+    model = models.load("churn", registry, "churn", "1", threads=threads, top_k=None)
+    fs, files = inputs.list_files(data)
+    plan = inputs.plan(fs, files, model.id_column, model.raw_schema.names)
+    job = engine.Job(
+        fs, plan.units, model.id_column, plan.id_type, 100_000,
+        layout.output_paths(out, None), dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    schema = engine.scores_schema(model, job.id_column, job.id_type)
+    writer = pq.ParquetWriter(out, schema, use_dictionary=["model", "model_version",
+                                                           "feature_schema_hash"])  # fmt: skip
+    cpu = dict.fromkeys(("read", "check", "features", "predict", "write"), 0.0)
+    rows = 0
+    for unit in job.units:
+        chunks = readers.read_unit(fs, unit, job.id_column, model.raw_schema.names, 100_000)
+        while True:
+            mark = time.process_time()
+            chunk = next(chunks, None)
+            if chunk is None:
+                break
+            mark = _charge(cpu, "read", mark)
+            checked = rejects.check_rows(chunk.raw, model.raw_schema, chunk.ids, job.id_column)
+            mark = _charge(cpu, "check", mark)
+            matrix = model.matrix(chunk.raw)
+            mark = _charge(cpu, "features", mark)
+            prepared = engine.Prepared(chunk, checked, chunk.ids.cast(job.id_type), matrix)
+            table = engine.scores_table(prepared, model, job, schema)
+            mark = _charge(cpu, "predict", mark)
+            writer.write_table(table)
+            _charge(cpu, "write", mark)
+            rows += len(chunk)
+    writer.close()
+    return {"rows": rows, "cpu": cpu}
+
+
+def _charge(cpu: dict[str, float], stage: str, mark: float) -> float:
+    now = time.process_time()
+    cpu[stage] += now - mark
+    return now
 
 
 def score_command(registry: str, data: str, out: str, threads: int) -> list[str]:
@@ -259,7 +315,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="XGBoost threads (0: default)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each")
     parser.add_argument("--workdir", default=None, help="keep data and outputs here")
-    parser.add_argument("--worker", choices=("floor", "naive"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("floor", "naive", "stages"), help=argparse.SUPPRESS)
+    parser.add_argument("--registry", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--artefact", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -270,6 +327,9 @@ def main() -> None:
         return
     if args.worker == "naive":
         print(json.dumps(naive_worker(args.data, args.artefact, args.threads, args.out)))
+        return
+    if args.worker == "stages":
+        print(json.dumps(stages_worker(args.data, args.registry, args.threads, args.out)))
         return
 
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
@@ -303,6 +363,10 @@ def main() -> None:
                         file=sys.stderr,
                     )
         results = {key: best(value) for key, value in sorted(runs.items())}
+        stage_cmd = [sys.executable, "-P", __file__, "--worker", "stages", "--data",
+                     str(files[sizes[0]]), "--registry", registry, "--threads", str(args.threads),
+                     "--out", str(work / "stages.parquet")]  # fmt: skip
+        stages = json.loads(subprocess.run(stage_cmd, capture_output=True, check=True).stdout)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -315,6 +379,13 @@ def main() -> None:
     print("\n".join(table(results)))
     print()
     print("\n".join(goals(results, sizes)))
+    total = sum(stages["cpu"].values())
+    print(
+        f"\nwhere modelops score's CPU goes ({stages['rows']:,} rows, stages run one after "
+        f"another, {total:.2f} CPU s):"
+    )
+    for stage, seconds in stages["cpu"].items():
+        print(f"  {stage:<9s} {seconds:6.2f} s  {seconds / total:6.1%}")
 
 
 if __name__ == "__main__":
