@@ -52,7 +52,7 @@ def director(script, interval=0.05):
     timeline = Timeline(
         started_at="2026-12-05T00:00:00Z", namespace="ml", name="churn", model="churn"
     )
-    timing = Timing(interval=interval, steps=2, slack=3.0, drift=3.0, retraining=3.0)
+    timing = Timing(interval=interval, steps=2, slack=15.0, drift=15.0, retraining=15.0)
     return Director(ScriptedStage(script), timeline, timing, poll=0.01).start()
 
 
