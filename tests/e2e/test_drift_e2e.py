@@ -240,7 +240,12 @@ def test_drift_retrains_and_the_channel_starts_a_canary(
             what="canary of the candidate",
         )
         assert status["stable"]["version"] == churn_model.version  # not straight to stable
-        assert kube.get("apps/v1", "Deployment", namespace, "churn-canary") is not None
+        # The decision is persisted before it is acted on: the Deployment follows the status.
+        eventually(
+            lambda: kube.get("apps/v1", "Deployment", namespace, "churn-canary"),
+            timeout=30,
+            what="the canary's Deployment",
+        )
         reasons = eventually(
             lambda: (
                 (r := [e["reason"] for e in events_for(kube, namespace, "churn")])

@@ -100,7 +100,7 @@ def test_the_operator_image_runs_modelops(built_images) -> None:  # noqa: F811
 def test_the_training_image_trains_without_nccl(built_images) -> None:  # noqa: F811
     image = built_images["modelops-training"]
     script = (
-        "modelops train --model churn --data synthetic:1000 --registry file:///tmp/reg"
+        "modelops train --model churn --data synthetic:5000 --registry file:///tmp/reg"
         ' && python -c "import importlib.metadata as m; '
         "print('nccl', [d.metadata['Name'] for d in m.distributions() if 'nccl' in d.metadata['Name']])\""
     )
@@ -141,7 +141,7 @@ def test_the_churn_bento_serves_as_its_pod_runs_it(built_images, tmp_path: Path)
     registry = tmp_path / "registry"
     trained = subprocess.run(
         [sys.executable, "-m", "modelops_cli.main", "train", "--model", "churn",
-         "--data", "synthetic:1000", "--registry", f"file://{registry}"],
+         "--data", "synthetic:5000", "--registry", f"file://{registry}"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr[-2000:]
