@@ -146,7 +146,7 @@ def _attached(state_dir: Path | None) -> Cluster:
     node = Cluster.attach(state_dir)
     if node is None:
         raise click.ClickException(
-            "no cluster is running; start one with `sudo modelops cluster up`"
+            "no cluster is running; start one with `modelops cluster up` (as root)"
         )
     if not any(node.status().values()):
         flag = f" --state-dir {state_dir}" if state_dir else ""

@@ -137,7 +137,7 @@ def problems(facts: Facts) -> list[str]:
     if not facts.is_root:
         found.append(
             "not root: a node mounts filesystems, creates network namespaces and "
-            "writes iptables rules and cgroups; run `sudo modelops cluster up`"
+            "writes iptables rules and cgroups; run `modelops cluster up` as root"
         )
     if "overlay" not in facts.filesystems:
         found.append(
