@@ -13,7 +13,7 @@ This package is the public face: everything is importable from
   `model_matrix_from_arrays`, `model_matrix_from_records`).
 
 Because all paths run the very same array code, the values are bit-identical; the
-hypothesis property tests in tests/unit/test_features_churn_parity.py check it.
+hypothesis property tests in tests/unit/features/churn/test_parity.py check it.
 
 Missing values (documented in features/README.md):
 

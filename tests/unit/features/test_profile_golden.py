@@ -1,6 +1,6 @@
 """Reference profiles stay bit-identical to the ones already stored in the registry.
 
-tests/unit/data/features_profile_golden.json was written by the profile code as it
+tests/unit/features/data/profile_golden.json was written by the profile code as it
 was before the fast quantile and counting paths (commit ae94028, np.quantile +
 np.searchsorted), from the seeded data below. Stored models carry such profiles, and
 serving buckets and drift scores depend on every edge, so any change to an edge or
@@ -18,7 +18,7 @@ from modelops_features import synthetic
 from modelops_features.churn import FEATURE_SCHEMA, compute
 from modelops_features.profile import build_profile, numeric_profile
 
-GOLDEN = Path(__file__).parent / "data" / "features_profile_golden.json"
+GOLDEN = Path(__file__).parent / "data" / "profile_golden.json"
 
 
 def _columns() -> dict[str, np.ndarray]:
