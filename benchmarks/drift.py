@@ -241,7 +241,7 @@ def online(args) -> None:
     from modelops_features.churn import FEATURE_SCHEMA, compute
     from modelops_features.profile import build_profile
     from modelops_operator.adapters.prometheus import PrometheusClient
-    from modelops_operator.drift_pass import DriftPass
+    from modelops_operator.runtime.drift_pass import DriftPass
 
     reference = compute(synthetic.churn(20_000, seed=1))
     profile = build_profile(reference, FEATURE_SCHEMA, np.linspace(0, 1, 20_000), n_buckets=10)
@@ -261,7 +261,7 @@ def online(args) -> None:
             "drift": {"window": "1h", "minSamples": 1, "interval": "1s"},
         },
     }
-    from modelops_operator.drift_check import DriftSettings
+    from modelops_operator.drift.check import DriftSettings
 
     settings = DriftSettings.from_spec(spec)
     drift = DriftPass(kube=None, metadata=Metadata(), prometheus=PrometheusClient)

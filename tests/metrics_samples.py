@@ -19,7 +19,7 @@ def operator_exposition() -> str:
     """
     from prometheus_client import REGISTRY, generate_latest
 
-    from modelops_operator import metrics
+    from modelops_operator.runtime import metrics
 
     metrics.RECONCILES.labels(result="success").inc()
     metrics.RECONCILES.labels(result="conflict").inc()

@@ -96,8 +96,8 @@ def run(
     verbose: bool,
 ) -> None:
     """Reconcile ModelDeployments into Deployments and Services (wraps kopf's run)."""
-    from modelops_operator.main import run as run_operator
-    from modelops_operator.settings import OperatorSettings, default_identity
+    from modelops_operator.runtime.main import run as run_operator
+    from modelops_operator.runtime.settings import OperatorSettings, default_identity
 
     try:
         settings = OperatorSettings(

@@ -2,7 +2,7 @@
 
 promote and abort set the `modelops.io/promote` / `modelops.io/abort`
 annotation to a new token; the operator acts on each token once and records
-it in status.actions. The text shown lives in modelops_operator.rollout_view.
+it in status.actions. The text shown lives in rollout_view.py (pure, unit-tested).
 """
 
 from __future__ import annotations
@@ -40,14 +40,14 @@ def _adapter(kubeconfig: str | None):
 @_kubeconfig
 def status(name: str, namespace: str, kubeconfig: str | None) -> None:
     """Phase, step progress bar and the last analysis checks."""
-    from modelops_operator.rollout_view import render_status
+    from modelops_cli.rollout_view import render_status
 
     click.echo(render_status(_body(_adapter(kubeconfig), namespace, name)))
 
 
 def _act(action: str, name: str, namespace: str, kubeconfig: str | None) -> None:
-    from modelops_operator import names
-    from modelops_operator.rollout_view import action_patch, new_token
+    from modelops_cli.rollout_view import action_patch, new_token
+    from modelops_operator.api import names
 
     kube = _adapter(kubeconfig)
     _body(kube, namespace, name)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from modelops_operator import names
-from modelops_operator.durations import parse_duration
-from modelops_operator.plan import Owner
+from modelops_operator.api import names
+from modelops_operator.api.durations import parse_duration
+from modelops_operator.api.objects import Owner
 
 # BentoML's container images run as the `bentoml` user with this uid; giving
 # it explicitly lets runAsNonRoot be verified by the kubelet even when the

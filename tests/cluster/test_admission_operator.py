@@ -6,7 +6,7 @@ without the chart's ValidatingAdmissionPolicy: a ModelDeployment whose
 jobTemplate runs as another ServiceAccount is admitted, but asking for a
 retraining starts no Job; the Retraining condition and one Warning Event name
 the field. (The CRD's always-wrong rules cannot be bypassed on this cluster;
-the operator's copy of them is unit-tested in tests/unit/test_operator_job_policy.py.)
+the operator's copy of them is unit-tested in tests/unit/operator/retraining/test_policy.py.)
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelops_operator import retraining as rt
+from modelops_operator.retraining import trigger as rt
 from modelops_registry import Registry
 from tests.cluster.drift_support import JOB_MANAGER, FakePrometheus, finish_job
 from tests.cluster.operator_fixtures import apply_md, events_for, eventually, get_md, md_manifest

@@ -11,7 +11,7 @@ version 1 (kwok pods, the real `modelops operator run` process):
 In both, the weight must stay at the first step (25 %), every analysis must
 be Inconclusive, and failureLimit (2) inconclusive analyses roll the canary
 back; stable keeps serving version 1. The unit layer covers the same verdicts
-(tests/unit/test_operator_canary_nothing_measured.py); this proves the
+(tests/unit/operator/rollout/test_canary_nothing_measured.py); this proves the
 operator wires them the same way end to end.
 """
 

@@ -21,7 +21,7 @@ import urllib.error
 import pytest
 
 from modelops_features import synthetic
-from modelops_operator import retraining as rt
+from modelops_operator.retraining import trigger as rt
 from modelops_registry import Registry
 from tests.cluster.drift_support import JOB_MANAGER, finish_job, run_job_container
 from tests.cluster.operator_fixtures import (

@@ -26,8 +26,9 @@ from urllib.parse import urlencode
 
 import kubernetes
 import urllib3
+from prometheus_client import Counter
 
-from modelops_operator import metrics, names
+from modelops_operator.api import names
 
 # Plural resource names of the kinds the operator manages.
 _PLURALS = {
@@ -40,6 +41,14 @@ _PLURALS = {
     "ConfigMap": "configmaps",
     names.KIND: names.PLURAL,
 }
+
+# Counted here, where every request passes, so no caller can forget to.
+API_REQUESTS = Counter(
+    "modelops_operator_api_requests_total",
+    "Requests the operator's own code sent to the Kubernetes API server, by HTTP verb "
+    "(kopf's watches and its annotation patches are not counted).",
+    ["verb"],
+)
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 MERGE_CONTENT_TYPE = "application/merge-patch+json"
@@ -145,7 +154,7 @@ class KubeAdapter:
             body=body,
             auth_settings=["BearerToken"],
         )
-        metrics.API_REQUESTS.labels(verb=method).inc()
+        API_REQUESTS.labels(verb=method).inc()
         try:
             response = self._api.call_api(*request, _request_timeout=self._timeout)
             response.read()

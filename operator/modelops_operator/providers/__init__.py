@@ -17,8 +17,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from modelops_operator.analysis import MetricsProvider
-from modelops_operator.durations import parse_duration
+from modelops_operator.api.durations import parse_duration
+from modelops_operator.rollout.analysis import MetricsProvider
 
 FILE_PROVIDER_ENV = "MODELOPS_METRICS_PROVIDER_FILE"
 

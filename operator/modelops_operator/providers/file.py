@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from modelops_operator.analysis import AnalysisContext, Measurement
+from modelops_operator.rollout.analysis import AnalysisContext, Measurement
 
 
 class FileProviderError(RuntimeError):

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelops_operator.adapters.prometheus import PrometheusClient
-from modelops_operator.analysis import AnalysisContext, Measurement
+from modelops_operator.rollout.analysis import AnalysisContext, Measurement
 
 
 def window(seconds: float) -> str:

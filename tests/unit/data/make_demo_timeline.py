@@ -39,13 +39,16 @@ from modelops_features import synthetic
 from modelops_features.churn import contract, readers
 from modelops_features.drift import compare
 from modelops_features.profile import bucket_counts, build_profile
-from modelops_operator import analysis, drift_check, retraining, retraining_outcome
-from modelops_operator.canary_rollout import Rollout
-from modelops_operator.canary_status import describe, rollback_message
+from modelops_operator.drift import check as drift_check
 from modelops_operator.providers.prometheus import error_rate_query, latency_p99_query
-from modelops_operator.retraining_job import job_name
-from modelops_operator.retraining_state import RetrainSettings
-from modelops_operator.routers.replica_ratio import split
+from modelops_operator.retraining import outcome as retraining_outcome
+from modelops_operator.retraining import trigger as retraining
+from modelops_operator.retraining.job import job_name
+from modelops_operator.retraining.state import RetrainSettings
+from modelops_operator.rollout import analysis
+from modelops_operator.rollout.decision import describe, rollback_message
+from modelops_operator.rollout.routers.replica_ratio import split
+from modelops_operator.rollout.state import Rollout
 from modelops_registry import Registry
 from modelops_training.pipeline import train
 
@@ -669,7 +672,7 @@ def act_drift(run: Run, t: float) -> None:
         times["drifted"] = now
         decision = retraining.decide(
             md_name="churn", spec=SPEC, settings=RETRAIN, previous=None, handled_token=None,
-            annotation_token=None, base_version="2", drift_verdict=drift_check.DRIFTED, job=None,
+            annotation_token=None, base_version="2", drifted=True, job=None,
             candidate=None, now=clock(now),
         )  # fmt: skip
         for kind, reason, message in decision.events:

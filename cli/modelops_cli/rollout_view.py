@@ -1,0 +1,103 @@
+"""What `modelops rollout status|promote|abort` shows and sends (pure).
+
+Output is the CLI's business, so it lives here; what it reads (status field
+names, the default steps, the annotation keys) comes from the operator's api
+and rollout packages, so the two cannot disagree. Pure, so the text is
+unit-tested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from modelops_operator.api import names
+from modelops_operator.rollout.machine import DEFAULT_STEPS
+
+BAR_WIDTH = 30
+
+
+def progress_bar(steps: list[int], step: int, weight: int, promoting: bool) -> str:
+    """[=====>.....] with one marker per step, e.g. '10% > 25% > [50%] > 100%'."""
+    marks = [*steps, 100]
+    current = len(steps) if promoting else min(step, len(steps) - 1)
+    filled = round(BAR_WIDTH * (weight if not promoting else 100) / 100)
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    labels = " > ".join(f"[{m}%]" if i == current else f"{m}%" for i, m in enumerate(marks))
+    return f"[{bar}] {labels}"
+
+
+def render_status(body: Mapping[str, Any]) -> str:
+    """A human summary of a ModelDeployment's rollout."""
+    meta, spec = body["metadata"], body.get("spec") or {}
+    status = body.get("status") or {}
+    rollout = spec.get("rollout") or {}
+    steps = list(rollout.get("steps") or DEFAULT_STEPS)
+    lines = [
+        f"{meta['namespace']}/{meta['name']}: phase {status.get('phase', 'Unknown')}",
+        f"  stable:   {_release(status.get('stable'))}",
+    ]
+    canary = status.get("canary")
+    if canary:
+        promoting = status.get("phase") == "Promoting"
+        lines.append(
+            f"  canary:   {_release(canary)}, weight {canary.get('weight', 0)}%, "
+            f"failures {canary.get('failures', 0)}"
+        )
+        lines.append(
+            "  progress: "
+            + progress_bar(
+                steps, int(canary.get("step", 0)), int(canary.get("weight", 0)), promoting
+            )
+        )
+        lines.append(
+            f"  strategy: {rollout.get('strategy', 'Immediate')}, interval "
+            f"{rollout.get('interval', '60s')}, router "
+            f"{(rollout.get('trafficRouter') or {}).get('type', 'ReplicaRatio')}"
+        )
+        checks = canary.get("checks") or []
+        if checks:
+            lines.append("  last checks:")
+            for check in checks:
+                value = check.get("value")
+                shown = "no value" if value is None else f"{value:.4g}"
+                lines.append(
+                    f"    {check.get('verdict', '?'):<12} {check.get('name', '?'):<14} {shown:<10} "
+                    f"{check.get('message', '')}"
+                )
+    rejected = status.get("rejected")
+    if rejected:
+        lines.append(f"  rejected: {_release(rejected)}: {rejected.get('reason', '')}")
+        lines.append(
+            f"            retried when the spec changes, or: modelops rollout promote {meta['name']}"
+        )
+    if status.get("message"):
+        lines.append(f"  message:  {status['message']}")
+    for entry in (status.get("history") or [])[-3:]:
+        lines.append(
+            f"  history:  {entry.get('time', '')} {entry.get('version', '')} "
+            f"{entry.get('outcome', '')}: {entry.get('reason', '')}"
+        )
+    return "\n".join(lines)
+
+
+def _release(release: Mapping[str, Any] | None) -> str:
+    if not release:
+        return "-"
+    return f"version {release.get('version')} (image {release.get('image')})"
+
+
+def new_token(now: dt.datetime | None = None) -> str:
+    """A fresh annotation value: the operator acts on each value once."""
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def action_patch(action: str, token: str) -> dict[str, Any]:
+    """The merge patch setting modelops.io/<action> to `token`."""
+    keys = {"promote": names.ANNOTATION_PROMOTE, "abort": names.ANNOTATION_ABORT}
+    if action not in keys:
+        raise ValueError(f"action must be promote or abort, not {action!r}")
+    return {"metadata": {"annotations": {keys[action]: token}}}

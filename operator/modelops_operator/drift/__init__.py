@@ -1,0 +1,1 @@
+"""Drift of the stable track (pure): from bucket counts to a verdict, status and condition."""

@@ -1,0 +1,1 @@
+"""The pure pipeline: reconcile(spec, observed, now) -> Plan."""

@@ -1,0 +1,1 @@
+"""Retraining (pure): when a Job starts, the Job itself, and how its outcome reads."""

@@ -1,0 +1,144 @@
+"""The retraining Job: its deterministic name and its batch/v1 manifest (pure).
+
+The name is a function of (ModelDeployment, base version, attempt) so that a
+decision persisted in status always leads to the same Job, however often the
+create is retried across operator restarts.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from modelops_operator.api import names
+from modelops_operator.retraining import policy as job_policy
+from modelops_operator.retraining.state import RetrainSettings
+
+JOB_NAME_MAX = 63  # the Job controller copies the name into a pod label (63 characters max)
+LABEL_RETRAIN_ATTEMPT = "modelops.io/retrain-attempt"
+
+
+# --- naming -------------------------------------------------------------------------
+
+
+def _dns_part(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+
+
+def job_name(md_name: str, base_version: str, attempt: int) -> str:
+    """`<md>-retrain-v<base>-<attempt>-<hash>`: deterministic, DNS-1123, at most 63 characters.
+
+    The trigger is identified by the attempt number within the base version, so
+    the same decision always yields the same name (retries of the create are
+    idempotent) while a later attempt yields a new one. The hash keeps names of
+    long ModelDeployment names or odd versions distinct after truncation.
+    """
+    digest = hashlib.sha256(f"{md_name}\0{base_version}\0{attempt}".encode()).hexdigest()[:8]
+    readable = _dns_part(f"{md_name}-retrain-v{base_version}-{attempt}")
+    readable = readable[: JOB_NAME_MAX - len(digest) - 1].rstrip("-")
+    return f"{readable}-{digest}" if readable else f"retrain-{digest}"
+
+
+def _label_value(text: str) -> str:
+    value = re.sub(r"[^A-Za-z0-9_.-]+", "-", text)[:63].strip("-_.")
+    return value or "none"
+
+
+# --- the Job ----------------------------------------------------------------------
+
+
+def request_env(
+    spec: Mapping[str, Any],
+    base_version: str,
+    reason: str,
+    job: str,
+    drift_report: Mapping[str, Any] | None,
+    gates: Mapping[str, Any],
+) -> list[dict[str, str]]:
+    """The MODELOPS_* environment describing the request; `modelops train` reads it."""
+    env = {
+        "MODELOPS_MODEL": spec["model"]["name"],
+        "MODELOPS_BASE_VERSION": base_version,
+        "MODELOPS_REGISTRY": spec["registry"]["uri"],
+        "MODELOPS_RETRAIN_REASON": reason,
+        "MODELOPS_RETRAIN_JOB": job,
+        "MODELOPS_DRIFT_REPORT": json.dumps(drift_report or {}, sort_keys=True),
+        "MODELOPS_GATES": json.dumps(dict(gates), sort_keys=True),
+    }
+    return [{"name": k, "value": v} for k, v in env.items()]
+
+
+def build_job(
+    owner: Mapping[str, str],
+    spec: Mapping[str, Any],
+    settings: RetrainSettings,
+    *,
+    name: str,
+    base_version: str,
+    attempt: int,
+    reason: str,
+    drift_report: Mapping[str, Any] | None,
+    allowed_accounts: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """The batch/v1 Job for one attempt: the user's template plus our name, labels, env, owner.
+
+    `owner` holds the ModelDeployment's name, namespace and uid. The request
+    environment replaces variables of the same name in the template, so a
+    template cannot point a Job at another model by accident. The Job gets
+    backoffLimit 0 and restartPolicy Never unless the template says otherwise:
+    retries are the operator's (maxAttempts, recorded in status), not hidden
+    pod restarts. Its pod gets the restricted security context where the
+    template leaves it out (job_policy.harden).
+
+    Raises job_policy.JobTemplateRefused for a template a retraining pod may
+    not have (privileged, hostPath, host namespaces...): `decide` refuses such
+    a template before any Job is due, so this is the last line, never the first.
+    """
+    job_policy.check(settings.job_template, allowed_accounts)
+    template = copy.deepcopy(dict(settings.job_template))
+    meta = template.get("metadata") or {}
+    job_spec = copy.deepcopy(template.get("spec") or {})
+    job_spec.setdefault("backoffLimit", 0)
+    pod = job_spec.setdefault("template", {})
+    pod_meta = pod.setdefault("metadata", {})
+    pod_spec = pod.setdefault("spec", {})
+    pod_spec.setdefault("restartPolicy", "Never")
+    job_policy.harden(pod_spec)
+    labels = {
+        **(meta.get("labels") or {}),
+        names.LABEL_MANAGED_BY: names.MANAGED_BY,
+        names.LABEL_DEPLOYMENT: owner["name"],
+        names.LABEL_MODEL_VERSION: _label_value(base_version),
+        LABEL_RETRAIN_ATTEMPT: str(attempt),
+    }
+    pod_meta["labels"] = {**(pod_meta.get("labels") or {}), **labels}
+    env = request_env(spec, base_version, reason, name, drift_report, settings.gates)
+    ours = {e["name"] for e in env}
+    for container in pod_spec.get("containers") or []:
+        kept = [e for e in container.get("env") or [] if e.get("name") not in ours]
+        container["env"] = kept + env
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": owner["namespace"],
+            "labels": labels,
+            "annotations": dict(meta.get("annotations") or {}),
+            "ownerReferences": [
+                {
+                    "apiVersion": names.API_VERSION,
+                    "kind": names.KIND,
+                    "name": owner["name"],
+                    "uid": owner["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": job_spec,
+    }

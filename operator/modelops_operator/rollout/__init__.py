@@ -1,0 +1,1 @@
+"""Rollouts (pure): the canary state machine, its analysis verdicts and traffic routers."""

@@ -1,0 +1,1 @@
+"""The running operator: engine, kopf handlers, resync, requeue, leader election, metrics."""

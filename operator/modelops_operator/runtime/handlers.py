@@ -1,0 +1,166 @@
+"""kopf handlers: thin. They name what happened and hand over to the engine.
+
+There is deliberately no kopf timer: kopf puts a finalizer on every object
+that has timers or daemons, so deleting a ModelDeployment would hang while the
+operator is down. The level-based resync runs in resync.py instead.
+
+Every handler ends in `Engine.reconcile(namespace, name)`, which is
+level-based: it reads the current object and children and converges, so it
+does not matter which trigger (a new or changed ModelDeployment, the listing
+at start, the resync, a child Deployment's status change) fired, or how many
+fired at once. There are no kopf change handlers either (see
+on_model_deployment): only event handlers, which make kopf write nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from modelops_operator.api import names
+from modelops_operator.runtime.children import slim
+from modelops_operator.runtime.engine import ConflictRetriesExhausted, Engine, owner_name
+from modelops_operator.runtime.settings import OperatorSettings
+
+log = logging.getLogger("modelops.operator")
+
+# Set by `install` before kopf starts (main.run). A module global because kopf
+# handlers are plain functions registered at import time.
+_engine: Engine | None = None
+_settings: OperatorSettings | None = None
+
+MD = (names.GROUP, names.VERSION, names.PLURAL)
+CHILD_LABELS = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
+
+
+def install(engine: Engine, settings: OperatorSettings) -> None:
+    global _engine, _settings
+    _engine, _settings = engine, settings
+
+
+# Delays before a failed reconcile is tried again (kopf does not retry
+# event handlers, so the engine's requeuer does).
+CONFLICT_RETRY_SECONDS = 2.0
+ERROR_RETRY_SECONDS = 10.0
+
+
+def _run(namespace: str, name: str, body: kopf.Body | None = None) -> None:
+    if _engine is None:
+        raise kopf.PermanentError(
+            "the operator engine was not installed (use modelops operator run)"
+        )
+    try:
+        # The body kopf already holds saves reading the object again; it is
+        # copied without managedFields, which the operator never reads.
+        _engine.reconcile(namespace, name, body=slim(body) if body is not None else None)
+    except Exception as exc:
+        # The object is busy (conflicts) or the API server is in trouble: try
+        # again shortly, level-based, instead of waiting for the resync.
+        busy = isinstance(exc, ConflictRetriesExhausted)
+        delay = CONFLICT_RETRY_SECONDS if busy else ERROR_RETRY_SECONDS
+        log.warning("reconcile of %s/%s failed (%s); again in %.0f s", namespace, name, exc, delay)
+        if _engine.requeuer is not None:
+            _engine.requeuer.schedule(namespace, name, delay)
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    # The operator registers no change handlers (create/update/resume), so kopf
+    # keeps no progress or diff-base records; should one be added, they go to
+    # annotations: the CRD's status schema is strict, so kopf's default
+    # `status.kopf` would be pruned by the API server.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="modelops.io")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="modelops.io", key="last-handled-configuration"
+    )
+    # The engine posts the decision events itself; kopf adds only its warnings
+    # about failing handlers.
+    settings.posting.level = logging.WARNING
+    settings.posting.reporting_component = names.EVENT_COMPONENT
+    # One writer is guaranteed by the Lease (leader.py), not by kopf peering.
+    settings.peering.standalone = True
+    settings.execution.max_workers = _settings.workers if _settings else 8
+    settings.watching.server_timeout = 300
+    settings.networking.request_timeout = 60
+    # A stop that does not finish (API server gone, a long backlog in the
+    # thread pool) ends in SIGKILL after this long instead of hanging forever;
+    # the lease then expires and a follower takes over.
+    settings.process.ultimate_exiting_timeout = 30
+
+
+# What each ModelDeployment looked like when last handed to the engine, as
+# far as a reconcile cares (see _trigger_of).
+_md_triggers: dict[tuple[str, str], tuple[Any, ...]] = {}
+
+
+def _trigger_of(body: kopf.Body) -> tuple[Any, ...]:
+    """The parts of a ModelDeployment whose change calls for a reconcile.
+
+    The spec (through metadata.generation, which the API server bumps on every
+    spec change), labels, annotations (the user actions promote / abort /
+    retrain) and deletion. Status is left out: the operator writes it, and
+    reacting to its own writes would double every reconcile.
+    """
+    metadata = body.get("metadata") or {}
+    return (
+        metadata.get("uid"),
+        metadata.get("generation"),
+        tuple(sorted((metadata.get("labels") or {}).items())),
+        tuple(sorted((metadata.get("annotations") or {}).items())),
+        metadata.get("deletionTimestamp") is not None,
+    )
+
+
+@kopf.on.event(*MD)
+def on_model_deployment(
+    namespace: str, name: str, body: kopf.Body, type: str | None, **_: Any
+) -> None:
+    """The object appeared, was listed at start, or its spec, labels or annotations changed.
+
+    An event handler rather than kopf's create/update/resume handlers: those
+    record kopf's progress and last-handled configuration in annotations,
+    one extra write per change (and a copy of the spec in every object),
+    which was a large share of the API traffic when many objects change at
+    once. The engine is level-based, so all it needs is to be told when
+    something it reads changed; status changes (its own writes) are skipped.
+    """
+    key = (namespace, name)
+    if type == "DELETED":
+        # No finalizer is needed: GC deletes the children.
+        _md_triggers.pop(key, None)
+        if _engine is not None:
+            _engine.tracker.record(namespace, name, None)
+        return
+    trigger = _trigger_of(body)
+    if _md_triggers.get(key) == trigger:
+        return
+    _md_triggers[key] = trigger
+    _run(namespace, name, body)
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
+def on_child_deployment(body: kopf.Body, namespace: str, type: str | None, **_: Any) -> None:
+    """A child Deployment changed (e.g. became available): re-check its owner.
+
+    This is what makes Ready follow the real availability of the pods without
+    waiting for the resync. It also keeps the engine's memory of its children
+    current (children.py), from which reconciles observe them. Events that
+    change nothing the reconcile looks at (resourceVersion bumps, controller
+    bookkeeping, the echo of our own apply) trigger nothing: without that a
+    burst of creations costs several full reconciles per object. The initial
+    listing (type None) only fills the memory: the resume handler reconciles
+    every owner at start anyway.
+    """
+    owner = owner_name(body)
+    if not owner or _engine is None:
+        return
+    if type == "DELETED":
+        _engine.children.forget("Deployment", namespace, body["metadata"]["name"])
+        # A deleted child is re-created unless its owner is going away.
+        _run(namespace, owner)
+        return
+    changed = _engine.children.saw_deployment(body)
+    if type is not None and changed:
+        _run(namespace, owner)
