@@ -240,31 +240,31 @@ def online(args) -> None:
     from modelops_features import synthetic
     from modelops_features.churn import FEATURE_SCHEMA, compute
     from modelops_features.profile import build_profile
-    from modelops_operator.adapters.prometheus import PrometheusClient
-    from modelops_operator.runtime.drift_pass import DriftPass
+    from modelops_operator.api.spec import Spec
+    from modelops_operator.drift.counts import DriftScope, measure
+    from modelops_operator.providers.prometheus import PrometheusProvider
 
     reference = compute(synthetic.churn(20_000, seed=1))
     profile = build_profile(reference, FEATURE_SCHEMA, np.linspace(0, 1, 20_000), n_buckets=10)
 
-    class Metadata:
-        def profile(self, *_):
-            return profile
-
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     address = f"http://127.0.0.1:{server.server_address[1]}"
-    spec = {
-        "model": {"name": "churn", "version": "1"},
-        "registry": {"uri": "file:///unused"},
-        "monitoring": {
-            "prometheus": {"address": address},
-            "drift": {"window": "1h", "minSamples": 1, "interval": "1s"},
-        },
-    }
-    from modelops_operator.drift.check import DriftSettings
-
-    settings = DriftSettings.from_spec(spec)
-    drift = DriftPass(kube=None, metadata=Metadata(), prometheus=PrometheusClient)
+    spec = Spec(
+        {
+            "model": {"name": "churn", "version": "1"},
+            "registry": {"uri": "file:///unused"},
+            "monitoring": {
+                "prometheus": {"address": address},
+                "drift": {"window": "1h", "minSamples": 1, "interval": "1s"},
+            },
+        }
+    )
+    settings = spec.drift
+    # What the operator does per measurement (runtime/observe.py): the three
+    # grouped queries through the Prometheus provider, then the pure measurement.
+    provider = PrometheusProvider(address)
+    scope = DriftScope("churn", "1", "ml", "churn", settings.window.text)
     print(
         "\nOnline: one drift measurement (3 HTTP queries, de-cumulation, PSI over "
         f"{len(profile['features'])} features), best of {args.repeat}"
@@ -295,7 +295,7 @@ def online(args) -> None:
         best = math.inf
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            report = drift._report(spec, "ml", "churn", "1", settings)
+            report = measure(profile, provider.histograms(scope), settings)
             best = min(best, time.perf_counter() - t0)
         print(
             f"  {requests:>9,} requests in the window: {best * 1e3:7.2f} ms "

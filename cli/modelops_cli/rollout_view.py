@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelops_operator.api import names
-from modelops_operator.rollout.machine import DEFAULT_STEPS
+from modelops_operator.api.spec import DEFAULTS, OPERATOR_DEFAULTS, Spec
 
 BAR_WIDTH = 30
 
@@ -31,10 +31,13 @@ def progress_bar(steps: list[int], step: int, weight: int, promoting: bool) -> s
 
 def render_status(body: Mapping[str, Any]) -> str:
     """A human summary of a ModelDeployment's rollout."""
-    meta, spec = body["metadata"], body.get("spec") or {}
+    meta, raw = body["metadata"], body.get("spec") or {}
+    spec = Spec(raw)
     status = body.get("status") or {}
-    rollout = spec.get("rollout") or {}
-    steps = list(rollout.get("steps") or DEFAULT_STEPS)
+    # Shown as written: a view never refuses to show what the operator would refuse.
+    rollout = raw.get("rollout") or {}
+    steps = list(rollout.get("steps") or OPERATOR_DEFAULTS["spec.rollout.steps"])
+    interval = rollout.get("interval") or DEFAULTS["spec.rollout.interval"]
     lines = [
         f"{meta['namespace']}/{meta['name']}: phase {status.get('phase', 'Unknown')}",
         f"  stable:   {_release(status.get('stable'))}",
@@ -52,11 +55,7 @@ def render_status(body: Mapping[str, Any]) -> str:
                 steps, int(canary.get("step", 0)), int(canary.get("weight", 0)), promoting
             )
         )
-        lines.append(
-            f"  strategy: {rollout.get('strategy', 'Immediate')}, interval "
-            f"{rollout.get('interval', '60s')}, router "
-            f"{(rollout.get('trafficRouter') or {}).get('type', 'ReplicaRatio')}"
-        )
+        lines.append(f"  strategy: {spec.strategy}, interval {interval}, router {spec.router.type}")
         checks = canary.get("checks") or []
         if checks:
             lines.append("  last checks:")

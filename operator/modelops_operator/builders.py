@@ -9,12 +9,11 @@ is what makes an operator restart change nothing).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from modelops_operator.api import names
-from modelops_operator.api.durations import parse_duration
 from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
 
 # BentoML's container images run as the `bentoml` user with this uid; giving
 # it explicitly lets runAsNonRoot be verified by the kubelet even when the
@@ -26,17 +25,12 @@ BENTO_UID = 1034
 BENTOML_HOME = "/var/lib/bentoml"
 TMP_DIR = "/tmp"
 
-DEFAULT_RESOURCES: dict[str, Any] = {
-    "requests": {"cpu": "100m", "memory": "256Mi"},
-    "limits": {"memory": "1Gi"},
-}
-DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
 SERVICE_PORT = 80
 PRESTOP_SLEEP_SECONDS = 5
 
 
 def labels(md_name: str, track: str, version: str) -> dict[str, str]:
-    """The labels DESIGN.md puts on every child."""
+    """The labels on every child: who manages it, which ModelDeployment, track and version."""
     return {
         names.LABEL_NAME: md_name,
         names.LABEL_MANAGED_BY: names.MANAGED_BY,
@@ -63,18 +57,18 @@ def owner_reference(owner: Owner) -> dict[str, Any]:
     }
 
 
-def serving_env(spec: Mapping[str, Any], version: str) -> list[dict[str, str]]:
+def serving_env(spec: Spec, version: str) -> list[dict[str, str]]:
     """Environment of the serving container: the model to load, then the user's extras."""
     env = [
-        {"name": "MODELOPS_REGISTRY", "value": spec["registry"]["uri"]},
-        {"name": "MODELOPS_MODEL", "value": spec["model"]["name"]},
+        {"name": "MODELOPS_REGISTRY", "value": spec.registry.uri},
+        {"name": "MODELOPS_MODEL", "value": spec.model.name},
         {"name": "MODELOPS_MODEL_VERSION", "value": version},
         {"name": "BENTOML_DO_NOT_TRACK", "value": "true"},
         {"name": "BENTOML_HOME", "value": BENTOML_HOME},
         {"name": "OMP_NUM_THREADS", "value": "1"},
     ]
     reserved = {item["name"] for item in env}
-    for item in spec.get("env") or []:
+    for item in spec.env:
         # The CRD refuses MODELOPS_* names; the other reserved ones are ours too.
         if item["name"] not in reserved:
             env.append({"name": item["name"], "value": item.get("value", "")})
@@ -90,12 +84,12 @@ def _http_probe(path: str, *, period: int, failures: int) -> dict[str, Any]:
     }
 
 
-def container(spec: Mapping[str, Any], version: str, image: str) -> dict[str, Any]:
+def container(spec: Spec, version: str, image: str) -> dict[str, Any]:
     """The serving container, hardened: non-root, read-only root, no privileges."""
     result: dict[str, Any] = {
         "name": names.CONTAINER_NAME,
         "image": image,
-        "imagePullPolicy": spec.get("imagePullPolicy", "IfNotPresent"),
+        "imagePullPolicy": spec.image_pull_policy,
         "ports": [
             {
                 "name": names.SERVING_PORT_NAME,
@@ -104,7 +98,7 @@ def container(spec: Mapping[str, Any], version: str, image: str) -> dict[str, An
             }
         ],
         "env": serving_env(spec, version),
-        "resources": spec.get("resources") or DEFAULT_RESOURCES,
+        "resources": spec.resources,
         # The model loads (and its checksum is verified) before /readyz answers;
         # the startup probe gives that up to two minutes before liveness applies.
         "startupProbe": _http_probe(names.LIVENESS_PATH, period=2, failures=60),
@@ -128,22 +122,18 @@ def container(spec: Mapping[str, Any], version: str, image: str) -> dict[str, An
             {"name": "tmp", "mountPath": TMP_DIR},
         ],
     }
-    secret = (spec["registry"].get("credentialsSecretRef") or {}).get("name")
-    if secret:
-        result["envFrom"] = [{"secretRef": {"name": secret}}]
+    if spec.registry.credentials_secret:
+        result["envFrom"] = [{"secretRef": {"name": spec.registry.credentials_secret}}]
     return result
 
 
-def progress_deadline_seconds(spec: Mapping[str, Any]) -> int:
-    text = (spec.get("rollout") or {}).get("progressDeadline")
-    if not text:
-        return DEFAULT_PROGRESS_DEADLINE_SECONDS
-    return max(1, round(parse_duration(text, field="spec.rollout.progressDeadline")))
+def progress_deadline_seconds(spec: Spec) -> int:
+    return max(1, round(spec.progress_deadline.seconds))
 
 
 def deployment(
     owner: Owner,
-    spec: Mapping[str, Any],
+    spec: Spec,
     *,
     track: str,
     version: str,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from modelops_operator.retraining import trigger as rt
+from modelops_operator.api import conditions as cond
+from modelops_operator.retraining.job import job_name
 from modelops_registry import Registry
 from tests.cluster.drift_support import JOB_MANAGER, FakePrometheus, finish_job
 from tests.cluster.operator_fixtures import apply_md, events_for, eventually, get_md, md_manifest
@@ -143,7 +144,7 @@ def test_drift_starts_exactly_one_job_and_cooldown_survives_restarts(
     assert status["drift"]["features"]["plan"] == 0.0
 
     job = jobs(kube, namespace)[0]
-    name = rt.job_name("churn", "1", 1)
+    name = job_name("churn", "1", 1)
     assert job["metadata"]["name"] == name
     assert status["retraining"]["job"] == name
     assert status["retraining"]["state"] == "Running" and status["retraining"]["attempts"] == 1
@@ -210,9 +211,9 @@ def test_prometheus_down_is_unknown_not_drift(
     start_operator(namespace, resync=1.0)
     apply_md(kube, namespace, manifest(prometheus, registry))
     eventually(lambda: condition(kube, namespace, "Drifted"), what="Drifted condition")
-    cond = condition(kube, namespace, "Drifted")
-    assert cond["status"] == "Unknown" and cond["reason"] == "DriftUnknown"
-    assert "scripted outage" in cond["message"] or "503" in cond["message"]
+    drifted = condition(kube, namespace, "Drifted")
+    assert drifted["status"] == "Unknown" and drifted["reason"] == "DriftUnknown"
+    assert "scripted outage" in drifted["message"] or "503" in drifted["message"]
     assert jobs(kube, namespace) == []
 
 
@@ -223,8 +224,8 @@ def test_failed_jobs_are_retried_until_max_attempts(
     start_operator(namespace, resync=1.0)
     # A 2 s cooldown caps the retry backoff at 2 s.
     apply_md(kube, namespace, manifest(prometheus, registry, cooldown="2s", max_attempts=2))
-    first = rt.job_name("churn", "1", 1)
-    second = rt.job_name("churn", "1", 2)
+    first = job_name("churn", "1", 1)
+    second = job_name("churn", "1", 2)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, first), what="first Job")
     finish_job(kube, namespace, first, succeeded=False)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, second), what="retry Job")
@@ -232,7 +233,8 @@ def test_failed_jobs_are_retried_until_max_attempts(
     finish_job(kube, namespace, second, succeeded=False)
     eventually(
         lambda: (
-            (c := condition(kube, namespace, "Retraining")) and c["reason"] == rt.REASON_EXHAUSTED
+            (c := condition(kube, namespace, "Retraining"))
+            and c["reason"] == cond.REASON_RETRAINING_EXHAUSTED
         ),
         timeout=30,
         what="attempts exhausted",
@@ -240,7 +242,7 @@ def test_failed_jobs_are_retried_until_max_attempts(
     status = retraining(kube, namespace)
     assert status["attempts"] == 2 and status["state"] == "Failed"
     assert sorted(j["metadata"]["name"] for j in jobs(kube, namespace)) == sorted([first, second])
-    assert reasons(kube, namespace).count(rt.REASON_EXHAUSTED) == 1
+    assert reasons(kube, namespace).count(cond.REASON_RETRAINING_EXHAUSTED) == 1
 
 
 def test_pinned_version_reports_the_candidate_and_keeps_traffic(
@@ -249,7 +251,7 @@ def test_pinned_version_reports_the_candidate_and_keeps_traffic(
     prometheus.set_counts(PROFILE, SHIFTED)
     start_operator(namespace, resync=1.0)
     apply_md(kube, namespace, manifest(prometheus, registry))
-    name = rt.job_name("churn", "1", 1)
+    name = job_name("churn", "1", 1)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, name), what="retraining Job")
     version = publish_candidate(registry, name, "approved", 0.81)
     finish_job(kube, namespace, name, succeeded=True)
@@ -261,7 +263,7 @@ def test_pinned_version_reports_the_candidate_and_keeps_traffic(
         "metrics": {"auc": 0.81},
         "gates": {"minMetric.auc": {"passed": True, "value": 0.81, "threshold": 0.7}},
     }
-    assert rt.REASON_CANDIDATE_READY in reasons(kube, namespace)
+    assert cond.REASON_CANDIDATE_READY in reasons(kube, namespace)
     # Pinned: the spec still names 1 and the Deployment keeps serving it.
     dep = kube.get("apps/v1", "Deployment", namespace, "churn")
     assert dep["metadata"]["labels"]["modelops.io/model-version"] == "1"
@@ -274,7 +276,7 @@ def test_manual_annotation_is_handled_once(kube, namespace, start_operator, prom
     md = manifest(prometheus, registry)
     md["metadata"]["annotations"] = {"modelops.io/retrain": "ticket-42"}
     apply_md(kube, namespace, md)
-    name = rt.job_name("churn", "1", 1)
+    name = job_name("churn", "1", 1)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, name), what="manual Job")
     assert condition(kube, namespace, "Drifted")["status"] == "False"
     status = get_md(kube, namespace)["status"]
@@ -297,7 +299,7 @@ def test_channel_rolls_out_an_approved_candidate_but_not_a_rejected_one(
         namespace,
         manifest(prometheus, registry, version="@latest-approved", cooldown="2s", max_attempts=3),
     )
-    first = rt.job_name("churn", "1", 1)
+    first = job_name("churn", "1", 1)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, first), what="first Job")
     rejected = publish_candidate(registry, first, "rejected", 0.6)
     finish_job(kube, namespace, first, succeeded=True)
@@ -306,12 +308,12 @@ def test_channel_rolls_out_an_approved_candidate_but_not_a_rejected_one(
         what="rejected candidate recorded",
     )
     assert retraining(kube, namespace)["candidate"]["approved"] is False
-    assert rt.REASON_REJECTED in reasons(kube, namespace)
+    assert cond.REASON_CANDIDATE_REJECTED in reasons(kube, namespace)
     assert get_md(kube, namespace)["status"]["stable"]["version"] == "1"
 
     # Drift persists: after the cooldown, attempt 2; this one is approved and
     # the channel takes it to the stable track (Immediate strategy here).
-    second = rt.job_name("churn", "1", 2)
+    second = job_name("churn", "1", 2)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, second), what="second Job")
     approved = publish_candidate(registry, second, "approved", 0.8)
     finish_job(kube, namespace, second, succeeded=True)

@@ -21,7 +21,8 @@ import urllib.error
 import pytest
 
 from modelops_features import synthetic
-from modelops_operator.retraining import trigger as rt
+from modelops_operator.api import conditions as cond
+from modelops_operator.retraining.job import job_name
 from modelops_registry import Registry
 from tests.cluster.drift_support import JOB_MANAGER, finish_job, run_job_container
 from tests.cluster.operator_fixtures import (
@@ -175,7 +176,7 @@ def drift_to_job(
         )
         start_operator(namespace, resync=1.0)
         apply_md(kube, namespace, manifest(prom, model.uri, version, gates))
-        name = rt.job_name("churn", churn_model.version, 1)
+        name = job_name("churn", churn_model.version, 1)
         job = eventually(
             lambda: kube.get("batch/v1", "Job", namespace, name), timeout=90, what="retraining Job"
         )
@@ -249,7 +250,7 @@ def test_drift_retrains_and_the_channel_starts_a_canary(
         reasons = eventually(
             lambda: (
                 (r := [e["reason"] for e in events_for(kube, namespace, "churn")])
-                and rt.REASON_APPROVED in r
+                and cond.REASON_CANDIDATE_APPROVED in r
                 and r
             ),
             timeout=30,
@@ -292,11 +293,12 @@ def test_a_candidate_failing_its_gates_never_reaches_traffic(
         assert status["retraining"]["candidate"]["approved"] is False
         assert status["retraining"]["candidate"]["gates"]["minMetric.auc"]["passed"] is False
         retraining = next(c for c in status["conditions"] if c["type"] == "Retraining")
-        assert retraining["reason"] == rt.REASON_REJECTED
+        assert retraining["reason"] == cond.REASON_CANDIDATE_REJECTED
         # Events are posted right after the status write.
         eventually(
             lambda: (
-                rt.REASON_REJECTED in [e["reason"] for e in events_for(kube, namespace, "churn")]
+                cond.REASON_CANDIDATE_REJECTED
+                in [e["reason"] for e in events_for(kube, namespace, "churn")]
             ),
             timeout=30,
             what="CandidateRejected event",

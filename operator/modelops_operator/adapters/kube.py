@@ -50,6 +50,9 @@ API_REQUESTS = Counter(
     ["verb"],
 )
 
+# Connections beyond the reconcile workers: drift measurements, the lease, the resync.
+POOL_HEADROOM = 8
+
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 MERGE_CONTENT_TYPE = "application/merge-patch+json"
 
@@ -100,9 +103,22 @@ def path_for(api_version: str, kind: str, namespace: str | None, name: str | Non
     return "/".join(parts)
 
 
-def load_api_client(kubeconfig: str | None = None) -> kubernetes.client.ApiClient:
-    """An API client from a kubeconfig path, $KUBECONFIG, or the in-cluster service account."""
+def load_api_client(
+    kubeconfig: str | None = None, pool_size: int | None = None
+) -> kubernetes.client.ApiClient:
+    """An API client from a kubeconfig path, $KUBECONFIG, or the in-cluster service account.
+
+    `pool_size` is how many requests may be in flight at once (the reconcile
+    workers, drift measurements, the lease renewer). urllib3 opens a
+    connection beyond its pool when it must, but then closes it after one
+    request, so a pool smaller than the threads using it costs a TLS
+    handshake on most requests under load.
+    """
     configuration = kubernetes.client.Configuration()
+    if pool_size is not None:
+        configuration.connection_pool_maxsize = max(
+            configuration.connection_pool_maxsize, pool_size + POOL_HEADROOM
+        )
     if kubeconfig:
         kubernetes.config.load_kube_config(
             config_file=kubeconfig, client_configuration=configuration
@@ -123,8 +139,10 @@ class KubeAdapter:
         self._timeout = timeout
 
     @classmethod
-    def from_kubeconfig(cls, kubeconfig: str | None = None) -> KubeAdapter:
-        return cls(load_api_client(kubeconfig))
+    def from_kubeconfig(
+        cls, kubeconfig: str | None = None, *, pool_size: int | None = None
+    ) -> KubeAdapter:
+        return cls(load_api_client(kubeconfig, pool_size))
 
     def with_timeout(self, seconds: float) -> KubeAdapter:
         """The same connection with another per-request timeout (the leader lease's calls)."""

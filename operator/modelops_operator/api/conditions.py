@@ -1,17 +1,20 @@
-"""Condition types, reason constants and the helpers that set them.
+"""Condition types, every reason the operator writes, and the one helper that sets them.
 
-All reasons live here (as Argo Rollouts does) so that events, conditions and
-tests spell them the same way. The helpers are pure: they take the current
-list and return a new one, and a condition's lastTransitionTime moves only
-when its status really changes, so a level-based re-reconcile writes nothing.
+All reasons live here (as Argo Rollouts keeps them in one file) so that
+events, conditions, the demo's report and the tests spell them the same way.
+A condition travels as a `Cond` (status, reason, message) until
+`set_condition` writes it into the status list. The helpers are pure: they
+take the current list and return a new one, and a condition's
+lastTransitionTime moves only when its status really changes, so a
+level-based re-reconcile writes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
-# Condition types (DESIGN.md, status.conditions).
+# Condition types (status.conditions).
 READY = "Ready"
 PROGRESSING = "Progressing"
 DEGRADED = "Degraded"
@@ -26,6 +29,7 @@ FALSE = "False"
 UNKNOWN = "Unknown"
 
 # Reasons, used both on conditions and as Kubernetes Event reasons.
+# Serving (Ready, Progressing, Degraded).
 REASON_CREATED = "Created"
 REASON_VERSION_CHANGED = "VersionChanged"
 REASON_ROLLING_OUT = "RollingOut"
@@ -39,9 +43,10 @@ REASON_SCALED_TO_ZERO = "ScaledToZero"
 REASON_RESOLVE_FAILED = "VersionResolveFailed"
 REASON_RESOLVED = "VersionResolved"
 REASON_STABLE = "Stable"
+REASON_STRATEGY_NOT_SUPPORTED = "StrategyNotSupported"
 REASON_CANARY_PENDING = "CanaryNotStarted"
 
-# Canary rollout reasons (canary.py).
+# Canary rollout (rollout/).
 REASON_CANARY_STARTED = "CanaryStarted"
 REASON_CANARY_WAITING = "CanaryWaitingForPods"
 REASON_CANARY_STEP = "CanaryStepAdvanced"
@@ -58,37 +63,82 @@ REASON_REJECTED = "VersionRejected"
 REASON_MANUAL_PROMOTE = "ManualPromote"
 REASON_ROUTER_NOT_SUPPORTED = "TrafficRouterNotSupported"
 
-Condition = dict[str, Any]
+# Drift (drift/).
+REASON_DRIFT_DETECTED = "DriftDetected"
+REASON_NO_DRIFT = "NoDrift"
+REASON_INSUFFICIENT_DATA = "InsufficientData"
+REASON_DRIFT_UNKNOWN = "DriftUnknown"
+REASON_DRIFT_CLEARED = "DriftCleared"  # an Event only
+
+# Retraining (retraining/).
+REASON_RETRAINING_STARTED = "RetrainingStarted"
+REASON_JOB_RUNNING = "JobRunning"
+REASON_CANDIDATE_APPROVED = "CandidateApproved"
+REASON_CANDIDATE_REJECTED = "CandidateRejected"
+REASON_RETRAINING_FAILED = "RetrainingFailed"
+REASON_CANDIDATE_NOT_FOUND = "CandidateNotFound"
+REASON_RETRAINING_EXHAUSTED = "RetrainingAttemptsExhausted"
+REASON_NOT_RETRAINING = "NotRetraining"
+REASON_CANDIDATE_READY = "CandidateReadyForGitOps"
+REASON_JOB_TEMPLATE_REFUSED = "JobTemplateRefused"
+
+Condition = dict[str, Any]  # one entry of status.conditions, as stored
 
 
-def get_condition(conditions: Sequence[Condition], ctype: str) -> Condition | None:
+class Cond(NamedTuple):
+    """A condition's value before it is written: status, reason and message."""
+
+    status: str
+    reason: str
+    message: str
+
+
+def true(reason: str, message: str) -> Cond:
+    return Cond(TRUE, reason, message)
+
+
+def false(reason: str, message: str) -> Cond:
+    return Cond(FALSE, reason, message)
+
+
+def unknown(reason: str, message: str) -> Cond:
+    return Cond(UNKNOWN, reason, message)
+
+
+def get_condition(conditions: Sequence[Mapping[str, Any]], ctype: str) -> Condition | None:
     """The condition of that type, or None."""
     for condition in conditions:
         if condition.get("type") == ctype:
-            return condition
+            return dict(condition)
     return None
 
 
-def is_true(conditions: Sequence[Condition], ctype: str) -> bool:
+def is_true(conditions: Sequence[Mapping[str, Any]], ctype: str) -> bool:
     condition = get_condition(conditions, ctype)
     return condition is not None and condition.get("status") == TRUE
 
 
+def has_reason(conditions: Sequence[Mapping[str, Any]], ctype: str, reason: str) -> bool:
+    condition = get_condition(conditions, ctype)
+    return condition is not None and condition.get("reason") == reason
+
+
 def set_condition(
-    conditions: Sequence[Condition],
+    conditions: Sequence[Mapping[str, Any]],
     ctype: str,
-    status: str,
-    reason: str,
-    message: str,
+    value: Cond,
     *,
     now: str,
     generation: int | None,
 ) -> list[Condition]:
-    """Return conditions with `ctype` set, keeping lastTransitionTime if the status is unchanged.
+    """Return conditions with `ctype` set to `value`, keeping lastTransitionTime if the status is unchanged.
 
     `now` is an RFC 3339 string (the caller's clock) so the function stays pure.
-    The list keeps a stable order: existing entries in place, new ones appended.
+    The list keeps a stable order: existing entries in place, a new one before
+    the first entry that CONDITION_TYPES lists after it (so every object shows
+    them in the same order, whichever part set one first).
     """
+    status, reason, message = value
     if status not in (TRUE, FALSE, UNKNOWN):
         raise ValueError(f"condition status must be True, False or Unknown, not {status!r}")
     previous = get_condition(conditions, ctype)
@@ -105,6 +155,14 @@ def set_condition(
     if generation is not None:
         updated["observedGeneration"] = generation
     result = [dict(c) for c in conditions if c.get("type") != ctype]
-    index = next((i for i, c in enumerate(conditions) if c.get("type") == ctype), len(result))
+    index = next((i for i, c in enumerate(conditions) if c.get("type") == ctype), None)
+    if index is None:
+        index = next(
+            (i for i, c in enumerate(result) if _rank(c.get("type")) > _rank(ctype)), len(result)
+        )
     result.insert(index, updated)
     return result
+
+
+def _rank(ctype: Any) -> int:
+    return CONDITION_TYPES.index(ctype) if ctype in CONDITION_TYPES else len(CONDITION_TYPES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelops_operator.api import names
 
@@ -79,9 +79,8 @@ class Owner:
     generation: int = 1
 
 
-@dataclass(frozen=True)
-class EventSpec:
-    """A Kubernetes Event to post about the ModelDeployment."""
+class EventSpec(NamedTuple):
+    """A Kubernetes Event to post about the ModelDeployment (a value, like conditions.Cond)."""
 
     type: str  # "Normal" or "Warning"
     reason: str

@@ -1,47 +1,62 @@
-"""Metrics providers: where canary analysis gets its numbers.
+"""Providers: where the numbers the operator judges come from (the I/O seam of analysis and drift).
 
-The protocol is `analysis.MetricsProvider` (two methods: `requests` and
-`measure`). `provider_for` builds one from `spec.rollout.analysis` and refuses
-a spec it cannot serve with a clear error (which the analysis turns into an
-inconclusive check, never a pass).
+Two small protocols, each with a factory that refuses a spec it cannot serve
+with an error naming the field (no silent fallback):
 
-`MODELOPS_METRICS_PROVIDER_FILE` (an environment variable of the operator
-process) replaces every provider with the file-backed one in file.py. It is
-the test and demo seam: cluster tests inject canary health at the protocol
-boundary without running Prometheus. Production deployments leave it unset.
+* `rollout.analysis.MetricsProvider` (`requests`, `measure`) for canary
+  analysis, built by `metrics_provider_for`; a provider error becomes an
+  inconclusive check, never a pass;
+* `drift.counts.DriftSource` (`histograms`) for drift, built by
+  `drift_source_for`; an error makes the drift verdict Unknown, which never
+  starts retraining.
+
+Prometheus (prometheus.py) serves both. `MODELOPS_METRICS_PROVIDER_FILE` (an
+environment variable of the operator process) replaces the canary analysis'
+provider with the file-backed one in file.py: the test and demo seam that
+injects canary health at the protocol boundary without running Prometheus.
+Drift always reads Prometheus. Production deployments leave it unset.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from modelops_operator.api.durations import parse_duration
+from modelops_operator.api.spec import Spec
+from modelops_operator.drift.counts import DriftSource
 from modelops_operator.rollout.analysis import MetricsProvider
 
 FILE_PROVIDER_ENV = "MODELOPS_METRICS_PROVIDER_FILE"
 
 
 class ProviderNotConfigured(ValueError):
-    """The spec lists checks but names no metrics backend."""
+    """The spec asks for measurements but names no backend."""
 
 
-def provider_for(spec: Mapping[str, Any], env: Mapping[str, str] | None = None) -> MetricsProvider:
+def metrics_provider_for(spec: Spec, env: Mapping[str, str] | None = None) -> MetricsProvider:
+    """The canary analysis' provider for `spec`."""
     env = os.environ if env is None else env
     if env.get(FILE_PROVIDER_ENV):
         from modelops_operator.providers.file import FileProvider
 
         return FileProvider(env[FILE_PROVIDER_ENV])
-    analysis = (spec.get("rollout") or {}).get("analysis") or {}
-    prometheus = analysis.get("prometheus") or {}
-    if not prometheus.get("address"):
+    prometheus = spec.analysis.prometheus
+    if prometheus is None:
         raise ProviderNotConfigured(
             "spec.rollout.analysis.prometheus.address is required to run the canary checks"
         )
     from modelops_operator.providers.prometheus import PrometheusProvider
 
-    timeout = parse_duration(
-        prometheus.get("timeout") or "10s", field="spec.rollout.analysis.prometheus.timeout"
-    )
-    return PrometheusProvider(prometheus["address"], timeout=timeout)
+    timeout = parse_duration(prometheus.timeout, field="spec.rollout.analysis.prometheus.timeout")
+    return PrometheusProvider(prometheus.address, timeout=timeout)
+
+
+def drift_source_for(spec: Spec) -> DriftSource:
+    """The drift source for `spec`: its monitoring Prometheus, else the analysis one."""
+    address = spec.drift_prometheus
+    if address is None:
+        raise ProviderNotConfigured("spec.monitoring.prometheus.address is not set")
+    from modelops_operator.providers.prometheus import PrometheusProvider
+
+    return PrometheusProvider(address)

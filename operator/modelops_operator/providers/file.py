@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from modelops_operator.rollout.analysis import AnalysisContext, Measurement
+from modelops_operator.rollout.analysis import AnalysisContext, MetricValue
 
 
 class FileProviderError(RuntimeError):
@@ -40,11 +40,11 @@ class FileProvider:
             raise FileProviderError(str(entry["unavailable"]))
         return entry
 
-    def requests(self, ctx: AnalysisContext) -> Measurement:
+    def requests(self, ctx: AnalysisContext) -> MetricValue:
         value = self._entry(ctx).get("requests")
-        return Measurement(f"file:{self.path}#requests", None if value is None else float(value))
+        return MetricValue(f"file:{self.path}#requests", None if value is None else float(value))
 
-    def measure(self, check: Mapping[str, Any], ctx: AnalysisContext) -> Measurement:
+    def measure(self, check: Mapping[str, Any], ctx: AnalysisContext) -> MetricValue:
         value = (self._entry(ctx).get("values") or {}).get(check["name"])
         query = f"file:{self.path}#{check['name']}"
-        return Measurement(query, None if value is None else float(value))
+        return MetricValue(query, None if value is None else float(value))

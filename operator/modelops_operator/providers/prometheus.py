@@ -1,4 +1,4 @@
-"""The Prometheus metrics provider: built-in canary checks from the bento's metrics.
+"""The Prometheus provider: canary checks and drift histograms from the bento's metrics.
 
 Series come from the churn bento (bentos/README.md): `modelops_requests_total`
 {endpoint, status} and `modelops_request_duration_seconds` {endpoint}. The
@@ -15,6 +15,11 @@ Built-in checks over the last analysis interval (the window):
 * latency-p99: histogram_quantile(0.99) of the request duration, in seconds.
 Custom checks run the user's PromQL after substituting {{namespace}},
 {{deployment}}, {{track}} and {{interval}}.
+
+Drift reads the stable track's feature histograms over the drift window:
+one grouped query per family (numeric buckets by feature and le, categories
+by feature and value, prediction buckets by le), so its cost depends on the
+number of buckets, never on the number of requests served.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from modelops_operator.adapters.prometheus import PrometheusClient
-from modelops_operator.rollout.analysis import AnalysisContext, Measurement
+from modelops_operator.adapters.prometheus import DEFAULT_TIMEOUT_SECONDS, PrometheusClient
+from modelops_operator.drift.counts import BucketSamples, DriftScope
+from modelops_operator.rollout.analysis import AnalysisContext, MetricValue
 
 
 def window(seconds: float) -> str:
@@ -85,16 +91,57 @@ def query_for(check: Mapping[str, Any], ctx: AnalysisContext) -> str:
     return builder(ctx)
 
 
+# --- drift ---------------------------------------------------------------------------
+
+
+def _selector(model: str, version: str, namespace: str, deployment: str) -> str:
+    # The model and version labels come from the service, the others from the
+    # scrape relabelling of the pod labels (charts/.../podmonitor.yaml). The
+    # version label pins the profile: counts of another version use other edges.
+    labels = {
+        "model": model,
+        "version": version,
+        "namespace": namespace,
+        "deployment": deployment,
+        "track": "stable",
+    }
+    return ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def drift_queries(scope: DriftScope) -> dict[str, str]:
+    """The three PromQL queries of one drift check (each answers with bucket counts only)."""
+    sel = _selector(scope.model, scope.version, scope.namespace, scope.deployment)
+    window = scope.window
+    return {
+        "numeric": f"sum by (feature, le) (increase(modelops_feature_value_bucket{{{sel}}}[{window}]))",
+        "categorical": (
+            f"sum by (feature, value) (increase(modelops_feature_category_total{{{sel}}}[{window}]))"
+        ),
+        "prediction": f"sum by (le) (increase(modelops_prediction_bucket{{{sel}}}[{window}]))",
+    }
+
+
 class PrometheusProvider:
     """Instant queries through the Prometheus adapter (errors: PrometheusUnavailable)."""
 
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
+    def __init__(self, address: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.client = PrometheusClient(address, timeout=timeout)
 
-    def requests(self, ctx: AnalysisContext) -> Measurement:
+    def requests(self, ctx: AnalysisContext) -> MetricValue:
         expr = requests_query(ctx)
-        return Measurement(expr, self.client.scalar(expr))
+        return MetricValue(expr, self.client.scalar(expr))
 
-    def measure(self, check: Mapping[str, Any], ctx: AnalysisContext) -> Measurement:
+    def measure(self, check: Mapping[str, Any], ctx: AnalysisContext) -> MetricValue:
         expr = query_for(check, ctx)
-        return Measurement(expr, self.client.scalar(expr))
+        return MetricValue(expr, self.client.scalar(expr))
+
+    def histograms(self, scope: DriftScope) -> BucketSamples:
+        answers = {
+            family: tuple((s.labels, s.value) for s in self.client.query(expr))
+            for family, expr in drift_queries(scope).items()
+        }
+        return BucketSamples(**answers)

@@ -1,26 +1,76 @@
-"""Health of a release, read from its child Deployment: the phase, the Ready /
-Progressing / Degraded conditions, and the events their transitions deserve.
+"""Health of the stable release, read from its child Deployment (two pipeline parts).
 
-Pure, like reconcile.py, which calls it once per reconcile.
+`report` sets the phase and the Ready / Progressing / Degraded conditions
+from the Deployment's real availability (its status, as the Deployment
+controller writes it): Ready only when every replica of the latest spec is
+available, Degraded for a missed progress deadline, a lost availability, or
+a problem an earlier part found (the stable version then keeps serving).
+`tell` posts the Events their transitions deserve, only on transitions, so a
+level-based re-reconcile or an operator restart posts nothing new.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from modelops_operator.api import conditions as cond
+from modelops_operator.api import names
+from modelops_operator.api.conditions import Cond, Condition
 from modelops_operator.api.objects import DeploymentState, EventSpec
+from modelops_operator.reconcile.draft import Draft, Inputs
 
 NORMAL = "Normal"
 WARNING = "Warning"
 
 Release = dict[str, Any]  # {"version", "image", "since"}
+HEALTH = (cond.READY, cond.PROGRESSING, cond.DEGRADED)
+
+
+def report(inputs: Inputs, draft: Draft) -> Draft:
+    """The part: phase, summary and the three health conditions."""
+    stable = draft.stable
+    draft = draft.with_status(observedGeneration=inputs.generation)
+    if inputs.spec.model.follows_channel and draft.version is not None:
+        draft = draft.with_status(resolvedVersion=draft.version)
+    if stable is None:
+        # Nothing can be served yet: no children, and say why.
+        problem = draft.problem or cond.true(cond.REASON_RESOLVE_FAILED, "no version to serve")
+        values = {
+            cond.READY: cond.false(problem.reason, problem.message),
+            cond.PROGRESSING: cond.false(problem.reason, problem.message),
+            cond.DEGRADED: problem,
+        }
+        phase, summary = "Failed", problem.message
+    else:
+        dep = inputs.observed.deployments.get(names.TRACK_STABLE)
+        was_ready = cond.is_true(inputs.old_conditions, cond.READY)
+        phase, values, summary = availability(dep, stable, draft.replicas, was_ready)
+        if draft.problem is not None:
+            values[cond.DEGRADED] = draft.problem
+            summary = f"{summary}; {draft.problem.message}"
+    for ctype in HEALTH:
+        draft = draft.with_condition(inputs, ctype, values[ctype])
+    return draft.but(phase=phase, summary=summary)
+
+
+def tell(inputs: Inputs, draft: Draft) -> Draft:
+    """The part: Events for the health transitions, and the serving fields of status."""
+    draft = draft.tell(*transition_events(inputs.old_conditions, draft.conditions))
+    draft = draft.with_status(phase=draft.phase, message=draft.summary)
+    # A release is only ever replaced, never cleared: status keeps the last one
+    # (previous stays the rollback target even when a decision has none to offer).
+    if draft.stable is not None:
+        draft = draft.with_status(stable=draft.stable)
+    if draft.previous is not None:
+        draft = draft.with_status(previous=draft.previous)
+    return draft
 
 
 def availability(
     dep: DeploymentState | None, release: Release, replicas: int, was_ready: bool
-) -> tuple[str, dict[str, tuple[str, str, str]], str]:
-    """Phase, {condition: (status, reason, message)} and a summary, from the child Deployment."""
+) -> tuple[str, dict[str, Cond], str]:
+    """Phase, {condition type: value} and a summary, from the child Deployment."""
     version, image = release["version"], release["image"]
     if replicas == 0 and dep is not None and dep.runs(version, image):
         msg = f"version {version} is scaled to zero replicas"
@@ -79,7 +129,7 @@ def availability(
     )
 
 
-def transition_events(old: list[dict], new: list[dict]) -> list[EventSpec]:
+def transition_events(old: Sequence[Condition], new: Sequence[Condition]) -> list[EventSpec]:
     """Events for condition flips that users want to hear about."""
     events: list[EventSpec] = []
     ready_new = cond.get_condition(new, cond.READY)
@@ -100,8 +150,10 @@ def transition_events(old: list[dict], new: list[dict]) -> list[EventSpec]:
     return events
 
 
-def health(phase: str, *, ready: tuple, progressing: tuple, degraded: tuple, msg: str):
-    """(phase, {condition: (status, reason, msg)}, msg): the three health
-    conditions always share one message, so each verdict names only statuses and reasons."""
+def health(
+    phase: str, *, ready: tuple, progressing: tuple, degraded: tuple, msg: str
+) -> tuple[str, dict[str, Cond], str]:
+    """(phase, {condition: value}, msg): the three health conditions always share one
+    message, so each verdict names only statuses and reasons."""
     conds = {cond.READY: ready, cond.PROGRESSING: progressing, cond.DEGRADED: degraded}
-    return phase, {kind: (status, reason, msg) for kind, (status, reason) in conds.items()}, msg
+    return phase, {kind: Cond(status, reason, msg) for kind, (status, reason) in conds.items()}, msg

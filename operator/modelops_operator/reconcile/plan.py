@@ -1,9 +1,13 @@
-"""The data passed between the layers: what was observed, what to do.
+"""What goes into the pure reconcile and what comes out of it.
 
-`Observed` is everything the pure reconcile needs from the outside world,
-gathered by the engine through the adapters. `Plan` is everything it decided:
-children to apply, children to delete, the complete new status (written in
-one patch) and the events that explain the decisions.
+`Observed` is everything the reconcile needs from the outside world, gathered
+by the engine (runtime/observe.py) through the adapters and providers: the
+object's status and annotations, its child Deployments, what a channel
+resolved to, and the measurements that were due (a canary step's analysis,
+a drift measurement, the retraining Job and its candidate). `Plan` is
+everything it decided: the complete new status (written in one patch before
+anything else), children to apply and delete, Jobs to create, the Events
+that explain the decisions, and when to look again.
 """
 
 from __future__ import annotations
@@ -12,7 +16,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelops_features.drift import DriftReport
 from modelops_operator.api.objects import DeploymentState, EventSpec, Owner
+from modelops_operator.retraining.state import JOB_ABSENT
+from modelops_operator.rollout.analysis import CheckResult
+
+
+@dataclass(frozen=True)
+class DriftMeasurement:
+    """A drift measurement of the stable track, or why it could not be taken."""
+
+    version: str  # the stable version measured
+    report: DriftReport | None  # None: not measured (error says why)
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -27,10 +43,25 @@ class Observed:
     # or the error that prevented it. Unused for pinned versions.
     resolved_version: str | None = None
     resolve_error: str | None = None
-    # Canary analysis results (analysis.CheckResult) when the engine ran the
-    # analysis for this reconcile because a step's interval was over; None
-    # when no analysis was due.
-    analysis: tuple[Any, ...] | None = None
+    # Canary analysis results when a step's interval was over; None when no
+    # analysis was due.
+    analysis: tuple[CheckResult, ...] | None = None
+    # A drift measurement finished since the last reconcile; None when none was due
+    # (or it is still being taken).
+    drift: DriftMeasurement | None = None
+    # The retraining Job status.retraining names, while it runs: its state
+    # (retraining.outcome.job_state) and, once it finished, the version the
+    # registry holds for it with its metadata.
+    job_state: str = JOB_ABSENT
+    candidate: tuple[str, Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Site policy given to the operator (its flags), which no spec may override."""
+
+    # ServiceAccounts retraining pods may run as; None: not restricted.
+    retraining_service_accounts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,9 +79,13 @@ class Plan:
 
     apply: tuple[dict[str, Any], ...] = ()
     delete: tuple[ChildRef, ...] = ()
+    # Created when absent, never updated (retraining Jobs: an existing one is adopted).
+    create: tuple[dict[str, Any], ...] = ()
     status: dict[str, Any] = field(default_factory=dict)
     events: tuple[EventSpec, ...] = ()
     # Seconds until the engine should look again even if nothing changes (None: rely on watches).
     requeue_after: float | None = None
     # Rollouts that ended in this reconcile (Promoted, RolledBack, Superseded), for metrics.
     outcomes: tuple[str, ...] = ()
+    # A retraining Job's outcome recorded in this reconcile (approved, rejected, failed).
+    retraining_outcome: str | None = None

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelops_operator.api import names
-from modelops_operator.retraining import policy as job_policy
-from modelops_operator.retraining.state import RetrainSettings
+from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
+from modelops_operator.retraining import policy
 
 JOB_NAME_MAX = 63  # the Job controller copies the name into a pod label (63 characters max)
 LABEL_RETRAIN_ATTEMPT = "modelops.io/retrain-attempt"
@@ -52,7 +53,7 @@ def _label_value(text: str) -> str:
 
 
 def request_env(
-    spec: Mapping[str, Any],
+    spec: Spec,
     base_version: str,
     reason: str,
     job: str,
@@ -61,9 +62,9 @@ def request_env(
 ) -> list[dict[str, str]]:
     """The MODELOPS_* environment describing the request; `modelops train` reads it."""
     env = {
-        "MODELOPS_MODEL": spec["model"]["name"],
+        "MODELOPS_MODEL": spec.model.name,
         "MODELOPS_BASE_VERSION": base_version,
-        "MODELOPS_REGISTRY": spec["registry"]["uri"],
+        "MODELOPS_REGISTRY": spec.registry.uri,
         "MODELOPS_RETRAIN_REASON": reason,
         "MODELOPS_RETRAIN_JOB": job,
         "MODELOPS_DRIFT_REPORT": json.dumps(drift_report or {}, sort_keys=True),
@@ -73,9 +74,8 @@ def request_env(
 
 
 def build_job(
-    owner: Mapping[str, str],
-    spec: Mapping[str, Any],
-    settings: RetrainSettings,
+    owner: Owner,
+    spec: Spec,
     *,
     name: str,
     base_version: str,
@@ -86,19 +86,21 @@ def build_job(
 ) -> dict[str, Any]:
     """The batch/v1 Job for one attempt: the user's template plus our name, labels, env, owner.
 
-    `owner` holds the ModelDeployment's name, namespace and uid. The request
-    environment replaces variables of the same name in the template, so a
+    `owner` is the ModelDeployment. The request environment replaces variables of the same name in the template, so a
     template cannot point a Job at another model by accident. The Job gets
     backoffLimit 0 and restartPolicy Never unless the template says otherwise:
     retries are the operator's (maxAttempts, recorded in status), not hidden
     pod restarts. Its pod gets the restricted security context where the
-    template leaves it out (job_policy.harden).
+    template leaves it out (policy.harden).
 
-    Raises job_policy.JobTemplateRefused for a template a retraining pod may
+    Raises policy.JobTemplateRefused for a template a retraining pod may
     not have (privileged, hostPath, host namespaces...): `decide` refuses such
     a template before any Job is due, so this is the last line, never the first.
     """
-    job_policy.check(settings.job_template, allowed_accounts)
+    settings = spec.retraining
+    if settings is None:
+        raise ValueError("spec.retraining is not set: no retraining Job to build")
+    policy.check(settings.job_template, allowed_accounts)
     template = copy.deepcopy(dict(settings.job_template))
     meta = template.get("metadata") or {}
     job_spec = copy.deepcopy(template.get("spec") or {})
@@ -107,11 +109,12 @@ def build_job(
     pod_meta = pod.setdefault("metadata", {})
     pod_spec = pod.setdefault("spec", {})
     pod_spec.setdefault("restartPolicy", "Never")
-    job_policy.harden(pod_spec)
+    pod_spec = policy.hardened(pod_spec)
+    pod["spec"] = pod_spec
     labels = {
         **(meta.get("labels") or {}),
         names.LABEL_MANAGED_BY: names.MANAGED_BY,
-        names.LABEL_DEPLOYMENT: owner["name"],
+        names.LABEL_DEPLOYMENT: owner.name,
         names.LABEL_MODEL_VERSION: _label_value(base_version),
         LABEL_RETRAIN_ATTEMPT: str(attempt),
     }
@@ -126,15 +129,15 @@ def build_job(
         "kind": "Job",
         "metadata": {
             "name": name,
-            "namespace": owner["namespace"],
+            "namespace": owner.namespace,
             "labels": labels,
             "annotations": dict(meta.get("annotations") or {}),
             "ownerReferences": [
                 {
                     "apiVersion": names.API_VERSION,
                     "kind": names.KIND,
-                    "name": owner["name"],
-                    "uid": owner["uid"],
+                    "name": owner.name,
+                    "uid": owner.uid,
                     "controller": True,
                     "blockOwnerDeletion": True,
                 }

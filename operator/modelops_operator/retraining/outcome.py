@@ -13,27 +13,21 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from modelops_operator.api import conditions as cond
 from modelops_operator.api import names
+from modelops_operator.api.objects import EventSpec
+from modelops_operator.api.spec import Spec
 from modelops_operator.api.times import rfc3339
 from modelops_operator.retraining.state import (
     FAILED,
-    REASON_APPROVED,
-    REASON_CANDIDATE_READY,
-    REASON_FAILED,
-    REASON_NO_CANDIDATE,
-    REASON_REJECTED,
-    REASON_RUNNING,
+    JOB_ABSENT,
+    JOB_ACTIVE,
+    JOB_COMPLETE,
+    JOB_FAILED,
+    JOB_FINISHED,
     SUCCEEDED,
-    Decision,
+    RetrainingDecision,
 )
-
-# Job observation (what the Job's status conditions say).
-JOB_ABSENT = "Absent"
-JOB_ACTIVE = "Active"
-JOB_COMPLETE = "Complete"
-JOB_FAILED = "Failed"
-
-Event = tuple[str, str, str]  # (type, reason, message)
 
 
 def job_state(job: Mapping[str, Any] | None) -> str:
@@ -93,23 +87,26 @@ def failed_gates(candidate: Mapping[str, Any]) -> list[str]:
 
 
 def follow(
-    spec: Mapping[str, Any],
+    spec: Spec,
     prev: dict[str, Any],
-    job: Mapping[str, Any] | None,
+    observed: str,
     candidate: tuple[str, Mapping[str, Any]] | None,
     now: dt.datetime,
-) -> Decision:
-    """The pass for a Job status.retraining says is running: wait, or record its outcome."""
+) -> RetrainingDecision:
+    """The step for a Job status.retraining says is running: wait, or record its outcome.
+
+    `observed` is the Job's state (`job_state`); `candidate` what the registry
+    holds for it, looked up once the Job finished.
+    """
     name = prev["job"]
-    observed = job_state(job)
-    if observed in (JOB_ABSENT, JOB_ACTIVE):
+    if observed not in JOB_FINISHED:
         # Absent: the decision was persisted but the Job not (yet) created -- create it.
-        return Decision(
+        return RetrainingDecision(
             status=prev,
             handled_token=None,
             job=name,
             reason=prev.get("reason"),
-            condition=("True", REASON_RUNNING, f"retraining Job {name} is running"),
+            condition=cond.true(cond.REASON_JOB_RUNNING, f"retraining Job {name} is running"),
         )
     finished = {**prev, "finishedAt": rfc3339(now)}
     # The registry decides, not the exit code. No candidate = a failed attempt.
@@ -118,67 +115,71 @@ def follow(
     return _candidate_found(spec, finished, *candidate)
 
 
-def _no_candidate(finished: dict[str, Any], observed: str) -> Decision:
+def _no_candidate(finished: dict[str, Any], observed: str) -> RetrainingDecision:
     why = (
         "failed"
         if observed == JOB_FAILED
         else "completed but published no version with metadata.retraining.job = its name"
     )
     message = f"retraining Job {finished['job']} {why} (attempt {finished.get('attempts')})"
-    return Decision(
+    return RetrainingDecision(
         status={**finished, "state": FAILED},
         handled_token=None,
         job=None,
-        condition=(
-            "False",
-            REASON_FAILED if observed == JOB_FAILED else REASON_NO_CANDIDATE,
+        condition=cond.false(
+            cond.REASON_RETRAINING_FAILED
+            if observed == JOB_FAILED
+            else cond.REASON_CANDIDATE_NOT_FOUND,
             message,
         ),
-        events=[("Warning", REASON_FAILED, message)],
+        events=(EventSpec("Warning", cond.REASON_RETRAINING_FAILED, message),),
         outcome="failed",
     )
 
 
 def _candidate_found(
-    spec: Mapping[str, Any], finished: dict[str, Any], version: str, metadata: Mapping[str, Any]
-) -> Decision:
+    spec: Spec, finished: dict[str, Any], version: str, metadata: Mapping[str, Any]
+) -> RetrainingDecision:
     name = finished["job"]
     cand = candidate_status(version, metadata)
     status = {**finished, "state": SUCCEEDED, "candidate": cand}
     if cand["approved"]:
         metrics = ", ".join(f"{k}={v:g}" for k, v in cand["metrics"].items())
         message = f"retraining Job {name} produced candidate {version}, approved ({metrics})"
-        events = [("Normal", REASON_APPROVED, message), _next_step(spec, version)]
-        reason, outcome = REASON_APPROVED, "approved"
+        events = (
+            EventSpec("Normal", cond.REASON_CANDIDATE_APPROVED, message),
+            _next_step(spec, version),
+        )
+        reason, outcome = cond.REASON_CANDIDATE_APPROVED, "approved"
     else:
         message = (
             f"retraining Job {name} produced candidate {version}, REJECTED by gate(s) "
             f"{', '.join(failed_gates(cand))}; it will not be deployed"
         )
-        events = [("Warning", REASON_REJECTED, message)]
-        reason, outcome = REASON_REJECTED, "rejected"
-    return Decision(
+        events = (EventSpec("Warning", cond.REASON_CANDIDATE_REJECTED, message),)
+        reason, outcome = cond.REASON_CANDIDATE_REJECTED, "rejected"
+    return RetrainingDecision(
         status=status,
         handled_token=None,
         job=None,
-        condition=("False", reason, message),
+        condition=cond.false(reason, message),
         events=events,
         outcome=outcome,
     )
 
 
-def _next_step(spec: Mapping[str, Any], version: str) -> Event:
+def _next_step(spec: Spec, version: str) -> EventSpec:
     """What happens to an approved candidate: the channel rolls it out, or Git must name it."""
-    if spec["model"]["version"] == names.CHANNEL_LATEST_APPROVED:
-        return (
+    if spec.model.follows_channel:
+        return EventSpec(
             "Normal",
-            REASON_APPROVED,
+            cond.REASON_CANDIDATE_APPROVED,
             f"candidate {version} is now the newest approved version; the "
             f"{names.CHANNEL_LATEST_APPROVED} channel rolls it out",
         )
-    return (
+    return EventSpec(
         "Normal",
-        REASON_CANDIDATE_READY,
+        cond.REASON_CANDIDATE_READY,
         f"spec.model.version is pinned: traffic is unchanged; commit version {version} "
         "to Git to deploy it (.status.retraining.candidate.version)",
     )

@@ -14,7 +14,7 @@ the same list to the operator (`--retraining-service-accounts`), which
 refuses any other account here too. Without that flag the operator does not
 restrict accounts (it cannot guess a site's policy).
 
-`harden` gives the pod what Pod Security "restricted" asks for where the
+`hardened` gives the pod what Pod Security "restricted" asks for where the
 template says nothing: runAsNonRoot, the RuntimeDefault seccomp profile, no
 privilege escalation and every capability dropped. A template may still say
 otherwise in an allowed way (e.g. runAsNonRoot: false for an image that needs
@@ -23,6 +23,7 @@ root); it then simply does not pass "restricted".
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -156,15 +157,17 @@ def _dict_at(parent: dict[str, Any], key: str) -> dict[str, Any]:
     return parent[key]
 
 
-def harden(pod_spec: dict[str, Any]) -> None:
-    """Fill in the restricted security context where the template leaves it out (in place)."""
-    pod_context = _dict_at(pod_spec, "securityContext")
+def hardened(pod_spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the pod spec with the restricted security context filled in where it says nothing."""
+    pod = copy.deepcopy(dict(pod_spec))
+    pod_context = _dict_at(pod, "securityContext")
     pod_context.setdefault("runAsNonRoot", True)
     pod_context.setdefault("seccompProfile", {"type": "RuntimeDefault"})
     for list_name in HARDENED_LISTS:
-        for container in _items(pod_spec.get(list_name)):
+        for container in _items(pod.get(list_name)):
             if not isinstance(container, dict):
                 continue
             context = _dict_at(container, "securityContext")
             context.setdefault("allowPrivilegeEscalation", False)
             _dict_at(context, "capabilities").setdefault("drop", ["ALL"])
+    return pod

@@ -3,12 +3,12 @@
 `decide` is a function of (spec, previous status.retraining, the handled
 annotation token, the drift verdict, the observed Job, the candidate found in
 the registry, now) and returns the new status.retraining, whether a Job must
-exist, the Retraining condition and the Events. The drift pass (drift_pass.py)
-persists that status *before* it creates the Job, so an operator killed in
-between creates the same Job (same deterministic name) on its next pass, and
-a Job that already exists is simply found again: never a second Job.
+exist, the Retraining condition and the Events. The engine persists that
+status *before* it creates the Job, so an operator killed in between creates
+the same Job (same deterministic name) on its next reconcile, and a Job that
+already exists is simply found again: never a second Job.
 
-Rules (DESIGN.md, "Behaviour that users count on"):
+Rules (what users count on):
 * Drift triggers only when the drift verdict is Drifted (`drifted`; insufficient
   or unknown data never is), only with `triggerOnDrift`, at most once per `cooldown` (measured from
   the latest Job's triggeredAt, across operator restarts since it is in status),
@@ -24,9 +24,8 @@ Rules (DESIGN.md, "Behaviour that users count on"):
   metadata.retraining.job is the Job's name), never from logs.
 
 This module decides when a new Job starts. The Job's name and manifest are
-built in retraining_job.py, a running Job's outcome is read in
-retraining_outcome.py, and the states, reasons, settings and Decision they
-share live in retraining_state.py.
+built in job.py, a running Job's outcome is read in outcome.py, and the
+states and decision they share live in state.py.
 """
 
 from __future__ import annotations
@@ -36,148 +35,119 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from modelops_operator.api import conditions as cond
+from modelops_operator.api.conditions import Cond
+from modelops_operator.api.objects import EventSpec
+from modelops_operator.api.spec import RetrainingSpec, Spec
 from modelops_operator.api.times import parse_time, rfc3339
-from modelops_operator.retraining import policy as job_policy
-from modelops_operator.retraining.job import (
-    JOB_NAME_MAX,
-    LABEL_RETRAIN_ATTEMPT,
-    build_job,
-    job_name,
-    request_env,
-)
-from modelops_operator.retraining.outcome import (
-    JOB_ABSENT,
-    JOB_ACTIVE,
-    JOB_COMPLETE,
-    JOB_FAILED,
-    candidate_status,
-    failed_gates,
-    follow,
-    job_state,
-)
+from modelops_operator.retraining import policy
+from modelops_operator.retraining.job import job_name
+from modelops_operator.retraining.outcome import failed_gates, follow
 from modelops_operator.retraining.state import (
     FAILED,
-    REASON_APPROVED,
-    REASON_CANDIDATE_READY,
-    REASON_EXHAUSTED,
-    REASON_FAILED,
-    REASON_IDLE,
-    REASON_NO_CANDIDATE,
-    REASON_REJECTED,
-    REASON_RUNNING,
-    REASON_STARTED,
-    REASON_TEMPLATE_REFUSED,
     RUNNING,
     SUCCEEDED,
-    Decision,
-    RetrainSettings,
+    TRIGGER_DRIFT,
+    TRIGGER_MANUAL,
+    TRIGGER_RETRY,
+    RetrainingDecision,
 )
-
-# The public surface drift_pass and the tests import as `retraining.<name>`; the
-# pieces live in retraining_state, retraining_job and retraining_outcome.
-__all__ = [
-    "FAILED",
-    "JOB_ABSENT",
-    "JOB_ACTIVE",
-    "JOB_COMPLETE",
-    "JOB_FAILED",
-    "JOB_NAME_MAX",
-    "LABEL_RETRAIN_ATTEMPT",
-    "REASON_APPROVED",
-    "REASON_CANDIDATE_READY",
-    "REASON_EXHAUSTED",
-    "REASON_FAILED",
-    "REASON_IDLE",
-    "REASON_NO_CANDIDATE",
-    "REASON_REJECTED",
-    "REASON_RUNNING",
-    "REASON_STARTED",
-    "REASON_TEMPLATE_REFUSED",
-    "RETRY_BASE_SECONDS",
-    "RUNNING",
-    "SUCCEEDED",
-    "Decision",
-    "RetrainSettings",
-    "build_job",
-    "candidate_status",
-    "decide",
-    "failed_gates",
-    "job_name",
-    "job_state",
-    "request_env",
-]
 
 RETRY_BASE_SECONDS = 30.0
 
 
-def _backoff(attempts: int, settings: RetrainSettings) -> float:
-    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), settings.cooldown_seconds)
+def backoff(attempts: int, settings: RetrainingSpec) -> float:
+    """Seconds a failed attempt waits before its retry (doubling, capped by the cooldown)."""
+    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), settings.cooldown.seconds)
 
 
 def decide(
     *,
     md_name: str,
-    spec: Mapping[str, Any],
-    settings: RetrainSettings,
+    spec: Spec,
     previous: Mapping[str, Any] | None,
     handled_token: str | None,
     annotation_token: str | None,
     base_version: str | None,
     drifted: bool,
-    job: Mapping[str, Any] | None,
+    job_state: str,
     candidate: tuple[str, Mapping[str, Any]] | None,
     now: dt.datetime,
-    exhausted_reported: bool = False,
-    refusal_reported: bool = False,
+    reported: Cond | None = None,
     allowed_accounts: tuple[str, ...] | None = None,
-) -> Decision:
+) -> RetrainingDecision:
     """One step of the retraining state machine (see the module docstring).
 
-    `allowed_accounts` is the site's ServiceAccount allow-list for Job pods
-    (None: unrestricted); a template outside it, or one with a field no
-    retraining pod may have (job_policy.py), starts no Job.
+    `job_state` is the state of the Job status.retraining names (outcome.job_state;
+    only read while that Job runs). `reported` is the Retraining condition in
+    status now: a refusal or an exhausted budget is announced by an Event
+    once, not on every pass. `allowed_accounts` is the site's ServiceAccount
+    allow-list for Job pods (None: unrestricted); a template outside it, or
+    one with a field no retraining pod may have (policy.py), starts no Job,
+    and the condition keeps saying so until the template is fixed. Raises
+    SpecError when spec.retraining cannot be read.
     """
+    settings = spec.retraining
     prev = dict(previous or {})
-    if base_version is None:
-        return Decision(status=prev, handled_token=None, job=None)
+    if base_version is None or settings is None:
+        return RetrainingDecision(status=prev, handled_token=None, job=None)
     # Attempts count per base version: a new stable version starts afresh.
     same_base = prev.get("baseVersion") == base_version
     attempts = int(prev.get("attempts") or 0) if same_base else 0
 
     # 1. A Job we started is still ours to watch (whatever base it was for).
     if prev.get("state") == RUNNING and prev.get("job"):
-        return follow(spec, prev, job, candidate, now)
+        return follow(spec, prev, job_state, candidate, now)
 
     # 2. Should a new Job start?
     manual = bool(annotation_token) and annotation_token != handled_token
     new_token = annotation_token if manual else None
     reason = _trigger(prev, manual, same_base, attempts, drifted, settings, now)
     idle = _idle_condition(prev, attempts, settings)
+    refused = policy.violations(settings.job_template, allowed_accounts)
+    refusal_reported = reported is not None and reported.reason == cond.REASON_JOB_TEMPLATE_REFUSED
     if reason is None:
-        return Decision(status=prev, handled_token=None, job=None, condition=idle)
-    refused = job_policy.violations(settings.job_template, allowed_accounts)
+        if refused and refusal_reported:
+            idle = reported  # still refused: say so until the template is fixed
+        return RetrainingDecision(status=prev, handled_token=None, job=None, condition=idle)
     if refused:
         return _refuse(prev, reason, refused, new_token, report=manual or not refusal_reported)
     if attempts >= settings.max_attempts:
-        events = []
+        message = (
+            f"{reason.lower()} retraining not started: {attempts} of maxAttempts "
+            f"{settings.max_attempts} Jobs already ran for base version {base_version}"
+        )
         # Say it once per request that is refused, not on every pass of a lasting drift.
-        if manual or not exhausted_reported:
-            events.append(
-                (
-                    "Warning",
-                    REASON_EXHAUSTED,
-                    f"{reason.lower()} retraining not started: {attempts} of maxAttempts "
-                    f"{settings.max_attempts} Jobs already ran for base version {base_version}",
-                )
-            )
-        return Decision(
+        exhausted_reported = (
+            reported is not None and reported.reason == cond.REASON_RETRAINING_EXHAUSTED
+        )
+        report = manual or not exhausted_reported
+        return RetrainingDecision(
             status=prev,
             handled_token=new_token,
             job=None,
-            condition=("False", REASON_EXHAUSTED, events[0][2] if events else idle[2]),
-            events=events,
+            condition=cond.false(
+                cond.REASON_RETRAINING_EXHAUSTED, message if report else idle.message
+            ),
+            events=(EventSpec("Warning", cond.REASON_RETRAINING_EXHAUSTED, message),)
+            if report
+            else (),
         )
     return _start(md_name, base_version, attempts + 1, reason, new_token, settings, now)
+
+
+def retry_due_in(
+    previous: Mapping[str, Any] | None, settings: RetrainingSpec, now: dt.datetime
+) -> float | None:
+    """Seconds until a failed attempt's retry is due (None: no retry is waiting)."""
+    prev = previous or {}
+    attempts = int(prev.get("attempts") or 0)
+    if prev.get("state") != FAILED or not 0 < attempts < settings.max_attempts:
+        return None
+    failed_at = parse_time(prev.get("finishedAt")) or parse_time(prev.get("triggeredAt"))
+    if failed_at is None:
+        return 0.0
+    return max(0.0, backoff(attempts, settings) - (now - failed_at).total_seconds())
 
 
 def _trigger(
@@ -186,31 +156,31 @@ def _trigger(
     same_base: bool,
     attempts: int,
     drifted: bool,
-    settings: RetrainSettings,
+    settings: RetrainingSpec,
     now: dt.datetime,
 ) -> str | None:
     """Why a new Job should start (Manual, Retry or Drift), or None; maxAttempts is not checked here."""
     if manual:
-        return "Manual"
+        return TRIGGER_MANUAL
     if prev.get("state") == FAILED and same_base and attempts > 0:
         failed_at = parse_time(prev.get("finishedAt")) or parse_time(prev.get("triggeredAt"))
         waited = (now - failed_at).total_seconds() if failed_at else math.inf
-        return "Retry" if waited >= _backoff(attempts, settings) else None
+        return TRIGGER_RETRY if waited >= backoff(attempts, settings) else None
     if drifted and settings.trigger_on_drift:
         triggered = parse_time(prev.get("triggeredAt"))
-        if triggered is None or (now - triggered).total_seconds() >= settings.cooldown_seconds:
-            return "Drift"
+        if triggered is None or (now - triggered).total_seconds() >= settings.cooldown.seconds:
+            return TRIGGER_DRIFT
     return None
 
 
 def _refuse(
     prev: dict[str, Any],
     reason: str,
-    refused: list[job_policy.Violation],
+    refused: list[policy.Violation],
     new_token: str | None,
     *,
     report: bool,
-) -> Decision:
+) -> RetrainingDecision:
     """No Job for a template a retraining pod may not have; status and attempts stay as they are.
 
     The CRD refuses such templates at admission; this is for clusters whose CRD
@@ -221,12 +191,12 @@ def _refuse(
     message = f"{reason.lower()} retraining not started, jobTemplate refused: " + "; ".join(
         str(v) for v in refused
     )
-    return Decision(
+    return RetrainingDecision(
         status=prev,
         handled_token=new_token,
         job=None,
-        condition=("False", REASON_TEMPLATE_REFUSED, message),
-        events=[("Warning", REASON_TEMPLATE_REFUSED, message)] if report else [],
+        condition=cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, message),
+        events=(EventSpec("Warning", cond.REASON_JOB_TEMPLATE_REFUSED, message),) if report else (),
     )
 
 
@@ -236,9 +206,9 @@ def _start(
     attempt: int,
     reason: str,
     new_token: str | None,
-    settings: RetrainSettings,
+    settings: RetrainingSpec,
     now: dt.datetime,
-) -> Decision:
+) -> RetrainingDecision:
     """Status for a new attempt, persisted before its Job is created (same name on a retry)."""
     name = job_name(md_name, base_version, attempt)
     status = {
@@ -253,30 +223,31 @@ def _start(
         f"retraining Job {name} started ({reason}, attempt {attempt} of "
         f"{settings.max_attempts} for base version {base_version})"
     )
-    return Decision(
+    return RetrainingDecision(
         status=status,
         handled_token=new_token,
         job=name,
         reason=reason,
-        condition=("True", REASON_STARTED, message),
-        events=[("Normal", REASON_STARTED, message)],
+        condition=cond.true(cond.REASON_RETRAINING_STARTED, message),
+        events=(EventSpec("Normal", cond.REASON_RETRAINING_STARTED, message),),
     )
 
 
-def _idle_condition(
-    prev: Mapping[str, Any], attempts: int, settings: RetrainSettings
-) -> tuple[str, str, str]:
+def _idle_condition(prev: Mapping[str, Any], attempts: int, settings: RetrainingSpec) -> Cond:
     state = prev.get("state")
     if state == SUCCEEDED and prev.get("candidate"):
         cand = prev["candidate"]
         if cand.get("approved"):
-            return ("False", REASON_APPROVED, f"candidate {cand['version']} passed its gates")
-        return (
-            "False",
-            REASON_REJECTED,
+            return cond.false(
+                cond.REASON_CANDIDATE_APPROVED, f"candidate {cand['version']} passed its gates"
+            )
+        return cond.false(
+            cond.REASON_CANDIDATE_REJECTED,
             f"candidate {cand['version']} failed gate(s) {', '.join(failed_gates(cand))}",
         )
     if state == FAILED:
         left = settings.max_attempts - attempts
-        return ("False", REASON_FAILED, f"Job {prev.get('job')} failed; {left} attempt(s) left")
-    return ("False", REASON_IDLE, "no retraining running")
+        return cond.false(
+            cond.REASON_RETRAINING_FAILED, f"Job {prev.get('job')} failed; {left} attempt(s) left"
+        )
+    return cond.false(cond.REASON_NOT_RETRAINING, "no retraining running")

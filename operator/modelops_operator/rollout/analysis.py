@@ -34,12 +34,6 @@ INCONCLUSIVE = "Inconclusive"
 VERDICTS = (PASS, FAIL, INCONCLUSIVE)
 
 BUILTIN_CHECKS = ("error-rate", "latency-p99")
-DEFAULT_METRICS: tuple[dict[str, Any], ...] = (
-    {"name": "error-rate", "max": 0.01},
-    {"name": "latency-p99", "max": 0.5},
-)
-DEFAULT_MIN_REQUESTS = 100
-DEFAULT_FAILURE_LIMIT = 2
 # The name of the result standing for an analysis that had nothing to check.
 NO_CHECKS = "analysis"
 
@@ -55,7 +49,7 @@ class AnalysisContext:
 
 
 @dataclass(frozen=True)
-class Measurement:
+class MetricValue:
     """A provider's answer: the query it ran and the number (None: no data)."""
 
     query: str
@@ -65,11 +59,11 @@ class Measurement:
 class MetricsProvider(Protocol):
     """Measures checks for a track. Raise any exception when the backend cannot answer."""
 
-    def requests(self, ctx: AnalysisContext) -> Measurement:
+    def requests(self, ctx: AnalysisContext) -> MetricValue:
         """Requests the track served within the window."""
         ...
 
-    def measure(self, check: Mapping[str, Any], ctx: AnalysisContext) -> Measurement:
+    def measure(self, check: Mapping[str, Any], ctx: AnalysisContext) -> MetricValue:
         """The value of one check for the track within the window."""
         ...
 
@@ -122,19 +116,6 @@ def verdict(check: Mapping[str, Any], value: float | None) -> tuple[str, str]:
         if part
     )
     return PASS, f"{name} {_fmt(value)} {bounds}".rstrip()
-
-
-def settings_of(spec: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int, int]:
-    """(metrics, minRequests, failureLimit) with the CRD's defaults filled in."""
-    analysis = (spec.get("rollout") or {}).get("analysis") or {}
-    metrics = analysis.get("metrics")
-    if metrics is None:
-        metrics = [dict(m) for m in DEFAULT_METRICS]
-    return (
-        list(metrics),
-        int(analysis.get("minRequests") or DEFAULT_MIN_REQUESTS),
-        int(analysis.get("failureLimit") or DEFAULT_FAILURE_LIMIT),
-    )
 
 
 def nothing_measured() -> CheckResult:

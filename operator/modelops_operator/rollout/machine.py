@@ -28,110 +28,91 @@ per new value: the value is recorded in status.actions in the same status
 write as the decision it caused.
 
 This module holds the transitions between those states. The rollout settings
-and the reading of persisted releases are in canary_rollout.py, the shape each
-state gives the status in canary_status.py, and what a step's analysis results
-ask for (and when they are due) in canary_verdict.py.
+come from the typed spec (api/spec.py), the reading of persisted releases
+from state.py, the shape each state gives the status from decision.py, and
+what a step's analysis results ask for (and when they are due) from
+verdict.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any, TypedDict, Unpack
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from modelops_operator.api import conditions as cond
 from modelops_operator.api import names
 from modelops_operator.api.objects import DeploymentState, EventSpec
-from modelops_operator.api.times import parse_time, rfc3339
+from modelops_operator.api.spec import Spec
+from modelops_operator.api.times import parse_time
 from modelops_operator.rollout import analysis
 from modelops_operator.rollout import verdict as verdicts
-from modelops_operator.rollout.decision import Decision, StatusShaper, describe, rollback_message
+from modelops_operator.rollout.decision import (
+    RolloutDecision,
+    StatusShaper,
+    describe,
+    rollback_message,
+)
 from modelops_operator.rollout.routers import TrafficRouter
 from modelops_operator.rollout.state import (
-    DEFAULT_INTERVAL,
-    DEFAULT_PROGRESS_DEADLINE,
-    DEFAULT_STEPS,
-    MIN_REQUEUE_SECONDS,
     OUTCOME_PROMOTED,
     OUTCOME_ROLLED_BACK,
     OUTCOME_SUPERSEDED,
-    POLL_SECONDS,
     Release,
-    Rollout,
+    action_name,
     canary_ready,
-    is_promoting,
-    new_token,
-    release_of,
     same,
+    unhandled_action,
     version_image,
 )
-from modelops_operator.rollout.verdict import analysis_due
-
-# The public surface other modules and tests import as `canary.<name>`; the
-# pieces live in canary_rollout, canary_status and canary_verdict.
-__all__ = [
-    "DEFAULT_INTERVAL",
-    "DEFAULT_PROGRESS_DEADLINE",
-    "DEFAULT_STEPS",
-    "MIN_REQUEUE_SECONDS",
-    "OUTCOME_PROMOTED",
-    "OUTCOME_ROLLED_BACK",
-    "OUTCOME_SUPERSEDED",
-    "POLL_SECONDS",
-    "Decision",
-    "Observation",
-    "Release",
-    "Rollout",
-    "analysis_due",
-    "canary_ready",
-    "decide",
-    "is_promoting",
-    "new_token",
-    "parse_time",
-    "release_of",
-    "rfc3339",
-    "same",
-]
 
 
-class Observation(TypedDict):
+@dataclass(frozen=True)
+class RolloutInputs:
     """What one reconcile observed besides spec and status: the state machine's other inputs."""
 
     stable: Release  # the release status.stable names (or the first one, just created)
     wanted: Release  # the release the spec asks for
     deployments: Mapping[str, DeploymentState]  # by track
     annotations: Mapping[str, str]
-    results: list[analysis.CheckResult] | None  # None: no analysis was due
+    results: Sequence[analysis.CheckResult] | None  # None: no analysis was due
     now: dt.datetime
     router: TrafficRouter
 
 
 class _Machine:
-    """The transitions; each returns the Decision shaped by `StatusShaper`."""
+    """The transitions; each returns the decision shaped by `StatusShaper`."""
 
-    def __init__(
-        self, spec: Mapping[str, Any], status: Mapping[str, Any], seen: Observation
-    ) -> None:
+    def __init__(self, spec: Spec, status: Mapping[str, Any], seen: RolloutInputs) -> None:
         self.spec, self.status = spec, status
-        self.wanted, self.deployments = seen["wanted"], seen["deployments"]
-        self.results, self.now = seen["results"], seen["now"]
-        self.rollout = Rollout.of(spec)
-        self.actions = dict(status.get("actions") or {})
-        self.promote = new_token(seen["annotations"], names.ANNOTATION_PROMOTE, self.actions)
-        self.abort = new_token(seen["annotations"], names.ANNOTATION_ABORT, self.actions)
-        self.d = Decision(
-            stable=dict(seen["stable"]),
+        self.wanted, self.deployments = seen.wanted, seen.deployments
+        self.results, self.now = seen.results, seen.now
+        self.rollout = spec.rollout
+        handled = status.get("actions") or {}
+        self.promote = unhandled_action(seen.annotations, names.ANNOTATION_PROMOTE, handled)
+        self.abort = unhandled_action(seen.annotations, names.ANNOTATION_ABORT, handled)
+        # The actions acted on now are recorded in the same status write as their effect.
+        actions = dict(handled)
+        for key, value in (
+            (names.ANNOTATION_PROMOTE, self.promote),
+            (names.ANNOTATION_ABORT, self.abort),
+        ):
+            if value:
+                actions[action_name(key)] = value
+        self.d = RolloutDecision(
+            stable=dict(seen.stable),
             previous=status.get("previous"),
             canary=None,
             rejected=None,
-            actions=self.actions,
-            stable_replicas=self.rollout.replicas,
+            actions=actions,
+            stable_replicas=spec.replicas,
         )
-        self.shape = StatusShaper(self.d, self.rollout, seen["router"], self.now)
+        self.shape = StatusShaper(self.d, self.rollout, spec.replicas, seen.router, self.now)
         self.ts = self.shape.ts
 
     # The entry point: dispatch on the persisted state.
-    def decide(self) -> Decision:
+    def decide(self) -> RolloutDecision:
         canary = self.status.get("canary")
         rejected = self.status.get("rejected")
         if canary and same(canary, self.d.stable):
@@ -144,7 +125,7 @@ class _Machine:
             return self.d  # nothing to roll out; a stale rejection is forgotten
         return self.start(self.wanted, retry=bool(rejected and same(rejected, self.wanted)))
 
-    def start(self, release: Release, *, retry: bool = False) -> Decision:
+    def start(self, release: Release, *, retry: bool = False) -> RolloutDecision:
         canary = {
             **version_image(release),
             "weight": 0,
@@ -161,12 +142,12 @@ class _Machine:
                 cond.REASON_CANARY_STARTED,
                 f"canary version {release['version']} (image {release['image']}) started beside "
                 f"stable version {self.d.stable['version']}{why}; steps "
-                f"{list(self.rollout.steps)}% every {self.spec.get('rollout', {}).get('interval', DEFAULT_INTERVAL)}",
+                f"{list(self.rollout.steps)}% every {self.rollout.interval.text}",
             )
         )
         return self.shape.waiting(canary)
 
-    def in_progress(self, canary: dict[str, Any]) -> Decision:
+    def in_progress(self, canary: dict[str, Any]) -> RolloutDecision:
         if same(self.wanted, self.d.stable):
             return self.rollback(
                 canary,
@@ -213,15 +194,15 @@ class _Machine:
             return self.judge(canary, self.results)
         return self.shape.at_step(canary)
 
-    def pods_not_ready(self, canary: dict[str, Any]) -> Decision:
+    def pods_not_ready(self, canary: dict[str, Any]) -> RolloutDecision:
         started = parse_time(canary.get("startedAt")) or self.now
         waited = (self.now - started).total_seconds()
-        if canary["weight"] == 0 and waited > self.rollout.progress_deadline:
+        if canary["weight"] == 0 and waited > self.rollout.progress_deadline.seconds:
             return self.rollback(
                 canary,
                 cond.REASON_PROGRESS_DEADLINE,
                 f"canary pods not available {waited:.0f}s after the rollout started "
-                f"(progress deadline {self.rollout.progress_deadline:g}s)",
+                f"(progress deadline {self.rollout.progress_deadline.seconds:g}s)",
             )
         if canary["weight"] == 0:
             return self.shape.waiting(canary)
@@ -233,8 +214,11 @@ class _Machine:
         canary["stepStartedAt"] = self.ts
         return self.shape.at_step(canary, note="waiting for canary pods")
 
-    def judge(self, canary: dict[str, Any], results: list[analysis.CheckResult]) -> Decision:
-        verdict = verdicts.judge(self.spec, self.rollout, canary, results, self.ts)
+    def judge(
+        self, canary: dict[str, Any], results: Sequence[analysis.CheckResult]
+    ) -> RolloutDecision:
+        verdict = verdicts.judge(self.spec, canary, results, self.ts)
+        canary = verdict.canary
         self.d.analysis_condition = verdict.condition
         if verdict.move == verdicts.PROMOTE:
             return self.begin_promotion(canary, verdict.why)
@@ -251,7 +235,7 @@ class _Machine:
         self.d.events.append(event)
         return self.shape.at_step(canary)
 
-    def begin_promotion(self, canary: dict[str, Any], why: str) -> Decision:
+    def begin_promotion(self, canary: dict[str, Any], why: str) -> RolloutDecision:
         """Stable takes the canary's release; the canary keeps serving until stable is available."""
         old = self.d.stable
         self.d.previous = {k: old[k] for k in ("version", "image", "since") if k in old}
@@ -268,7 +252,7 @@ class _Machine:
         self.d.message = why
         return self.promoting(canary, why=why)
 
-    def promoting(self, canary: Mapping[str, Any], why: str | None = None) -> Decision:
+    def promoting(self, canary: Mapping[str, Any], why: str | None = None) -> RolloutDecision:
         canary = dict(canary)
         previous = self.d.previous
         if previous and same(self.wanted, previous) and not same(self.wanted, self.d.stable):
@@ -286,20 +270,20 @@ class _Machine:
             message = f"version {canary['version']} promoted to stable"
             self.shape.record(canary, OUTCOME_PROMOTED, why or message)
             self.d.events.append(EventSpec("Normal", cond.REASON_PROMOTED, message))
-            self.d.analysis_condition = (cond.TRUE, cond.REASON_PROMOTED, message)
+            self.d.analysis_condition = cond.true(cond.REASON_PROMOTED, message)
             return self.d  # canary gone from status: its Deployment is deleted
         return self.shape.promotion_pending(canary)
 
     def rollback(
         self, canary: Mapping[str, Any], reason: str, why: str, *, reject: bool = True
-    ) -> Decision:
+    ) -> RolloutDecision:
         """Weight 0, canary scaled to 0 (or removed when nothing is rejected), stable untouched."""
         message = rollback_message(canary, self.rollout, why)
         self.shape.record(canary, OUTCOME_ROLLED_BACK, why)
         self.d.events.append(EventSpec("Warning", cond.REASON_ROLLED_BACK, message))
         # An analysis failure already set its own, more precise AnalysisPassed condition.
         if self.d.analysis_condition is None or reason != cond.REASON_ANALYSIS_FAILED:
-            self.d.analysis_condition = (cond.FALSE, reason, message)
+            self.d.analysis_condition = cond.false(reason, message)
         self.d.canary = None
         if not reject:
             return self.d
@@ -307,8 +291,9 @@ class _Machine:
         return self.shape.rejected(rejected)
 
 
-def decide(
-    spec: Mapping[str, Any], status: Mapping[str, Any], **seen: Unpack[Observation]
-) -> Decision:
-    """One step of the state machine. Pure; see the module docstring for the states."""
+def decide(spec: Spec, status: Mapping[str, Any], seen: RolloutInputs) -> RolloutDecision:
+    """One step of the state machine. Pure; see the module docstring for the states.
+
+    Raises SpecError for rollout settings it cannot use (reconcile reports them).
+    """
     return _Machine(spec, status, seen).decide()

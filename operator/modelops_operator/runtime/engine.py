@@ -1,11 +1,16 @@
 """Carries out one reconcile: observe -> reconcile (pure) -> persist -> act -> tell.
 
-The order follows DESIGN.md: the decision is persisted in status before it is
-acted on, so an operator killed between the two resumes from the recorded
-decision (applying children is idempotent; it is simply done again). The
-status write is guarded by the resourceVersion that was observed: if anything
-changed the object in between (a user, another handler of this operator), the
-API server answers 409 and the whole cycle is re-run on fresh data.
+The decision is persisted in status before it is acted on, so an operator
+killed between the two resumes from the recorded decision (applying children
+is idempotent, a Job has a deterministic name and is adopted when it
+exists). The status write is one merge patch guarded by the resourceVersion
+that was observed: if anything changed the object in between (a user, a
+follower that briefly thought it led), the API server answers 409 and the
+whole cycle runs again on fresh data. Events come last: an Event that
+cannot be posted never undoes or repeats a decision.
+
+This mirrors Argo Rollouts' rolloutContext + persistRolloutStatus: the whole
+new status is built in memory by the pure pipeline and sent once.
 """
 
 from __future__ import annotations
@@ -14,26 +19,31 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelops_operator.adapters.kube import Conflict, KubeAdapter, KubeError
-from modelops_operator.adapters.registry import RegistryResolver, VersionResolver
+from modelops_operator.adapters.registry import ModelRegistry, RegistryReader
 from modelops_operator.api import names
-from modelops_operator.api.objects import DeploymentState, Owner
-from modelops_operator.providers import provider_for
-from modelops_operator.reconcile.pipeline import CANARY, reconcile, strategy_of
-from modelops_operator.reconcile.plan import Observed, Plan
-from modelops_operator.rollout import analysis
-from modelops_operator.rollout import machine as canary
-from modelops_operator.runtime import canary_metrics, metrics
-from modelops_operator.runtime.children import ChildMemory, controller_uid, slim
+from modelops_operator.api.spec import CANARY, Spec
+from modelops_operator.api.status import merge_patch
+from modelops_operator.drift.counts import DriftSource
+from modelops_operator.providers import drift_source_for, metrics_provider_for
+from modelops_operator.reconcile.pipeline import reconcile
+from modelops_operator.reconcile.plan import DriftMeasurement, Observed, Plan, Policy
+from modelops_operator.rollout.analysis import MetricsProvider
+from modelops_operator.runtime import metrics
+from modelops_operator.runtime.children import ChildMemory, slim
 from modelops_operator.runtime.freshness import Freshness
+from modelops_operator.runtime.jobs import JobMemory
+from modelops_operator.runtime.measurements import DriftMeasurements
+from modelops_operator.runtime.observe import Observer
 from modelops_operator.runtime.requeue import Requeuer
 
 log = logging.getLogger("modelops.operator")
 
 MAX_CONFLICT_RETRIES = 5
+DRIFT_WORKERS = 4  # drift measurements running side by side (each waits on Prometheus)
 
 
 def utcnow() -> dt.datetime:
@@ -47,30 +57,48 @@ class ConflictRetriesExhausted(RuntimeError):
 @dataclass
 class Engine:
     kube: KubeAdapter
-    resolver: VersionResolver = field(default_factory=RegistryResolver)
+    registry: ModelRegistry = field(default_factory=RegistryReader)
     instance: str = "modelops-operator"
     clock: Callable[[], dt.datetime] = utcnow
     tracker: metrics.PhaseTracker = field(default_factory=metrics.PhaseTracker)
-    # Builds the canary's metrics provider from a spec (providers/); a seam for tests.
-    metrics_provider: Callable[[Mapping[str, Any]], analysis.MetricsProvider] = provider_for
-    # Wakes an object up when its plan asks (a canary step's interval ending).
+    # Build a spec's providers (providers/); seams for tests.
+    metrics_provider: Callable[[Spec], MetricsProvider] = metrics_provider_for
+    drift_source: Callable[[Spec], DriftSource] = drift_source_for
+    # The site's policy (operator flags), e.g. --retraining-service-accounts.
+    policy: Policy = field(default_factory=Policy)
+    # Wakes an object up when its plan asks (a canary step's interval ending,
+    # the next drift measurement, a retraining retry) or a measurement finished.
     requeuer: Requeuer | None = None
     # Child Deployments as last seen and the objects last applied (children.py).
     children: ChildMemory = field(default_factory=ChildMemory)
+    # Retraining Jobs as the Job watch last saw them (jobs.py).
+    jobs: JobMemory = field(default_factory=JobMemory)
     # Per-object lock and newest resourceVersion used (freshness.py).
     freshness: Freshness = field(default_factory=Freshness)
+    drift_workers: int = DRIFT_WORKERS
     stopping: bool = False
 
     def __post_init__(self) -> None:
         if self.requeuer is None:
             self.requeuer = Requeuer(self._requeued)
+        self.measurements = DriftMeasurements(self.drift_workers, self._measured)
+        self.observer = Observer(
+            kube=self.kube,
+            registry=self.registry,
+            children=self.children,
+            jobs=self.jobs,
+            measurements=self.measurements,
+            metrics_provider=self.metrics_provider,
+            drift_source=self.drift_source,
+        )
 
     def stop(self) -> None:
-        """Refuse further work: at shutdown, reconciles already queued in kopf's
-        thread pool return at once instead of keeping the process alive."""
+        """Refuse further work: at shutdown, queued reconciles return at once instead
+        of keeping the process alive."""
         self.stopping = True
         if self.requeuer is not None:
             self.requeuer.stop()
+        self.measurements.stop()
 
     def _requeued(self, namespace: str, name: str) -> None:
         try:
@@ -78,25 +106,34 @@ class Engine:
         except Exception as exc:  # the resync and watches will try again
             log.warning("requeued reconcile of %s/%s failed: %s", namespace, name, exc)
 
-    def prime(self, namespaces: tuple[str | None, ...]) -> None:
-        """Load every child Deployment once, so reconciles observe children from memory.
+    def _measured(self, namespace: str, name: str) -> None:
+        """A drift measurement finished: the object's next reconcile writes it."""
+        if self.requeuer is not None:
+            self.requeuer.schedule(namespace, name, 0.0)
 
-        After this the Deployment watch (handlers.py) keeps the memory current;
-        without it (a failed list) every reconcile GETs its children instead.
+    def prime(self, namespaces: tuple[str | None, ...]) -> None:
+        """Load every child Deployment and retraining Job once, so reconciles observe them from memory.
+
+        After this the watches (handlers.py) keep the memory current; without
+        it (a failed list) every reconcile GETs its children instead.
         """
-        try:
-            listed = [
-                slim(obj)
-                for namespace in namespaces
-                for obj in self.kube.list(
-                    "apps/v1", "Deployment", namespace,
-                    labels={names.LABEL_MANAGED_BY: names.MANAGED_BY},
-                )
-            ]  # fmt: skip
-        except KubeError as exc:
-            log.warning("cannot list child Deployments (%s); reconciles will GET them", exc)
-            return
-        self.children.prime(listed)
+        selector = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
+        for api_version, kind, memory in (
+            ("apps/v1", "Deployment", self.children),
+            ("batch/v1", "Job", self.jobs),
+        ):
+            try:
+                listed = [
+                    slim(obj)
+                    for namespace in namespaces
+                    for obj in self.kube.list(api_version, kind, namespace, labels=selector)
+                ]
+            except KubeError as exc:
+                log.warning("cannot list child %ss (%s); reconciles will GET them", kind, exc)
+                continue
+            memory.prime(listed)
+
+    # --- one reconcile ---------------------------------------------------------------------
 
     def reconcile(
         self,
@@ -112,9 +149,9 @@ class Engine:
         resync's list): the first attempt uses it instead of reading it again,
         unless this process has already used or written a newer version. If
         it is stale in a way nobody here saw, the guarded status write answers
-        409 and the retry reads the object afresh. `force` applies every child even when this
-        process applied the same object before (the resync's safety net for
-        children nobody watches, such as Services).
+        409 and the retry reads the object afresh. `force` applies every child
+        even when this process applied the same object before (the resync's
+        safety net for children nobody watches, such as Services).
         """
         if self.stopping:
             return None
@@ -132,21 +169,23 @@ class Engine:
     def _reconcile_with_retries(
         self, namespace: str, name: str, given: Mapping[str, Any] | None, force: bool
     ) -> Plan | None:
+        key = (namespace, name)
+        drift: DriftMeasurement | None = None  # a measurement survives a conflict
         for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
-            key = (namespace, name)
             if attempt == 1 and given is not None and not self.freshness.stale(key, given):
                 body: Mapping[str, Any] | None = given
             else:
                 body = self.kube.get_model_deployment(namespace, name)
             if body is None or body["metadata"].get("deletionTimestamp"):
-                self.tracker.record(namespace, name, None)
-                canary_metrics.forget(namespace, name)
-                if body is None:
-                    self.freshness.forget(key)
+                self._gone(namespace, name, deleted=body is None)
                 return None
             self.freshness.seen(key, body)
+            spec = Spec(body["spec"])
+            now = self.clock()
+            observed = self.observer.observe(body, spec, now, drift=drift)
+            plan = reconcile(spec, observed, now, self.policy)
             try:
-                plan = self.reconcile_body(body, force=force)
+                self.carry_out(body, plan, force=force)
             except Conflict as exc:
                 metrics.RECONCILES.labels(result="conflict").inc()
                 log.info(
@@ -156,139 +195,54 @@ class Engine:
                     attempt,
                     exc.message,
                 )
+                drift = observed.drift
                 continue
-            self.tracker.record(namespace, name, plan.status.get("phase"))
+            self._account(body, spec, observed, plan)
             return plan
         raise ConflictRetriesExhausted(
             f"{namespace}/{name} changed during {MAX_CONFLICT_RETRIES} reconcile attempts"
         )
 
-    def observe(self, body: Mapping[str, Any]) -> Observed:
-        metadata = body["metadata"]
-        spec = body["spec"]
-        owner = Owner(
-            name=metadata["name"],
-            namespace=metadata["namespace"],
-            uid=metadata["uid"],
-            generation=int(metadata.get("generation") or 1),
-        )
-        deployments: dict[str, DeploymentState] = {}
-        for track in names.TRACKS:
-            state = self._child_state(owner.namespace, names.child_name(owner.name, track))
-            if state is not None and state[0] == owner.uid:
-                deployments[track] = state[1]
-        resolved, error = None, None
-        if spec["model"]["version"] == names.CHANNEL_LATEST_APPROVED:
-            try:
-                resolved = self.resolver.resolve(
-                    spec["registry"]["uri"], spec["model"]["name"], names.CHANNEL_LATEST_APPROVED
-                )
-            except Exception as exc:  # any registry failure is reported, never fatal
-                error = f"{type(exc).__name__}: {exc}"
-        return Observed(
-            owner=owner,
-            status=body.get("status") or {},
-            annotations=metadata.get("annotations") or {},
-            deployments=deployments,
-            resolved_version=resolved,
-            resolve_error=error,
-        )
-
-    def _child_state(self, namespace: str, name: str) -> tuple[str | None, DeploymentState] | None:
-        """(controller uid, state) of a child Deployment, from memory when it is primed."""
-        if self.children.primed:
-            known = self.children.deployment(namespace, name)
-            return None if known is None else (known.owner_uid, known.state)
-        # Children have deterministic names, so each is one GET: a label-selector
-        # LIST would cost the API server O(objects in the namespace) per
-        # reconcile, O(n^2) for a namespace of n ModelDeployments.
-        child = self.kube.get("apps/v1", "Deployment", namespace, name)
-        if child is None:
-            return None
-        return controller_uid(child), DeploymentState.from_object(child)
-
     def reconcile_body(self, body: Mapping[str, Any], *, force: bool = False) -> Plan:
-        """One pass on an object already read; raises Conflict if it changed meanwhile.
-
-        The passes, in order: observe (adapters) -> canary analysis when a step
-        is due (metrics provider) -> reconcile (pure) -> carry out (status
-        first, then children, then events) -> metrics and requeue.
-        """
+        """One pass on an object already read; raises Conflict if it changed meanwhile."""
+        spec = Spec(body["spec"])
         now = self.clock()
-        observed = self.analyse(body, self.observe(body), now)
-        plan = reconcile(body["spec"], observed, now)
+        observed = self.observer.observe(body, spec, now)
+        plan = reconcile(spec, observed, now, self.policy)
         self.carry_out(body, plan, force=force)
-        metadata = body["metadata"]
-        if strategy_of(body["spec"]) == CANARY:
-            canary_metrics.record(
-                metadata["namespace"], metadata["name"], plan.status, plan.outcomes,
-                observed.analysis,
-            )  # fmt: skip
-        if plan.requeue_after is not None and self.requeuer is not None:
-            self.requeuer.schedule(metadata["namespace"], metadata["name"], plan.requeue_after)
+        self._account(body, spec, observed, plan)
         return plan
 
-    def analyse(self, body: Mapping[str, Any], observed: Observed, now: dt.datetime) -> Observed:
-        """Run the canary analysis if the current step's interval is over (else unchanged).
+    def _gone(self, namespace: str, name: str, *, deleted: bool) -> None:
+        self.tracker.record(namespace, name, None)
+        metrics.forget_canary(namespace, name)
+        if deleted:
+            self.freshness.forget((namespace, name))
+            self.measurements.forget((namespace, name))
 
-        Only here does the operator query metrics, and only when a verdict is
-        needed. Any failure (no provider, Prometheus down) becomes Inconclusive
-        results: the state machine counts them toward failureLimit.
-        """
-        spec = body["spec"]
-        if strategy_of(spec) != CANARY:
-            return observed
-        try:
-            due = canary.analysis_due(spec, observed.status, observed.deployments, now)
-            interval = canary.Rollout.of(spec).interval
-        except ValueError:
-            return observed  # reconcile reports the bad spec
-        if not due:
-            return observed
-        metrics_spec, min_requests, _ = analysis.settings_of(spec)
-        ctx = analysis.AnalysisContext(
-            namespace=observed.owner.namespace,
-            deployment=observed.owner.name,
-            track=names.TRACK_CANARY,
-            window_seconds=interval,
-        )
-        try:
-            provider = self.metrics_provider(spec)
-        except Exception as exc:  # a spec the provider refuses is inconclusive, not a crash
-            results = [
-                analysis.CheckResult(m["name"], "", None, analysis.INCONCLUSIVE, str(exc))
-                for m in metrics_spec
-            ]
-        else:
-            results = analysis.run(provider, metrics_spec, ctx, min_requests)
-        log.info(
-            "analysis of %s/%s: %s",
-            ctx.namespace,
-            ctx.deployment,
-            "; ".join(f"{r.verdict} {r.message}" for r in results) or "no checks",
-        )
-        return replace(observed, analysis=tuple(results))
+    # --- persist, act, tell ------------------------------------------------------------------
 
     def carry_out(self, body: Mapping[str, Any], plan: Plan, *, force: bool = False) -> None:
         metadata = body["metadata"]
         namespace, name = metadata["namespace"], metadata["name"]
-        old_status = body.get("status") or {}
-        if plan.status != old_status:
-            patch = dict(plan.status)
-            for key in old_status:
-                patch.setdefault(key, None)  # merge-patch null removes fields no longer set
+        # 1. Persist: only what differs, in one patch guarded by the resourceVersion read.
+        patch = merge_patch(body.get("status") or {}, plan.status)
+        if patch:
             answer = self.kube.patch_status(
                 namespace, name, patch, resource_version=metadata.get("resourceVersion")
             )
             self.freshness.seen((namespace, name), answer)
-        # Services before the workloads they front (the order Kubernetes
-        # recommends): whoever sees a child Deployment can count on its
-        # Service being there already. sorted() keeps the plan's order otherwise.
+        # 2. Act. Services before the workloads they front (the order Kubernetes
+        # recommends): whoever sees a child Deployment can count on its Service
+        # being there already. sorted() keeps the plan's order otherwise.
         for child in sorted(plan.apply, key=lambda obj: obj.get("kind") != "Service"):
             self._apply(child, force)
         for ref in plan.delete:
             self.children.forget(ref.kind, namespace, ref.name)
             self.kube.delete(ref.api_version, ref.kind, namespace, ref.name)
+        for job in plan.create:
+            self._create(job, namespace, name)
+        # 3. Tell.
         involved = {
             "apiVersion": names.API_VERSION,
             "kind": names.KIND,
@@ -314,6 +268,16 @@ class Engine:
             raise
         self.children.applied(child, slim(answer))
 
+    def _create(self, job: Mapping[str, Any], namespace: str, md_name: str) -> None:
+        """Create a Job unless it exists (then it was created by an earlier, interrupted pass)."""
+        try:
+            answer = self.kube.create(job)
+        except Conflict:
+            return
+        self.jobs.saw(answer)
+        metrics.RETRAINING_JOBS.labels(namespace, md_name, "started").inc()
+        log.info("created retraining Job %s/%s", namespace, job["metadata"]["name"])
+
     def _post(self, involved: Mapping[str, Any], type: str, reason: str, message: str) -> None:
         # An event that cannot be posted must not undo or repeat a decision.
         try:
@@ -324,6 +288,20 @@ class Engine:
         except KubeError as exc:
             metrics.EVENTS.labels(type=type, posted="false").inc()
             log.warning("could not post event %s on %s: %s", reason, involved["name"], exc)
+
+    def _account(self, body: Mapping[str, Any], spec: Spec, observed: Observed, plan: Plan) -> None:
+        """Metrics of what was carried out, and the next wake-up the plan asked for."""
+        namespace, name = observed.owner.namespace, observed.owner.name
+        self.tracker.record(namespace, name, plan.status.get("phase"))
+        if spec.strategy == CANARY:
+            metrics.record_canary(namespace, name, plan.status, plan.outcomes, observed.analysis)
+        drift = plan.status.get("drift")
+        if observed.drift is not None and observed.drift.report is not None and drift:
+            metrics.export_drift(namespace, name, drift, spec.drift.threshold if spec.drift else 0)
+        if plan.retraining_outcome:
+            metrics.RETRAINING_JOBS.labels(namespace, name, plan.retraining_outcome).inc()
+        if plan.requeue_after is not None and self.requeuer is not None:
+            self.requeuer.schedule(namespace, name, plan.requeue_after)
 
 
 def owner_name(child: Mapping[str, Any]) -> str | None:

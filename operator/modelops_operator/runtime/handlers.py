@@ -1,15 +1,18 @@
-"""kopf handlers: thin. They name what happened and hand over to the engine.
+"""kopf handlers: thin. They name what happened and put the object in the work queue.
 
 There is deliberately no kopf timer: kopf puts a finalizer on every object
 that has timers or daemons, so deleting a ModelDeployment would hang while the
 operator is down. The level-based resync runs in resync.py instead.
 
-Every handler ends in `Engine.reconcile(namespace, name)`, which is
-level-based: it reads the current object and children and converges, so it
-does not matter which trigger (a new or changed ModelDeployment, the listing
-at start, the resync, a child Deployment's status change) fired, or how many
-fired at once. There are no kopf change handlers either (see
-on_model_deployment): only event handlers, which make kopf write nothing.
+Every handler ends in `WorkQueue.add(namespace, name)`, and the workers call
+`Engine.reconcile`, which is level-based: it reads the current object,
+children and Jobs and converges, so it does not matter which trigger (a new
+or changed ModelDeployment, the listing at start, the resync, a child
+Deployment's or a retraining Job's status change, a wake-up timer) fired, or
+how many fired at once. The handlers are coroutines that never wait on the
+API server, so kopf's event loop hands events over as fast as they arrive.
+There are no kopf change handlers either (see on_model_deployment): only
+event handlers, which make kopf write nothing.
 """
 
 from __future__ import annotations
@@ -21,48 +24,35 @@ import kopf
 
 from modelops_operator.api import names
 from modelops_operator.runtime.children import slim
-from modelops_operator.runtime.engine import ConflictRetriesExhausted, Engine, owner_name
+from modelops_operator.runtime.engine import Engine, owner_name
+from modelops_operator.runtime.queue import WorkQueue
 from modelops_operator.runtime.settings import OperatorSettings
 
 log = logging.getLogger("modelops.operator")
 
-# Set by `install` before kopf starts (main.run). A module global because kopf
+# Set by `install` before kopf starts (main.run). Module globals because kopf
 # handlers are plain functions registered at import time.
 _engine: Engine | None = None
+_queue: WorkQueue | None = None
 _settings: OperatorSettings | None = None
 
 MD = (names.GROUP, names.VERSION, names.PLURAL)
 CHILD_LABELS = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
 
 
-def install(engine: Engine, settings: OperatorSettings) -> None:
-    global _engine, _settings
-    _engine, _settings = engine, settings
+def install(engine: Engine, queue: WorkQueue, settings: OperatorSettings) -> None:
+    global _engine, _queue, _settings
+    _engine, _queue, _settings = engine, queue, settings
 
 
-# Delays before a failed reconcile is tried again (kopf does not retry
-# event handlers, so the engine's requeuer does).
-CONFLICT_RETRY_SECONDS = 2.0
-ERROR_RETRY_SECONDS = 10.0
-
-
-def _run(namespace: str, name: str, body: kopf.Body | None = None) -> None:
-    if _engine is None:
+def _enqueue(namespace: str, name: str, body: kopf.Body | None = None) -> None:
+    if _queue is None:
         raise kopf.PermanentError(
             "the operator engine was not installed (use modelops operator run)"
         )
-    try:
-        # The body kopf already holds saves reading the object again; it is
-        # copied without managedFields, which the operator never reads.
-        _engine.reconcile(namespace, name, body=slim(body) if body is not None else None)
-    except Exception as exc:
-        # The object is busy (conflicts) or the API server is in trouble: try
-        # again shortly, level-based, instead of waiting for the resync.
-        busy = isinstance(exc, ConflictRetriesExhausted)
-        delay = CONFLICT_RETRY_SECONDS if busy else ERROR_RETRY_SECONDS
-        log.warning("reconcile of %s/%s failed (%s); again in %.0f s", namespace, name, exc, delay)
-        if _engine.requeuer is not None:
-            _engine.requeuer.schedule(namespace, name, delay)
+    # The body kopf already holds saves reading the object again; it is
+    # copied without managedFields, which the operator never reads.
+    _queue.add(namespace, name, slim(body) if body is not None else None)
 
 
 @kopf.on.startup()
@@ -81,16 +71,15 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.reporting_component = names.EVENT_COMPONENT
     # One writer is guaranteed by the Lease (leader.py), not by kopf peering.
     settings.peering.standalone = True
-    settings.execution.max_workers = _settings.workers if _settings else 8
     settings.watching.server_timeout = 300
     settings.networking.request_timeout = 60
-    # A stop that does not finish (API server gone, a long backlog in the
-    # thread pool) ends in SIGKILL after this long instead of hanging forever;
-    # the lease then expires and a follower takes over.
+    # A stop that does not finish (API server gone) ends in SIGKILL after this
+    # long instead of hanging forever; the lease then expires and a follower
+    # takes over.
     settings.process.ultimate_exiting_timeout = 30
 
 
-# What each ModelDeployment looked like when last handed to the engine, as
+# What each ModelDeployment looked like when last handed to the queue, as
 # far as a reconcile cares (see _trigger_of).
 _md_triggers: dict[tuple[str, str], tuple[Any, ...]] = {}
 
@@ -114,7 +103,7 @@ def _trigger_of(body: kopf.Body) -> tuple[Any, ...]:
 
 
 @kopf.on.event(*MD)
-def on_model_deployment(
+async def on_model_deployment(
     namespace: str, name: str, body: kopf.Body, type: str | None, **_: Any
 ) -> None:
     """The object appeared, was listed at start, or its spec, labels or annotations changed.
@@ -125,10 +114,12 @@ def on_model_deployment(
     which was a large share of the API traffic when many objects change at
     once. The engine is level-based, so all it needs is to be told when
     something it reads changed; status changes (its own writes) are skipped.
+    A new `modelops.io/retrain` (or promote, abort) value is such a change,
+    so a user action is acted on at once.
     """
     key = (namespace, name)
     if type == "DELETED":
-        # No finalizer is needed: GC deletes the children.
+        # No finalizer is needed: GC deletes the children (and the Jobs).
         _md_triggers.pop(key, None)
         if _engine is not None:
             _engine.tracker.record(namespace, name, None)
@@ -137,11 +128,11 @@ def on_model_deployment(
     if _md_triggers.get(key) == trigger:
         return
     _md_triggers[key] = trigger
-    _run(namespace, name, body)
+    _enqueue(namespace, name, body)
 
 
 @kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
-def on_child_deployment(body: kopf.Body, namespace: str, type: str | None, **_: Any) -> None:
+async def on_child_deployment(body: kopf.Body, namespace: str, type: str | None, **_: Any) -> None:
     """A child Deployment changed (e.g. became available): re-check its owner.
 
     This is what makes Ready follow the real availability of the pods without
@@ -150,8 +141,8 @@ def on_child_deployment(body: kopf.Body, namespace: str, type: str | None, **_: 
     change nothing the reconcile looks at (resourceVersion bumps, controller
     bookkeeping, the echo of our own apply) trigger nothing: without that a
     burst of creations costs several full reconciles per object. The initial
-    listing (type None) only fills the memory: the resume handler reconciles
-    every owner at start anyway.
+    listing (type None) only fills the memory: every owner is reconciled at
+    start anyway.
     """
     owner = owner_name(body)
     if not owner or _engine is None:
@@ -159,8 +150,24 @@ def on_child_deployment(body: kopf.Body, namespace: str, type: str | None, **_: 
     if type == "DELETED":
         _engine.children.forget("Deployment", namespace, body["metadata"]["name"])
         # A deleted child is re-created unless its owner is going away.
-        _run(namespace, owner)
+        _enqueue(namespace, owner)
         return
     changed = _engine.children.saw_deployment(body)
     if type is not None and changed:
-        _run(namespace, owner)
+        _enqueue(namespace, owner)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=CHILD_LABELS)
+async def on_retraining_job(body: kopf.Body, namespace: str, type: str | None, **_: Any) -> None:
+    """A retraining Job changed: a finished one is acted on at once (its candidate read,
+    the outcome reported), not at the next resync."""
+    owner = owner_name(body)
+    if not owner or _engine is None:
+        return
+    if type == "DELETED":
+        _engine.jobs.forget(namespace, body["metadata"]["name"])
+        _enqueue(namespace, owner)
+        return
+    changed = _engine.jobs.saw(body)
+    if type is not None and changed:
+        _enqueue(namespace, owner)

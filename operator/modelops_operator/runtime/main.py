@@ -1,10 +1,11 @@
-"""Process entry point: metrics, leader election, then kopf.
+"""Process entry point: metrics, leader election, then the workers, the resync and kopf.
 
 `modelops operator run` builds an OperatorSettings and calls `run`. The order
 matters: the metrics and liveness endpoints come up first (a follower waiting
-for the lease is alive and observable), kopf starts only once this process
-leads, and losing the lease stops kopf and exits non-zero so the supervisor
-(Kubernetes, or the test harness) restarts the process as a follower.
+for the lease is alive and observable), the workers and kopf start only once
+this process leads, and losing the lease stops kopf and exits non-zero so the
+supervisor (Kubernetes, or the test harness) restarts the process as a
+follower.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ def run(settings: OperatorSettings) -> int:
     from prometheus_client import start_http_server
 
     from modelops_operator.adapters.kube import KubeAdapter
+    from modelops_operator.reconcile.plan import Policy
     from modelops_operator.runtime import handlers
-    from modelops_operator.runtime.drift_pass import DriftPass
-    from modelops_operator.runtime.engine import Engine
+    from modelops_operator.runtime.engine import ConflictRetriesExhausted, Engine
     from modelops_operator.runtime.leader import LeaderElector
     from modelops_operator.runtime.probe import FollowerProbe
+    from modelops_operator.runtime.queue import Workers, WorkQueue
+    from modelops_operator.runtime.requeue import Requeuer
     from modelops_operator.runtime.resync import Resyncer
 
     if not settings.verbose:
@@ -56,9 +59,24 @@ def run(settings: OperatorSettings) -> int:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
 
-    kube = KubeAdapter.from_kubeconfig(settings.kubeconfig)
-    engine = Engine(kube=kube, instance=settings.identity)
-    handlers.install(engine, settings)
+    kube = KubeAdapter.from_kubeconfig(settings.kubeconfig, pool_size=settings.workers)
+    # Every trigger (kopf's watches, the resync, wake-up timers, finished drift
+    # measurements) feeds one queue; `--workers` threads reconcile from it.
+    queue = WorkQueue()
+    engine = Engine(
+        kube=kube,
+        instance=settings.identity,
+        policy=Policy(retraining_service_accounts=settings.retraining_service_accounts),
+        requeuer=Requeuer(lambda namespace, name: queue.add(namespace, name)),
+    )
+    workers = Workers(
+        queue,
+        engine.reconcile,
+        engine.requeuer.schedule,
+        count=settings.workers,
+        busy_error=ConflictRetriesExhausted,
+    )
+    handlers.install(engine, queue, settings)
 
     lost = threading.Event()
     elector = None
@@ -82,15 +100,8 @@ def run(settings: OperatorSettings) -> int:
 
     # Only the leader reconciles, so only it loads its children into memory.
     engine.prime(settings.namespaces or (None,))
-    drift = DriftPass(
-        kube,
-        clock=engine.clock,
-        instance=engine.instance,
-        allowed_accounts=settings.retraining_service_accounts,
-    )
-    resyncer = Resyncer(
-        kube, engine, namespaces=settings.namespaces, period=settings.resync_seconds, drift=drift
-    )
+    workers.start()
+    resyncer = Resyncer(kube, queue, namespaces=settings.namespaces, period=settings.resync_seconds)
 
     async def serve() -> None:
         # The stop flag is an asyncio.Event of kopf's own loop: kopf waits for
@@ -114,8 +125,9 @@ def run(settings: OperatorSettings) -> int:
                 stop_flag=stop,
             )
         finally:
-            # asyncio.run() waits for the executor's queued work before it returns.
+            # Queued reconciles are dropped; the next leader lists everything anyway.
             engine.stop()
+            workers.stop()
 
     resyncer.start()
     try:

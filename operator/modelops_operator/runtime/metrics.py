@@ -1,14 +1,22 @@
 """The operator's own Prometheus metrics (prefix modelops_operator_).
 
 Served on the metrics port by prometheus-client's HTTP server in the operator
-process. The phase gauge is computed from a small in-memory map of the last
+process; the names are an interface (the chart's Grafana dashboard and alerts
+read them). The phase gauge is computed from a small in-memory map of the last
 phase seen per ModelDeployment, so it is exact for the objects this replica
-reconciles (the leader) and empty on followers.
+reconciles (the leader) and empty on followers. The engine updates the
+rollout, drift and retraining metrics after it has carried out a plan, so
+they count what happened, not what was decided and then lost to a conflict.
+(The API request counter lives with the kube adapter, where every request
+passes.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -43,6 +51,89 @@ EVENTS = Counter(
     "Kubernetes Events posted, by type and whether the post succeeded.",
     ["type", "posted"],
 )
+
+
+# --- rollouts (prefix modelops_operator_canary_ / _rollouts_ / _analysis_) -------------
+
+CANARY_WEIGHT = Gauge(
+    "modelops_operator_canary_weight",
+    "Percent of traffic the operator currently routes to the canary of a ModelDeployment.",
+    ["namespace", "name"],
+)
+ROLLOUTS = Counter(
+    "modelops_operator_rollouts_total",
+    "Canary rollouts that ended, by outcome (Promoted, RolledBack, Superseded).",
+    ["outcome"],
+)
+ANALYSIS_CHECKS = Counter(
+    "modelops_operator_analysis_checks_total",
+    "Canary analysis checks run, by check name and verdict (Pass, Fail, Inconclusive).",
+    ["check", "verdict"],
+)
+
+
+def record_canary(
+    namespace: str,
+    name: str,
+    status: Mapping[str, Any],
+    outcomes: Iterable[str],
+    results: Iterable[Any] | None,
+) -> None:
+    canary = status.get("canary") or {}
+    CANARY_WEIGHT.labels(namespace=namespace, name=name).set(int(canary.get("weight") or 0))
+    for outcome in outcomes:
+        ROLLOUTS.labels(outcome=outcome).inc()
+    for result in results or ():
+        ANALYSIS_CHECKS.labels(check=result.name, verdict=result.verdict).inc()
+
+
+def forget_canary(namespace: str, name: str) -> None:
+    with contextlib.suppress(KeyError):  # never recorded: nothing to forget
+        CANARY_WEIGHT.remove(namespace, name)
+
+
+# --- drift and retraining --------------------------------------------------------------
+
+DRIFT_SCORE = Gauge(
+    "modelops_operator_drift_score",
+    "Latest drift score of each feature of a ModelDeployment's stable track "
+    "(feature=__prediction__ for the prediction distribution).",
+    ["namespace", "deployment", "feature"],
+)
+DRIFT_THRESHOLD = Gauge(
+    "modelops_operator_drift_threshold",
+    "spec.monitoring.drift.threshold of each ModelDeployment.",
+    ["namespace", "deployment"],
+)
+DRIFT_SAMPLES = Gauge(
+    "modelops_operator_drift_samples",
+    "Requests in the drift window at the latest measurement.",
+    ["namespace", "deployment"],
+)
+DRIFT_CHECKS = Counter(
+    "modelops_operator_drift_checks_total",
+    "Drift measurements by verdict (Drifted, NotDrifted, InsufficientData, Unknown).",
+    ["verdict"],
+)
+DRIFT_CHECK_DURATION = Histogram(
+    "modelops_operator_drift_check_duration_seconds",
+    "Wall time of one drift measurement (profile, three Prometheus queries, statistics).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+RETRAINING_JOBS = Counter(
+    "modelops_operator_retraining_jobs_total",
+    "Retraining Jobs by outcome (started, approved, rejected, failed).",
+    ["namespace", "deployment", "outcome"],
+)
+
+
+def export_drift(namespace: str, deployment: str, drift: dict, threshold: float) -> None:
+    for feature, score in (drift.get("features") or {}).items():
+        DRIFT_SCORE.labels(namespace, deployment, feature).set(score)
+    if drift.get("prediction") is not None:
+        DRIFT_SCORE.labels(namespace, deployment, "__prediction__").set(drift["prediction"])
+    DRIFT_THRESHOLD.labels(namespace, deployment).set(threshold)
+    DRIFT_SAMPLES.labels(namespace, deployment).set(drift.get("samples") or 0)
 
 
 class PhaseTracker:

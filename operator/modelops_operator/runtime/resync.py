@@ -3,8 +3,10 @@
 Watches can miss events (a dropped connection, an operator restart in the
 middle of a burst) and some inputs are not Kubernetes objects at all (a new
 approved version in the registry for a `@latest-approved` channel). A periodic
-pass over every object makes the operator converge regardless. It replaces a
-kopf timer, which would add a finalizer to every object (see handlers.py).
+pass that puts every object in the work queue makes the operator converge
+regardless. It replaces a kopf timer, which would add a finalizer to every
+object (see handlers.py). Drift and retraining need nothing of their own
+here: each reconcile measures drift when it is due and follows its Job.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ import logging
 import threading
 
 from modelops_operator.adapters.kube import KubeAdapter, KubeError
-from modelops_operator.runtime.drift_pass import DriftPass
-from modelops_operator.runtime.engine import Engine
+from modelops_operator.runtime.queue import WorkQueue
 
 log = logging.getLogger("modelops.operator.resync")
 
@@ -23,24 +24,20 @@ class Resyncer:
     def __init__(
         self,
         kube: KubeAdapter,
-        engine: Engine,
+        queue: WorkQueue,
         *,
         namespaces: tuple[str, ...],
         period: float,
-        drift: DriftPass | None = None,
     ) -> None:
         self.kube = kube
-        self.engine = engine
-        # Drift and retraining ride on the same periodic pass (each object says
-        # how often it wants drift measured; the pass checks whether it is due).
-        self.drift = drift or DriftPass(kube, clock=engine.clock, instance=engine.instance)
+        self.queue = queue
         # An empty tuple means every namespace.
         self.namespaces: tuple[str | None, ...] = namespaces or (None,)
         self.period = period
         self._stop = threading.Event()
 
     def pass_once(self) -> int:
-        """Reconcile every ModelDeployment once; returns how many were reconciled."""
+        """Queue every ModelDeployment once; returns how many were queued."""
         count = 0
         for namespace in self.namespaces:
             try:
@@ -52,19 +49,10 @@ class Resyncer:
                 if self._stop.is_set():
                     return count
                 meta = item["metadata"]
-                try:
-                    # The listed body saves a GET per object; force re-applies
-                    # children whose drift no watch reports (e.g. a deleted Service).
-                    self.engine.reconcile(meta["namespace"], meta["name"], body=item, force=True)
-                    count += 1
-                except Exception as exc:  # one bad object must not stop the others
-                    log.warning("resync of %s/%s failed: %s", meta["namespace"], meta["name"], exc)
-                try:
-                    self.drift.run(meta["namespace"], meta["name"], listed=item)
-                except Exception as exc:  # drift trouble never blocks serving reconciles
-                    log.warning(
-                        "drift pass of %s/%s failed: %s", meta["namespace"], meta["name"], exc
-                    )
+                # The listed body saves a GET per object; force re-applies
+                # children whose drift no watch reports (e.g. a deleted Service).
+                self.queue.add(meta["namespace"], meta["name"], body=item, force=True)
+                count += 1
         return count
 
     def start(self) -> threading.Thread:

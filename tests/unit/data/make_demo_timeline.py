@@ -39,16 +39,16 @@ from modelops_features import synthetic
 from modelops_features.churn import contract, readers
 from modelops_features.drift import compare
 from modelops_features.profile import bucket_counts, build_profile
-from modelops_operator.drift import check as drift_check
+from modelops_operator.api.spec import Spec
+from modelops_operator.drift import verdict as drift_check
 from modelops_operator.providers.prometheus import error_rate_query, latency_p99_query
 from modelops_operator.retraining import outcome as retraining_outcome
 from modelops_operator.retraining import trigger as retraining
 from modelops_operator.retraining.job import job_name
-from modelops_operator.retraining.state import RetrainSettings
+from modelops_operator.retraining.state import JOB_ABSENT
 from modelops_operator.rollout import analysis
 from modelops_operator.rollout.decision import describe, rollback_message
 from modelops_operator.rollout.routers.replica_ratio import split
-from modelops_operator.rollout.state import Rollout
 from modelops_registry import Registry
 from modelops_training.pipeline import train
 
@@ -96,11 +96,12 @@ SPEC: dict[str, Any] = {
         "gates": {"minMetric": {"auc": 0.75}, "maxRegression": 0.01, "maxFairnessGap": 0.08},
     },
 }
-ROLLOUT = Rollout.of(SPEC)
+TYPED = Spec(SPEC)
+ROLLOUT = TYPED.rollout
+INTERVAL = ROLLOUT.interval.seconds
 STEPS = list(ROLLOUT.steps)
-DRIFT = drift_check.DriftSettings.from_spec(SPEC)
-RETRAIN = RetrainSettings.from_spec(SPEC)
-CHECKS, _, FAILURE_LIMIT = analysis.settings_of(SPEC)
+DRIFT = TYPED.drift
+CHECKS, FAILURE_LIMIT = TYPED.analysis.metrics, TYPED.analysis.failure_limit
 JOB = job_name("churn", "2", 1)
 # How each version the demo publishes is trained: (data, base version).
 RECIPES = {"1": ("synthetic:20000:1", None), "2": ("synthetic:40000:2", "1")}
@@ -210,7 +211,7 @@ class Run:
             namespace="ml",
             name="churn",
             model="churn",
-            interval_seconds=ROLLOUT.interval,
+            interval_seconds=INTERVAL,
             settings={
                 "rollout": SPEC["rollout"],
                 "monitoring": SPEC["monitoring"],
@@ -281,7 +282,7 @@ class Run:
                 for action in batch:
                     action(t)
             self.send(t)
-            if self.s.traffic and t % DRIFT.interval_seconds == 0:
+            if self.s.traffic and t % DRIFT.interval.seconds == 0:
                 self.measure_drift(t)
             self.sample(t)
             t += 1.0
@@ -320,13 +321,11 @@ class Run:
             self.requests.append((at, track, version, ms, failed))
 
     def prometheus(self, track: str, until: float) -> TrackMetrics | None:
-        seen = [
-            r for r in self.requests if until - ROLLOUT.interval < r[0] <= until and r[1] == track
-        ]
+        seen = [r for r in self.requests if until - INTERVAL < r[0] <= until and r[1] == track]
         if not seen:
             return None
         return TrackMetrics(
-            request_rate=round(len(seen) / ROLLOUT.interval, 3),
+            request_rate=round(len(seen) / INTERVAL, 3),
             error_rate=round(sum(r[4] for r in seen) / len(seen), 5),
             p99_seconds=round(_quantile(sorted(r[3] for r in seen), 0.99) / 1000, 5),
         )
@@ -380,7 +379,7 @@ class Run:
     def checks(self, t: float, step: int) -> list[dict[str, Any]]:
         """The canary's analysis, from the requests Prometheus saw (status.canary.checks)."""
         seen = self.prometheus("canary", t)
-        ctx = analysis.AnalysisContext("ml", "churn", "canary", ROLLOUT.interval)
+        ctx = analysis.AnalysisContext("ml", "churn", "canary", INTERVAL)
         measured = {
             "error-rate": (error_rate_query(ctx), seen.error_rate),
             "latency-p99": (latency_p99_query(ctx), seen.p99_seconds),
@@ -396,11 +395,11 @@ class Run:
     def measure_drift(self, t: float) -> None:
         """The operator's drift pass: status.drift, the Drifted condition and its flip events."""
         s = self.s
-        samples = sum(1 for r in self.requests if t - DRIFT.window_seconds < r[0] <= t)
+        samples = sum(1 for r in self.requests if t - DRIFT.window.seconds < r[0] <= t)
         if samples == 0:
             return
         retrained = s.stable == "4" and s.rollover is None and not s.canary
-        share = 0.0 if s.shift_from is None else min(1.0, (t - s.shift_from) / DRIFT.window_seconds)
+        share = 0.0 if s.shift_from is None else min(1.0, (t - s.shift_from) / DRIFT.window.seconds)
         report = self.drift.measure(share, samples, retrained)
         verdict = drift_check.verdict(report, DRIFT)
         status, reason, message = drift_check.drifted_condition(verdict, report, DRIFT)
@@ -483,7 +482,7 @@ class Canary:
         if canary_n > self.s.canary_pods:
             self.run.at(t + 6, self.pods_ready(canary_n))
         self.run.op(t, "Normal", "CanaryStepAdvanced", describe(self.status(), ROLLOUT))
-        self.run.at(t + ROLLOUT.interval, lambda now: self.analyse(index, now))
+        self.run.at(t + INTERVAL, lambda now: self.analyse(index, now))
 
     def analyse(self, index: int, t: float) -> None:
         s = self.s
@@ -498,7 +497,7 @@ class Canary:
             self.run.op(
                 t, "Warning", "AnalysisFailed", f"{describe(self.status(), ROLLOUT)}: {why}"
             )
-            return self.run.at(t + ROLLOUT.interval, lambda now: self.analyse(index, now))
+            return self.run.at(t + INTERVAL, lambda now: self.analyse(index, now))
         self.run.op(t, "Warning", "RolledBack", rollback_message(self.status(), ROLLOUT, why))
         s.phase, s.weight, s.step, s.canary, s.canary_pods, s.checks = (
             "RolledBack",
@@ -627,7 +626,7 @@ def act_promote(run: Run, t: float) -> None:
         figures = {
             "canary_started_to_promoted_s": round(now - canary, 1),
             "steps": len(STEPS),
-            "interval_s": ROLLOUT.interval,
+            "interval_s": INTERVAL,
             "stable_failed_requests": failed_on_stable(run, t, now),
         }
         end(run, "promote", now + 5, "v2 promoted to stable after 3 canary steps", figures)
@@ -671,8 +670,8 @@ def act_drift(run: Run, t: float) -> None:
     def drifted(now: float) -> None:
         times["drifted"] = now
         decision = retraining.decide(
-            md_name="churn", spec=SPEC, settings=RETRAIN, previous=None, handled_token=None,
-            annotation_token=None, base_version="2", drifted=True, job=None,
+            md_name="churn", spec=TYPED, previous=None, handled_token=None,
+            annotation_token=None, base_version="2", drifted=True, job_state=JOB_ABSENT,
             candidate=None, now=clock(now),
         )  # fmt: skip
         for kind, reason, message in decision.events:
@@ -701,7 +700,8 @@ def act_drift(run: Run, t: float) -> None:
         meta = run.trainer.publish("4", now - 1.5, data, "2", retraining=trigger)
         run.timeline.versions["4"] = meta
         finished = {"status": {"conditions": [{"type": "Complete", "status": "True"}]}}
-        decision = retraining_outcome.follow(SPEC, running, finished, ("4", meta), clock(now))
+        state = retraining_outcome.job_state(finished)
+        decision = retraining_outcome.follow(TYPED, running, state, ("4", meta), clock(now))
         for kind, reason, message in decision.events:
             run.op(now, kind, reason, message)
         s.job_state, s.candidate, s.conditions["Retraining"] = "Succeeded", "4", "False"

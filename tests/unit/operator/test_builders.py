@@ -8,6 +8,7 @@ import pytest
 
 from modelops_operator import builders
 from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
 
 OWNER = Owner(name="churn", namespace="ml", uid="uid-1", generation=3)
 SPEC = {
@@ -131,13 +132,15 @@ EXPECTED_DEPLOYMENT = {
 
 def test_stable_deployment_is_exactly_the_expected_object():
     built = builders.deployment(
-        OWNER, SPEC, track="stable", version="3", image=SPEC["image"], replicas=2
+        OWNER, Spec(SPEC), track="stable", version="3", image=SPEC["image"], replicas=2
     )
     assert built == EXPECTED_DEPLOYMENT
 
 
 def test_canary_deployment_differs_only_in_name_track_and_selector():
-    built = builders.deployment(OWNER, SPEC, track="canary", version="4", image="img:2", replicas=1)
+    built = builders.deployment(
+        OWNER, Spec(SPEC), track="canary", version="4", image="img:2", replicas=1
+    )
     assert built["metadata"]["name"] == "churn-canary"
     assert built["spec"]["selector"]["matchLabels"] == {
         "modelops.io/deployment": "churn",
@@ -168,14 +171,16 @@ def test_canary_deployment_differs_only_in_name_track_and_selector():
 )
 def test_container_env_and_credentials(extra, expected_tail, env_from):
     spec = {**copy.deepcopy(SPEC), **extra}
-    built = builders.container(spec, "3", "img:1")
+    built = builders.container(Spec(spec), "3", "img:1")
     assert built["env"][6:] == expected_tail
     assert built.get("envFrom") == env_from
 
 
 def test_defaults_when_spec_omits_resources_and_rollout():
     spec = {k: v for k, v in SPEC.items() if k not in ("resources", "rollout")}
-    built = builders.deployment(OWNER, spec, track="stable", version="3", image="i:1", replicas=1)
+    built = builders.deployment(
+        OWNER, Spec(spec), track="stable", version="3", image="i:1", replicas=1
+    )
     assert built["spec"]["progressDeadlineSeconds"] == 600
     assert built["spec"]["template"]["spec"]["containers"][0]["resources"] == {
         "requests": {"cpu": "100m", "memory": "256Mi"},
@@ -205,6 +210,10 @@ def test_service_selects_every_track_of_the_deployment():
 
 
 def test_builders_are_deterministic():
-    first = builders.deployment(OWNER, SPEC, track="stable", version="3", image="i", replicas=2)
-    second = builders.deployment(OWNER, SPEC, track="stable", version="3", image="i", replicas=2)
+    first = builders.deployment(
+        OWNER, Spec(SPEC), track="stable", version="3", image="i", replicas=2
+    )
+    second = builders.deployment(
+        OWNER, Spec(SPEC), track="stable", version="3", image="i", replicas=2
+    )
     assert first == second

@@ -10,10 +10,10 @@ analysis on zero evidence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Protocol
 
 from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
 
 
 class TrafficRouter(Protocol):
@@ -24,7 +24,7 @@ class TrafficRouter(Protocol):
         ...
 
     def objects(
-        self, owner: Owner, spec: Mapping[str, Any], *, stable_version: str, weight: int
+        self, owner: Owner, spec: Spec, *, stable_version: str, weight: int
     ) -> list[dict[str, Any]]:
         """Routing objects to apply (server-side apply) for the canary `weight` percent."""
         ...
@@ -34,16 +34,12 @@ class UnknownRouter(ValueError):
     """spec.rollout.trafficRouter.type names a router this operator does not have."""
 
 
-def router_type(spec: Mapping[str, Any]) -> str:
-    return ((spec.get("rollout") or {}).get("trafficRouter") or {}).get("type") or "ReplicaRatio"
-
-
-def router_for(spec: Mapping[str, Any]) -> TrafficRouter:
+def router_for(spec: Spec) -> TrafficRouter:
     """The router the spec asks for; raises UnknownRouter naming the field otherwise."""
     from modelops_operator.rollout.routers.gateway_api import GatewayAPIRouter
     from modelops_operator.rollout.routers.replica_ratio import ReplicaRatioRouter
 
-    kind = router_type(spec)
+    kind = spec.router.type
     routers: dict[str, type] = {"ReplicaRatio": ReplicaRatioRouter, "GatewayAPI": GatewayAPIRouter}
     if kind not in routers:
         raise UnknownRouter(

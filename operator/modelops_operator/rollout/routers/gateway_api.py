@@ -14,23 +14,19 @@ round-up(n * w / 100), at least one while the weight is above zero.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from modelops_operator import builders
 from modelops_operator.api import names
 from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 HTTPROUTE_API_VERSION = f"{GATEWAY_GROUP}/v1"
 
 
-def settings_of(spec: Mapping[str, Any]) -> dict[str, Any]:
-    return ((spec.get("rollout") or {}).get("trafficRouter") or {}).get("gatewayAPI") or {}
-
-
-def route_name(owner: Owner, spec: Mapping[str, Any]) -> str:
-    return settings_of(spec).get("httpRouteName") or owner.name
+def route_name(owner: Owner, spec: Spec) -> str:
+    return spec.router.gateway.http_route_name or owner.name
 
 
 def track_service_name(md_name: str, track: str) -> str:
@@ -46,15 +42,11 @@ def track_service(owner: Owner, track: str, version: str) -> dict[str, Any]:
     return body
 
 
-def http_route(owner: Owner, spec: Mapping[str, Any], weight: int, version: str) -> dict[str, Any]:
-    settings = settings_of(spec)
+def http_route(owner: Owner, spec: Spec, weight: int, version: str) -> dict[str, Any]:
+    settings = spec.router.gateway
     parents = []
-    for ref in settings.get("parentRefs") or []:
-        parent = {
-            "group": ref.get("group", GATEWAY_GROUP),
-            "kind": ref.get("kind", "Gateway"),
-            "name": ref["name"],
-        }
+    for ref in settings.parent_refs:
+        parent = {"group": ref["group"], "kind": ref["kind"], "name": ref["name"]}
         for key in ("namespace", "sectionName"):
             if ref.get(key):
                 parent[key] = ref[key]
@@ -83,8 +75,8 @@ def http_route(owner: Owner, spec: Mapping[str, Any], weight: int, version: str)
             "rules": [{"backendRefs": backends}],
         },
     }
-    if settings.get("hostnames"):
-        route["spec"]["hostnames"] = list(settings["hostnames"])
+    if settings.hostnames:
+        route["spec"]["hostnames"] = list(settings.hostnames)
     return route
 
 
@@ -99,7 +91,7 @@ class GatewayAPIRouter:
         return replicas, max(1, -(-replicas * weight // 100))
 
     def objects(
-        self, owner: Owner, spec: Mapping[str, Any], *, stable_version: str, weight: int
+        self, owner: Owner, spec: Spec, *, stable_version: str, weight: int
     ) -> list[dict[str, Any]]:
         return [
             builders.service(owner, version=stable_version),

@@ -20,11 +20,11 @@ the requested one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from modelops_operator import builders
 from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
 
 
 def split(replicas: int, weight: int) -> tuple[int, int]:
@@ -52,7 +52,7 @@ class ReplicaRatioRouter:
         return split(replicas, weight)
 
     def objects(
-        self, owner: Owner, spec: Mapping[str, Any], *, stable_version: str, weight: int
+        self, owner: Owner, spec: Spec, *, stable_version: str, weight: int
     ) -> list[dict[str, Any]]:
         # The shared Service is the whole router: the split lives in the replica counts.
         return [builders.service(owner, version=stable_version)]

@@ -9,7 +9,9 @@ from modelops_operator.api.durations import parse_duration
 
 
 def test_set_condition_appends_new_type():
-    result = cond.set_condition([], "Ready", "False", "RollingOut", "m", now="T1", generation=2)
+    result = cond.set_condition(
+        [], "Ready", cond.Cond("False", "RollingOut", "m"), now="T1", generation=2
+    )
     assert result == [
         {
             "type": "Ready",
@@ -23,8 +25,10 @@ def test_set_condition_appends_new_type():
 
 
 def test_same_status_keeps_transition_time_but_updates_reason_and_message():
-    first = cond.set_condition([], "Ready", "False", "A", "m1", now="T1", generation=1)
-    second = cond.set_condition(first, "Ready", "False", "B", "m2", now="T2", generation=2)
+    first = cond.set_condition([], "Ready", cond.Cond("False", "A", "m1"), now="T1", generation=1)
+    second = cond.set_condition(
+        first, "Ready", cond.Cond("False", "B", "m2"), now="T2", generation=2
+    )
     assert second[0]["lastTransitionTime"] == "T1"
     assert (second[0]["reason"], second[0]["message"], second[0]["observedGeneration"]) == (
         "B",
@@ -34,9 +38,13 @@ def test_same_status_keeps_transition_time_but_updates_reason_and_message():
 
 
 def test_status_flip_moves_transition_time_and_keeps_order():
-    start = cond.set_condition([], "Ready", "False", "A", "m", now="T1", generation=1)
-    start = cond.set_condition(start, "Degraded", "False", "H", "m", now="T1", generation=1)
-    flipped = cond.set_condition(start, "Ready", "True", "Available", "m", now="T2", generation=1)
+    start = cond.set_condition([], "Ready", cond.Cond("False", "A", "m"), now="T1", generation=1)
+    start = cond.set_condition(
+        start, "Degraded", cond.Cond("False", "H", "m"), now="T1", generation=1
+    )
+    flipped = cond.set_condition(
+        start, "Ready", cond.Cond("True", "Available", "m"), now="T2", generation=1
+    )
     assert [c["type"] for c in flipped] == ["Ready", "Degraded"]
     assert flipped[0]["lastTransitionTime"] == "T2"
     assert cond.is_true(flipped, "Ready") and not cond.is_true(flipped, "Degraded")
@@ -44,7 +52,7 @@ def test_status_flip_moves_transition_time_and_keeps_order():
 
 def test_set_condition_refuses_bad_status():
     with pytest.raises(ValueError, match="True, False or Unknown"):
-        cond.set_condition([], "Ready", "yes", "A", "m", now="T", generation=None)
+        cond.set_condition([], "Ready", cond.Cond("yes", "A", "m"), now="T", generation=None)
 
 
 @pytest.mark.parametrize(
@@ -59,3 +67,16 @@ def test_parse_duration(text, seconds):
 def test_parse_duration_refuses_with_field_name(text):
     with pytest.raises(ValueError, match=r"spec\.rollout\.interval"):
         parse_duration(text, field="spec.rollout.interval")
+
+
+def test_the_constructors_name_the_status():
+    assert cond.true("R", "m") == cond.Cond("True", "R", "m")
+    assert cond.false("R", "m").status == "False"
+    assert cond.unknown("R", "m").status == "Unknown"
+
+
+def test_has_reason_reads_the_stored_condition():
+    stored = cond.set_condition([], "Retraining", cond.false("X", "m"), now="T", generation=1)
+    assert cond.has_reason(stored, "Retraining", "X")
+    assert not cond.has_reason(stored, "Retraining", "Y")
+    assert not cond.has_reason(stored, "Drifted", "X")

@@ -8,6 +8,7 @@ import pytest
 
 from modelops_operator import builders
 from modelops_operator.api.objects import DeploymentState, EventSpec, Owner
+from modelops_operator.api.spec import Spec
 from modelops_operator.reconcile.pipeline import HISTORY_LIMIT, reconcile
 from modelops_operator.reconcile.plan import Observed, Plan
 
@@ -86,7 +87,7 @@ def test_first_reconcile_creates_children_and_reports_progressing():
     assert plan == Plan(
         apply=(
             builders.deployment(
-                OWNER, spec(), track="stable", version="3", image=IMAGE, replicas=2
+                OWNER, Spec(spec()), track="stable", version="3", image=IMAGE, replicas=2
             ),
             builders.service(OWNER, version="3"),
         ),

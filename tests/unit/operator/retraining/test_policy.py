@@ -13,8 +13,13 @@ import datetime as dt
 
 import pytest
 
+from modelops_operator.api import conditions as cond
+from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
 from modelops_operator.retraining import policy as job_policy
-from modelops_operator.retraining import trigger as rt
+from modelops_operator.retraining import trigger
+from modelops_operator.retraining.job import build_job
+from modelops_operator.retraining.state import JOB_ABSENT
 
 POD = "spec.retraining.jobTemplate.spec.template.spec"
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
@@ -110,12 +115,13 @@ def test_every_violation_is_listed_at_once():
 # --- the Job builder ----------------------------------------------------------------
 
 
+OWNER = Owner(name="churn", namespace="ml", uid="u-1")
+
+
 def build(job_template):
-    settings = rt.RetrainSettings.from_spec(spec_with(job_template))
-    return rt.build_job(
-        {"name": "churn", "namespace": "ml", "uid": "u-1"},
-        spec_with(job_template),
-        settings,
+    return build_job(
+        OWNER,
+        Spec(spec_with(job_template)),
         name="churn-retrain-v3-1-abc",
         base_version="3",
         attempt=1,
@@ -168,20 +174,18 @@ HOSTILE = template({"hostPID": True}, {"securityContext": {"privileged": True}})
 
 
 def decide(job_template, *, token=None, handled=None, refusal_reported=False, previous=None):
-    spec = spec_with(job_template)
-    return rt.decide(
+    return trigger.decide(
         md_name="churn",
-        spec=spec,
-        settings=rt.RetrainSettings.from_spec(spec),
+        spec=Spec(spec_with(job_template)),
         previous=previous,
         handled_token=handled,
         annotation_token=token,
         base_version="3",
         drifted=True,
-        job=None,
+        job_state=JOB_ABSENT,
         candidate=None,
         now=NOW,
-        refusal_reported=refusal_reported,
+        reported=cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, "m") if refusal_reported else None,
     )
 
 
@@ -190,15 +194,15 @@ def test_drift_with_a_refused_template_starts_no_job_and_says_why():
     assert d.job is None
     assert d.status == {}, "nothing recorded as started: a fixed template can start later"
     status, reason, message = d.condition
-    assert (status, reason) == ("False", rt.REASON_TEMPLATE_REFUSED)
+    assert (status, reason) == ("False", cond.REASON_JOB_TEMPLATE_REFUSED)
     assert f"{POD}.hostPID" in message
     assert f"{POD}.containers[0].securityContext.privileged" in message
-    assert d.events == [("Warning", rt.REASON_TEMPLATE_REFUSED, message)]
+    assert d.events == (("Warning", cond.REASON_JOB_TEMPLATE_REFUSED, message),)
 
 
 def test_the_refusal_event_is_posted_once_while_drift_lasts():
-    assert decide(HOSTILE, refusal_reported=True).events == []
-    assert decide(HOSTILE, refusal_reported=True).condition[1] == rt.REASON_TEMPLATE_REFUSED
+    assert decide(HOSTILE, refusal_reported=True).events == ()
+    assert decide(HOSTILE, refusal_reported=True).condition[1] == cond.REASON_JOB_TEMPLATE_REFUSED
 
 
 def test_a_retrain_request_with_a_refused_template_is_consumed_and_reported():
@@ -206,6 +210,22 @@ def test_a_retrain_request_with_a_refused_template_is_consumed_and_reported():
     assert d.job is None
     assert d.handled_token == "t1", "handled once: the request is not retried on every pass"
     assert len(d.events) == 1 and "manual retraining not started" in d.events[0][2]
+
+
+def test_the_refusal_stays_reported_until_the_template_is_fixed():
+    quiet = trigger.decide(
+        md_name="churn", spec=Spec(spec_with(HOSTILE)), previous=None, handled_token="t1",
+        annotation_token="t1", base_version="3", drifted=False, job_state=JOB_ABSENT,
+        candidate=None, now=NOW, reported=cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, "why"),
+    )  # fmt: skip
+    assert quiet.condition == cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, "why")
+    assert quiet.events == () and quiet.job is None
+    fixed = trigger.decide(
+        md_name="churn", spec=Spec(spec_with(template())), previous=None, handled_token="t1",
+        annotation_token="t1", base_version="3", drifted=False, job_state=JOB_ABSENT,
+        candidate=None, now=NOW, reported=cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, "why"),
+    )  # fmt: skip
+    assert fixed.condition.reason == cond.REASON_NOT_RETRAINING
 
 
 def test_a_fixed_template_starts_the_job():
@@ -249,17 +269,16 @@ def test_a_default_account_outside_the_list_is_refused():
 
 def test_the_decision_and_the_builder_apply_the_list():
     unlisted = template({"serviceAccountName": "admin"})
-    spec = spec_with(unlisted)
-    d = rt.decide(
-        md_name="churn", spec=spec, settings=rt.RetrainSettings.from_spec(spec), previous=None,
+    spec = Spec(spec_with(unlisted))
+    d = trigger.decide(
+        md_name="churn", spec=spec, previous=None,
         handled_token=None, annotation_token=None, base_version="3", drifted=True,
-        job=None, candidate=None, now=NOW, allowed_accounts=ALLOWED,
+        job_state=JOB_ABSENT, candidate=None, now=NOW, allowed_accounts=ALLOWED,
     )  # fmt: skip
-    assert d.job is None and d.condition[1] == rt.REASON_TEMPLATE_REFUSED
+    assert d.job is None and d.condition[1] == cond.REASON_JOB_TEMPLATE_REFUSED
     assert 'ServiceAccount "admin"' in d.condition[2]
     with pytest.raises(job_policy.JobTemplateRefused, match="admin"):
-        rt.build_job(
-            {"name": "churn", "namespace": "ml", "uid": "u-1"}, spec,
-            rt.RetrainSettings.from_spec(spec), name="j", base_version="3", attempt=1,
+        build_job(
+            OWNER, spec, name="j", base_version="3", attempt=1,
             reason="Drift", drift_report=None, allowed_accounts=ALLOWED,
         )  # fmt: skip

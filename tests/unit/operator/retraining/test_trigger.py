@@ -8,8 +8,12 @@ import re
 
 import pytest
 
-from modelops_operator.drift.check import DRIFTED, INSUFFICIENT, NOT_DRIFTED, UNKNOWN
-from modelops_operator.retraining import trigger as rt
+from modelops_operator.api import conditions as cond
+from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
+from modelops_operator.drift.verdict import DRIFTED, INSUFFICIENT, NOT_DRIFTED, UNKNOWN
+from modelops_operator.retraining import outcome, state, trigger
+from modelops_operator.retraining.job import build_job, job_name
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 TEMPLATE = {
@@ -42,7 +46,6 @@ SPEC = {
         "gates": {"minMetric": {"auc": 0.75}},
     },
 }
-SETTINGS = rt.RetrainSettings.from_spec(SPEC)
 
 
 def at(minutes: float) -> str:
@@ -62,19 +65,18 @@ def decide(
     exhausted_reported=False,
     now=NOW,
 ):
-    return rt.decide(
+    return trigger.decide(
         md_name="churn",
-        spec=spec,
-        settings=SETTINGS,
+        spec=Spec(spec),
         previous=previous,
         handled_token=handled,
         annotation_token=token,
         base_version=base,
         drifted=verdict == DRIFTED,
-        job=job,
+        job_state=outcome.job_state(job),
         candidate=candidate,
         now=now,
-        exhausted_reported=exhausted_reported,
+        reported=cond.false(cond.REASON_RETRAINING_EXHAUSTED, "m") if exhausted_reported else None,
     )
 
 
@@ -87,22 +89,22 @@ def job_with(condition: str | None) -> dict:
 
 
 def test_job_name_is_deterministic_and_distinct_per_attempt() -> None:
-    a = rt.job_name("churn", "3", 1)
-    assert a == rt.job_name("churn", "3", 1)
+    a = job_name("churn", "3", 1)
+    assert a == job_name("churn", "3", 1)
     assert a.startswith("churn-retrain-v3-1-")
-    assert len({a, rt.job_name("churn", "3", 2), rt.job_name("churn", "4", 1)}) == 3
+    assert len({a, job_name("churn", "3", 2), job_name("churn", "4", 1)}) == 3
 
 
 @pytest.mark.parametrize("md", ["x" * 253, "a-b.c" * 40, "churn"])
 @pytest.mark.parametrize("version", ["3", "1.2.0+build_7", "V" * 100])
 def test_job_name_is_a_dns_label(md: str, version: str) -> None:
-    name = rt.job_name(md, version, 12)
+    name = job_name(md, version, 12)
     assert len(name) <= 63
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name), name
 
 
 def test_long_names_stay_distinct_after_truncation() -> None:
-    assert rt.job_name("x" * 100, "1", 1) != rt.job_name("x" * 101, "1", 1)
+    assert job_name("x" * 100, "1", 1) != job_name("x" * 101, "1", 1)
 
 
 # --- triggers ----------------------------------------------------------------------
@@ -111,12 +113,12 @@ def test_long_names_stay_distinct_after_truncation() -> None:
 @pytest.mark.parametrize("verdict", [NOT_DRIFTED, INSUFFICIENT, UNKNOWN])
 def test_no_trigger_without_drift(verdict: str) -> None:
     d = decide(verdict=verdict)
-    assert d.job is None and d.events == [] and d.condition[0] == "False"
+    assert d.job is None and d.events == () and d.condition[0] == "False"
 
 
 def test_drift_triggers_attempt_one() -> None:
     d = decide(verdict=DRIFTED)
-    assert d.job == rt.job_name("churn", "3", 1) and d.reason == "Drift"
+    assert d.job == job_name("churn", "3", 1) and d.reason == "Drift"
     assert d.status == {
         "job": d.job,
         "baseVersion": "3",
@@ -125,32 +127,30 @@ def test_drift_triggers_attempt_one() -> None:
         "triggeredAt": at(0),
         "attempts": 1,
     }
-    assert d.condition[:2] == ("True", rt.REASON_STARTED)
-    assert [e[1] for e in d.events] == [rt.REASON_STARTED]
+    assert d.condition[:2] == ("True", cond.REASON_RETRAINING_STARTED)
+    assert [e[1] for e in d.events] == [cond.REASON_RETRAINING_STARTED]
 
 
 def test_trigger_on_drift_can_be_switched_off_but_not_the_annotation() -> None:
     spec = {**SPEC, "retraining": {**SPEC["retraining"], "triggerOnDrift": False}}
-    settings = rt.RetrainSettings.from_spec(spec)
     kw = dict(
         md_name="churn",
-        spec=spec,
-        settings=settings,
+        spec=Spec(spec),
         previous=None,
         handled_token=None,
         base_version="3",
         drifted=True,
-        job=None,
+        job_state=state.JOB_ABSENT,
         candidate=None,
         now=NOW,
     )
-    assert rt.decide(annotation_token=None, **kw).job is None
-    assert rt.decide(annotation_token="t1", **kw).reason == "Manual"
+    assert trigger.decide(annotation_token=None, **kw).job is None
+    assert trigger.decide(annotation_token="t1", **kw).reason == "Manual"
 
 
 def succeeded(minutes_ago: float, attempts: int = 1, base: str = "3") -> dict:
     return {
-        "job": rt.job_name("churn", base, attempts),
+        "job": job_name("churn", base, attempts),
         "baseVersion": base,
         "reason": "Drift",
         "state": "Succeeded",
@@ -163,7 +163,7 @@ def succeeded(minutes_ago: float, attempts: int = 1, base: str = "3") -> dict:
 def test_cooldown_blocks_drift_until_it_has_passed() -> None:
     assert decide(succeeded(59), DRIFTED).job is None
     d = decide(succeeded(60), DRIFTED)
-    assert d.job == rt.job_name("churn", "3", 2) and d.status["attempts"] == 2
+    assert d.job == job_name("churn", "3", 2) and d.status["attempts"] == 2
 
 
 def test_annotation_skips_cooldown_and_is_handled_once() -> None:
@@ -175,10 +175,10 @@ def test_annotation_skips_cooldown_and_is_handled_once() -> None:
 def test_max_attempts_per_base_version() -> None:
     d = decide(succeeded(120, attempts=2), DRIFTED)
     assert d.job is None
-    assert d.condition[1] == rt.REASON_EXHAUSTED
-    assert [e[1] for e in d.events] == [rt.REASON_EXHAUSTED]
+    assert d.condition[1] == cond.REASON_RETRAINING_EXHAUSTED
+    assert [e[1] for e in d.events] == [cond.REASON_RETRAINING_EXHAUSTED]
     # Reported once: the next pass of the same lasting drift is quiet.
-    assert decide(succeeded(120, attempts=2), DRIFTED, exhausted_reported=True).events == []
+    assert decide(succeeded(120, attempts=2), DRIFTED, exhausted_reported=True).events == ()
     # The annotation does not bypass maxAttempts either, but consumes its token.
     m = decide(succeeded(120, attempts=2), token="t")
     assert m.job is None and m.handled_token == "t" and m.events
@@ -186,31 +186,34 @@ def test_max_attempts_per_base_version() -> None:
 
 def test_a_new_base_version_starts_a_new_count() -> None:
     d = decide(succeeded(120, attempts=2, base="3"), DRIFTED, base="4")
-    assert d.job == rt.job_name("churn", "4", 1) and d.status["attempts"] == 1
+    assert d.job == job_name("churn", "4", 1) and d.status["attempts"] == 1
 
 
 def test_persisted_decision_without_job_recreates_the_same_job() -> None:
     first = decide(verdict=DRIFTED)
     again = decide(first.status, DRIFTED, job=None)
-    assert again.job == first.job and again.events == [] and again.status == first.status
+    assert again.job == first.job and again.events == () and again.status == first.status
     active = decide(first.status, DRIFTED, job=job_with(None))
-    assert active.job == first.job and active.condition[1] == rt.REASON_RUNNING
+    assert active.job == first.job and active.condition[1] == cond.REASON_JOB_RUNNING
 
 
 def test_failed_job_is_reported_then_retried_after_backoff() -> None:
     running = decide(verdict=DRIFTED).status
     failed = decide(running, job=job_with("Failed"))
     assert failed.status["state"] == "Failed" and failed.status["finishedAt"] == at(0)
-    assert failed.outcome == "failed" and failed.events[0][:2] == ("Warning", rt.REASON_FAILED)
+    assert failed.outcome == "failed" and failed.events[0][:2] == (
+        "Warning",
+        cond.REASON_RETRAINING_FAILED,
+    )
     # Backoff after attempt 1: 30 s.
     assert decide(failed.status, now=NOW + dt.timedelta(seconds=29)).job is None
     retry = decide(failed.status, now=NOW + dt.timedelta(seconds=30))
     assert retry.reason == "Retry" and retry.status["attempts"] == 2
-    assert retry.job == rt.job_name("churn", "3", 2)
+    assert retry.job == job_name("churn", "3", 2)
     # The last allowed attempt fails too: no more Jobs for this base version.
     failed2 = decide(retry.status, job=job_with("Failed"), now=NOW + dt.timedelta(minutes=5))
     last = decide(failed2.status, DRIFTED, now=NOW + dt.timedelta(hours=5))
-    assert last.job is None and last.condition[1] == rt.REASON_EXHAUSTED
+    assert last.job is None and last.condition[1] == cond.REASON_RETRAINING_EXHAUSTED
 
 
 def metadata(status: str, auc: float) -> dict:
@@ -238,9 +241,12 @@ def test_completed_job_records_an_approved_candidate() -> None:
         },
     }
     reasons = [e[1] for e in d.events]
-    assert reasons == [rt.REASON_APPROVED, rt.REASON_CANDIDATE_READY]  # pinned: GitOps event
+    assert reasons == [
+        cond.REASON_CANDIDATE_APPROVED,
+        cond.REASON_CANDIDATE_READY,
+    ]  # pinned: GitOps event
     # Afterwards, the idle condition keeps saying what happened.
-    assert decide(d.status).condition[1] == rt.REASON_APPROVED
+    assert decide(d.status).condition[1] == cond.REASON_CANDIDATE_APPROVED
 
 
 def test_channel_approved_candidate_is_left_to_the_channel() -> None:
@@ -249,7 +255,10 @@ def test_channel_approved_candidate_is_left_to_the_channel() -> None:
     d = decide(
         running, job=job_with("Complete"), candidate=("4", metadata("approved", 0.8)), spec=spec
     )
-    assert [e[1] for e in d.events] == [rt.REASON_APPROVED, rt.REASON_APPROVED]
+    assert [e[1] for e in d.events] == [
+        cond.REASON_CANDIDATE_APPROVED,
+        cond.REASON_CANDIDATE_APPROVED,
+    ]
     assert "channel" in d.events[1][2]
 
 
@@ -258,13 +267,13 @@ def test_rejected_candidate_is_reported_with_failed_gates() -> None:
     d = decide(running, job=job_with("Complete"), candidate=("4", metadata("rejected", 0.6)))
     assert d.outcome == "rejected" and d.status["candidate"]["approved"] is False
     assert d.events[0][0] == "Warning" and "minMetric.auc" in d.events[0][2]
-    assert decide(d.status).condition[1] == rt.REASON_REJECTED
+    assert decide(d.status).condition[1] == cond.REASON_CANDIDATE_REJECTED
 
 
 def test_completed_job_without_candidate_counts_as_failed() -> None:
     running = decide(verdict=DRIFTED).status
     d = decide(running, job=job_with("Complete"), candidate=None)
-    assert d.status["state"] == "Failed" and d.condition[1] == rt.REASON_NO_CANDIDATE
+    assert d.status["state"] == "Failed" and d.condition[1] == cond.REASON_CANDIDATE_NOT_FOUND
 
 
 def test_no_base_version_no_decision() -> None:
@@ -275,12 +284,11 @@ def test_no_base_version_no_decision() -> None:
 
 
 def test_build_job() -> None:
-    owner = {"name": "churn", "namespace": "ml", "uid": "u-1"}
+    owner = Owner(name="churn", namespace="ml", uid="u-1")
     drift = {"method": "psi", "score": 0.4}
-    job = rt.build_job(
+    job = build_job(
         owner,
-        SPEC,
-        SETTINGS,
+        Spec(SPEC),
         name="churn-retrain-v3-1-abc",
         base_version="3",
         attempt=1,
@@ -315,18 +323,18 @@ def test_build_job() -> None:
 
 
 def test_job_state() -> None:
-    assert rt.job_state(None) == rt.JOB_ABSENT
-    assert rt.job_state({}) == rt.JOB_ACTIVE
-    assert rt.job_state(job_with("Complete")) == rt.JOB_COMPLETE
-    assert rt.job_state(job_with("Failed")) == rt.JOB_FAILED
-    assert rt.job_state({"status": {"conditions": [{"type": "Failed", "status": "False"}]}}) == (
-        rt.JOB_ACTIVE
-    )
+    assert outcome.job_state(None) == state.JOB_ABSENT
+    assert outcome.job_state({}) == state.JOB_ACTIVE
+    assert outcome.job_state(job_with("Complete")) == state.JOB_COMPLETE
+    assert outcome.job_state(job_with("Failed")) == state.JOB_FAILED
+    assert outcome.job_state(
+        {"status": {"conditions": [{"type": "Failed", "status": "False"}]}}
+    ) == (state.JOB_ACTIVE)
 
 
 def test_missing_job_template_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"spec\.retraining\.jobTemplate"):
-        rt.RetrainSettings.from_spec({"retraining": {"cooldown": "1h"}})
+        _ = Spec({"retraining": {"cooldown": "1h"}}).retraining
 
 
 def test_a_failed_job_that_published_a_rejected_candidate_is_a_rejection_not_a_failure() -> None:

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from modelops_operator.api.spec import Spec
 from modelops_operator.rollout import analysis
 from modelops_operator.rollout.analysis import (
     FAIL,
@@ -13,7 +14,7 @@ from modelops_operator.rollout.analysis import (
     PASS,
     AnalysisContext,
     CheckResult,
-    Measurement,
+    MetricValue,
 )
 
 CTX = AnalysisContext(namespace="ml", deployment="churn", track="canary", window_seconds=60)
@@ -50,14 +51,14 @@ class TableProvider:
     def requests(self, ctx):
         if isinstance(self.requests_value, Exception):
             raise self.requests_value
-        return Measurement("requests-query", self.requests_value)
+        return MetricValue("requests-query", self.requests_value)
 
     def measure(self, check, ctx):
         self.measured.append(check["name"])
         value = self.values[check["name"]]
         if isinstance(value, Exception):
             raise value
-        return Measurement(f"q-{check['name']}", value)
+        return MetricValue(f"q-{check['name']}", value)
 
 
 METRICS = [{"name": "error-rate", "max": 0.01}, {"name": "latency-p99", "max": 0.25}]
@@ -124,11 +125,12 @@ def test_status_entry_omits_values_json_cannot_carry():
 
 
 def test_settings_defaults_follow_the_crd():
-    metrics, min_requests, limit = analysis.settings_of({"rollout": {}})
-    assert [m["name"] for m in metrics] == ["error-rate", "latency-p99"]
-    assert (min_requests, limit) == (100, 2)
+    settings = Spec({"rollout": {}}).analysis
+    assert [m["name"] for m in settings.metrics] == ["error-rate", "latency-p99"]
+    assert (settings.min_requests, settings.failure_limit) == (100, 2)
     spec = {"rollout": {"analysis": {"minRequests": 5, "failureLimit": 1, "metrics": []}}}
-    assert analysis.settings_of(spec) == ([], 5, 1)
+    settings = Spec(spec).analysis
+    assert (settings.metrics, settings.min_requests, settings.failure_limit) == ((), 5, 1)
 
 
 def test_no_checks_measured_nothing_and_is_inconclusive():

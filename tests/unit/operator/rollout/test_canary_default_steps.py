@@ -6,7 +6,7 @@ be refused), so the operator must supply them itself.
 
 from __future__ import annotations
 
-from modelops_operator.rollout.state import Rollout
+from modelops_operator.api.spec import Spec
 from tests.unit.operator.rollout.world import World, passing, spec
 
 
@@ -17,7 +17,7 @@ def without_steps():
 
 
 def test_the_rollout_settings_default_the_steps():
-    assert Rollout.of(without_steps()).steps == (10, 25, 50)
+    assert Spec(without_steps()).rollout.steps == (10, 25, 50)
 
 
 def test_a_canary_without_steps_goes_through_the_default_steps():

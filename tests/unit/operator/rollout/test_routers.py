@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelops_operator.api.objects import Owner
+from modelops_operator.api.spec import Spec
 from modelops_operator.rollout.routers import UnknownRouter, router_for
 from modelops_operator.rollout.routers.gateway_api import GatewayAPIRouter
 from modelops_operator.rollout.routers.replica_ratio import ReplicaRatioRouter, split
@@ -56,7 +57,7 @@ def test_replica_ratio_refuses_out_of_range(replicas, weight):
 
 
 def test_replica_ratio_routes_through_the_shared_service_only():
-    objects = ReplicaRatioRouter().objects(OWNER, {}, stable_version="3", weight=25)
+    objects = ReplicaRatioRouter().objects(OWNER, Spec({}), stable_version="3", weight=25)
     assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [("Service", "churn")]
     assert "modelops.io/track" not in objects[0]["spec"]["selector"]
 
@@ -68,7 +69,7 @@ def gateway_spec(**extra):
 
 def test_gateway_router_builds_weighted_httproute_and_track_services():
     objects = GatewayAPIRouter().objects(
-        OWNER, gateway_spec(hostnames=["churn.example.com"]), stable_version="3", weight=25
+        OWNER, Spec(gateway_spec(hostnames=["churn.example.com"])), stable_version="3", weight=25
     )
     kinds = [(o["kind"], o["metadata"]["name"]) for o in objects]
     assert kinds == [
@@ -98,7 +99,7 @@ def test_gateway_router_builds_weighted_httproute_and_track_services():
 
 def test_gateway_router_uses_the_named_route():
     objects = GatewayAPIRouter().objects(
-        OWNER, gateway_spec(httpRouteName="churn-public"), stable_version="3", weight=0
+        OWNER, Spec(gateway_spec(httpRouteName="churn-public")), stable_version="3", weight=0
     )
     assert objects[-1]["metadata"]["name"] == "churn-public"
     weights = [b["weight"] for b in objects[-1]["spec"]["rules"][0]["backendRefs"]]
@@ -114,7 +115,7 @@ def test_gateway_router_keeps_stable_at_full_capacity(replicas, weight, expected
 
 
 def test_factory_picks_by_type_and_refuses_unknown():
-    assert router_for({}).type == "ReplicaRatio"
-    assert router_for(gateway_spec()).type == "GatewayAPI"
+    assert router_for(Spec({})).type == "ReplicaRatio"
+    assert router_for(Spec(gateway_spec())).type == "GatewayAPI"
     with pytest.raises(UnknownRouter, match=r"spec\.rollout\.trafficRouter\.type 'Istio'"):
-        router_for({"rollout": {"trafficRouter": {"type": "Istio"}}})
+        router_for(Spec({"rollout": {"trafficRouter": {"type": "Istio"}}}))

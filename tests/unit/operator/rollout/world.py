@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 
 from modelops_operator.api.objects import DeploymentState, Owner
+from modelops_operator.api.spec import Spec
 from modelops_operator.reconcile.pipeline import reconcile
 from modelops_operator.reconcile.plan import Observed
-from modelops_operator.rollout import machine as canary
 from modelops_operator.rollout.analysis import FAIL, INCONCLUSIVE, PASS, CheckResult
+from modelops_operator.rollout.verdict import analysis_due
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=dt.UTC)
 OWNER = Owner(name="churn", namespace="ml", uid="uid-1", generation=2)
@@ -148,7 +149,7 @@ class World:
         )
 
     def due(self):
-        return canary.analysis_due(self.spec, self.status, self.deployments, self.now)
+        return analysis_due(Spec(self.spec), self.status, self.deployments, self.now)
 
 
 def replicas(plan):
