@@ -7,11 +7,17 @@ cluster of $KUBECONFIG with --kubeconfig):
   Deployment and its Service existing, p50 / p99, for ModelDeployments
   applied one at a time and for a burst of 200 applied at once;
 * the operator process's RSS with 200 and with 1,000 ModelDeployments
-  reconciled.
+  reconciled, and the API requests it sent per ModelDeployment;
+* reactions to things no resync is needed for (`--triggers N` rounds, one
+  object at a time): a `modelops.io/retrain` annotation -> its Job exists,
+  and that Job finishing -> status.retraining records the outcome.
 
 Run from the repo root (after `make controlplane`):
 
     .venv/bin/python benchmarks/operator_latency.py [--burst 200] [--total 1000] [--replicas 0]
+
+`--modelops PATH` runs another checkout's operator (e.g. a worktree of an
+older commit, for a before/after comparison on the same machine).
 
 ModelDeployments use replicas 0 by default so the shared 2-core machine does
 not also have to create thousands of (never running) pods; the operator's
@@ -201,6 +207,92 @@ def metric_sum(text: str, prefix: str) -> float | None:
     return sum(values) if values else None
 
 
+# --- reactions: the retrain annotation and a finished Job -------------------------------
+
+JOB_MANAGER = "modelops.io/bench"  # spec.managedBy: the Job controller leaves these Jobs alone
+
+
+def retrainable(name: str, registry_uri: str) -> dict:
+    body = manifest(name, 0)
+    body["spec"]["registry"] = {"uri": registry_uri}
+    body["spec"]["retraining"] = {
+        "jobTemplate": {
+            "spec": {
+                "managedBy": JOB_MANAGER,
+                "template": {"spec": {"containers": [{"name": "t", "image": "train:1"}]}},
+            }
+        },
+        "cooldown": "1h",
+    }
+    return body
+
+
+def poll(check, timeout: float = 120, interval: float = 0.01):
+    """`check`'s first truthy value; one object at a time, so polling it costs little."""
+    return wait(check, timeout, interval)
+
+
+def measure_reactions(kube, rounds: int, registry_uri: str) -> tuple[list[float], list[float]]:
+    """Per round: annotate -> the Job exists; finish the Job -> status.retraining records it."""
+    base = f"/apis/modelops.io/v1alpha1/namespaces/{NAMESPACE}/modeldeployments"
+    to_job, to_outcome = [], []
+    for i in range(rounds):
+        name = f"retrain-{i}"
+        kube.create(retrainable(name, registry_uri))
+        poll(
+            lambda n=name: any(
+                c["type"] == "Retraining"
+                for c in (kube.get_model_deployment(NAMESPACE, n).get("status") or {}).get(
+                    "conditions"
+                )
+                or []
+            ),
+            interval=0.1,
+        )
+        started = time.monotonic()
+        kube.request(
+            "PATCH",
+            f"{base}/{name}",
+            body={"metadata": {"annotations": {"modelops.io/retrain": f"bench-{i}"}}},
+            content_type="application/merge-patch+json",
+        )
+        job = poll(
+            lambda n=name: (
+                (kube.get_model_deployment(NAMESPACE, n).get("status") or {})
+                .get("retraining", {})
+                .get("job")
+            )
+        )
+        poll(lambda j=job: kube.get("batch/v1", "Job", NAMESPACE, j))
+        to_job.append(time.monotonic() - started)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        failed = [
+            {"type": t, "status": "True", "reason": "BackoffLimitExceeded", "message": "bench",
+             "lastProbeTime": now, "lastTransitionTime": now}
+            for t in ("FailureTarget", "Failed")
+        ]  # fmt: skip
+        path = f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs/{job}/status"
+        kube.request(
+            "PATCH", path, body={"status": {"startTime": now, "active": 1}},
+            content_type="application/merge-patch+json",
+        )  # fmt: skip
+        started = time.monotonic()
+        kube.request(
+            "PATCH", path, body={"status": {"active": 0, "failed": 1, "conditions": failed}},
+            content_type="application/merge-patch+json",
+        )  # fmt: skip
+        poll(
+            lambda n=name: (
+                (kube.get_model_deployment(NAMESPACE, n).get("status") or {})
+                .get("retraining", {})
+                .get("state")
+                == "Failed"
+            )
+        )
+        to_outcome.append(time.monotonic() - started)
+    return to_job, to_outcome
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--single-runs", type=int, default=20)
@@ -212,6 +304,15 @@ def main() -> int:
     )
     parser.add_argument(
         "--kubeconfig", default=None, help="use this cluster instead of starting one"
+    )
+    parser.add_argument(
+        "--modelops", default=str(MODELOPS), help="the modelops executable running the operator"
+    )
+    parser.add_argument(
+        "--triggers",
+        type=int,
+        default=20,
+        help="rounds of retrain annotation -> Job -> outcome (0: skip)",
     )
     args = parser.parse_args()
 
@@ -236,7 +337,7 @@ def main() -> int:
         log = open(Path(state) / "operator.log", "wb")  # noqa: SIM115 - lives as long as the process
         operator = subprocess.Popen(
             [
-                str(MODELOPS), "operator", "run", "-n", NAMESPACE, "--lease-namespace", NAMESPACE,
+                args.modelops, "operator", "run", "-n", NAMESPACE, "--lease-namespace", NAMESPACE,
                 "--metrics-port", str(free_port()), "--resync", "300",
                 *(["--workers", str(args.workers)] if args.workers else []),
             ],
@@ -280,6 +381,13 @@ def main() -> int:
         reconciles = metric_sum(text, 'modelops_operator_reconciles_total{result="success"}')
         requests = metric_sum(text, "modelops_operator_api_requests_total{")
         skipped = metric_sum(text, "modelops_operator_applies_skipped_total")
+        # Last, so their requests are not counted per ModelDeployment above.
+        to_job, to_outcome = [], []
+        if args.triggers:
+            to_job, to_outcome = measure_reactions(
+                kube, args.triggers, f"file://{Path(state) / 'registry'}"
+            )
+            print(f"retrain -> Job: p50 {statistics.median(to_job):.3f}s", flush=True)
     finally:
         if operator is not None:
             operator.terminate()
@@ -302,6 +410,15 @@ def main() -> int:
             f"{label:<44} {statistics.median(values):>7.3f}s {percentile(values, 99):>7.3f}s "
             f"{max(values):>7.3f}s"
         )
+    for label, values in (
+        (f"retrain annotation -> Job exists (n={len(to_job)})", to_job),
+        (f"Job finished -> outcome in status (n={len(to_outcome)})", to_outcome),
+    ):
+        if values:
+            print(
+                f"{label:<44} {statistics.median(values):>7.3f}s "
+                f"{percentile(values, 99):>7.3f}s {max(values):>7.3f}s"
+            )
     print(f"{f'operator RSS with {total_now} ModelDeployments':<44} {rss_small:>8.1f} MB")
     print(f"{f'operator RSS with {args.total} ModelDeployments':<44} {rss_large:>8.1f} MB")
     print(f"the API server accepted the {args.burst} creates in {burst_creates:.1f} s")

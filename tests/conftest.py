@@ -15,7 +15,16 @@ import pytest
 # Fixtures for tests against a real Kubernetes API (control_plane, kubeconfig,
 # kube_client, namespace); see tests/plugins/controlplane.py. On a real node
 # (node_cluster, node_kube, node_namespace, probe_image): tests/plugins/node.py.
-pytest_plugins = ["tests.plugins.controlplane", "tests.plugins.node"]
+# The real operator (kube, start_operator, operator) and the Given/When/Then
+# scenario of the cluster and e2e layers: tests/plugins/operator.py and
+# scenario.py; small trained models (churn_model, lp_model): models.py.
+pytest_plugins = [
+    "tests.plugins.controlplane",
+    "tests.plugins.node",
+    "tests.plugins.operator",
+    "tests.plugins.scenario",
+    "tests.plugins.models",
+]
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modelops_operator.adapters.kube import KubeAdapter
-from tests.cluster.operator_fixtures import eventually, get_md, md_manifest
+from tests.plugins.operator import eventually, get_md, md_manifest
 
 HEALTHY = {"requests": 500, "values": {"error-rate": 0.0, "latency-p99": 0.05}}
 FAILING = {"requests": 500, "values": {"error-rate": 0.3, "latency-p99": 0.05}}

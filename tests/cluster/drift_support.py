@@ -1,30 +1,21 @@
-"""Helpers for the drift and retraining tests: a scripted Prometheus and a Job "node".
+"""A scripted Prometheus for the drift and retraining tests.
 
-* ``FakePrometheus``: a real HTTP server on loopback that answers the
-  Prometheus instant-query API (`/api/v1/query`) with the bucket counts the
-  test sets, in exactly the shape Prometheus gives for the operator's three
-  drift queries. The operator (a separate process) reaches it over HTTP with
-  its real client. It records the queries it was asked.
-* ``finish_job``: writes a Job's terminal status the way the Job controller
-  would (startTime, SuccessCriteriaMet/Complete or FailureTarget/Failed,
-  succeeded/failed counts, completionTime). The test ModelDeployments set
-  `spec.managedBy` in their jobTemplate so the built-in Job controller leaves
-  these Jobs to the test (kwok would otherwise "complete" their pods at once
-  without running anything).
+``FakePrometheus``: a real HTTP server on loopback that answers the
+Prometheus instant-query API (`/api/v1/query`) with the bucket counts the
+test sets, in exactly the shape Prometheus gives for the operator's three
+drift queries. The operator (a separate process) reaches it over HTTP with
+its real client. It records the queries it was asked. (The Jobs are played
+by tests/plugins/jobs.py.)
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
-
-JOB_MANAGER = "modelops.io/test-harness"
 
 
 class FakePrometheus:
@@ -105,68 +96,3 @@ def _cumulative(labels: dict[str, str], edges: list[float], counts: list[float])
         total += count
         out.append(_sample({**labels, "le": _go_float(edge)}, total))
     return out
-
-
-# --- the Job "node" ---------------------------------------------------------------
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def finish_job(kube, namespace: str, name: str, *, succeeded: bool) -> dict[str, Any]:
-    """Write a Job's terminal status as the Job controller does (see the module docstring)."""
-    start = _now()
-    kube.request(
-        "PATCH",
-        f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
-        body={"status": {"startTime": start, "active": 1}},
-        content_type="application/merge-patch+json",
-    )
-    end = _now()
-    if succeeded:
-        conditions = [
-            _condition("SuccessCriteriaMet", "CompletionsReached", end),
-            _condition("Complete", "CompletionsReached", end),
-        ]
-        status = {"active": 0, "succeeded": 1, "completionTime": end, "conditions": conditions}
-    else:
-        conditions = [
-            _condition("FailureTarget", "BackoffLimitExceeded", end),
-            _condition("Failed", "BackoffLimitExceeded", end),
-        ]
-        status = {"active": 0, "failed": 1, "conditions": conditions}
-    return kube.request(
-        "PATCH",
-        f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
-        body={"status": status},
-        content_type="application/merge-patch+json",
-    )
-
-
-def _condition(ctype: str, reason: str, now: str) -> dict[str, str]:
-    return {
-        "type": ctype,
-        "status": "True",
-        "reason": reason,
-        "message": "written by the test harness playing the node",
-        "lastProbeTime": now,
-        "lastTransitionTime": now,
-    }
-
-
-def run_job_container(
-    job: dict[str, Any], executable_map: dict[str, str], env: dict[str, str], timeout: float = 600
-) -> subprocess.CompletedProcess:
-    """Run the Job's first container command locally with the Job's env, as a node would.
-
-    `executable_map` replaces the image's executables with local ones (e.g.
-    "modelops" -> the workspace venv's modelops).
-    """
-    container = job["spec"]["template"]["spec"]["containers"][0]
-    argv = [*(container.get("command") or []), *(container.get("args") or [])]
-    argv[0] = executable_map.get(argv[0], argv[0])
-    job_env = {e["name"]: e["value"] for e in container.get("env") or [] if "value" in e}
-    return subprocess.run(
-        argv, env={**env, **job_env}, capture_output=True, text=True, timeout=timeout
-    )

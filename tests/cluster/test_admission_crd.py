@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from modelops_operator.adapters.kube import KubeError, path_for
-from tests.cluster.operator_fixtures import apply_md, get_md, md_manifest
 from tests.cluster.test_operator_crd import expected_fragment
+from tests.plugins.operator import apply_md, get_md, md_manifest
 
 UPDATES = sorted((Path(__file__).parent / "invalid_manifests" / "updates").glob("*.yaml"))
 

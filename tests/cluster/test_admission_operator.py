@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from tests.cluster.canary_support import annotate
-from tests.cluster.operator_fixtures import apply_md, events_for, eventually, get_md, md_manifest
+from tests.plugins.operator import apply_md, events_for, eventually, get_md, md_manifest
 
 FIELD = "spec.retraining.jobTemplate.spec.template.spec.serviceAccountName"
 

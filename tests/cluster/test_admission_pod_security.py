@@ -17,7 +17,7 @@ import pytest
 
 from modelops_operator.adapters.kube import KubeAdapter, KubeError
 from tests.cluster.canary_support import annotate
-from tests.cluster.operator_fixtures import apply_md, eventually, get_md, md_manifest
+from tests.plugins.operator import apply_md, eventually, get_md, md_manifest
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
 

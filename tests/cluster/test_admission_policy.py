@@ -18,7 +18,7 @@ import yaml
 from modelops_operator.adapters.kube import KubeError, path_for
 from tests.chart_tools import render_text
 from tests.cluster.chart_support import kubectl
-from tests.cluster.operator_fixtures import apply_md, eventually, md_manifest
+from tests.plugins.operator import apply_md, eventually, md_manifest
 
 ALLOWED = ["default", "trainer"]
 FIELD = "spec.retraining.jobTemplate.spec.template.spec"

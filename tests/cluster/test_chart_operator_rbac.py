@@ -15,7 +15,8 @@ import yaml
 
 from tests.chart_tools import CHART_DIR, helm, tool_env
 from tests.cluster.chart_support import chart_crds, helm_env, kubectl
-from tests.cluster.operator_fixtures import (
+from tests.plugins.controlplane import eventually
+from tests.plugins.operator import (
     MODELOPS,
     OperatorProcess,
     apply_md,
@@ -24,7 +25,6 @@ from tests.cluster.operator_fixtures import (
     play_kubelet,
     wait_condition,
 )
-from tests.plugins.controlplane import eventually
 
 __all__ = ["chart_crds"]  # a fixture, used by name
 

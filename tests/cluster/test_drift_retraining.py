@@ -12,8 +12,9 @@ import pytest
 from modelops_operator.api import conditions as cond
 from modelops_operator.retraining.job import job_name
 from modelops_registry import Registry
-from tests.cluster.drift_support import JOB_MANAGER, FakePrometheus, finish_job
-from tests.cluster.operator_fixtures import apply_md, events_for, eventually, get_md, md_manifest
+from tests.cluster.drift_support import FakePrometheus
+from tests.plugins.jobs import JOB_MANAGER, finish_job
+from tests.plugins.operator import apply_md, events_for, eventually, get_md, md_manifest
 
 PROFILE = {
     "version": 1,

@@ -24,7 +24,7 @@ from tests.cluster.canary_support import (
     watch_rollout,
 )
 from tests.cluster.chart_support import chart_crds
-from tests.cluster.operator_fixtures import MODELOPS, apply_md, events_for, eventually, get_md
+from tests.plugins.operator import MODELOPS, apply_md, events_for, eventually, get_md
 
 __all__ = ["chart_crds"]  # a fixture (Gateway API CRDs), used by name
 

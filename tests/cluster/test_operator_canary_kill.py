@@ -25,7 +25,7 @@ from tests.cluster.canary_support import (
     patch_spec,
     replicas,
 )
-from tests.cluster.operator_fixtures import apply_md, events_for, eventually, get_md
+from tests.plugins.operator import apply_md, events_for, eventually, get_md
 
 KILLS = int(os.environ.get("MODELOPS_CANARY_KILLS", "10"))
 

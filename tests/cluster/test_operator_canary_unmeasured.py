@@ -28,7 +28,7 @@ from tests.cluster.canary_support import (
     wait_phase,
     watch_rollout,
 )
-from tests.cluster.operator_fixtures import apply_md, eventually
+from tests.plugins.operator import apply_md, eventually
 
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing answers there
 NO_TRAFFIC = {**HEALTHY, "requests": 0}

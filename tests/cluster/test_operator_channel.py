@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from modelops_registry import Registry
-from tests.cluster.operator_fixtures import (
-    apply_md,
-    events_for,
-    eventually,
-    get_md,
-    md_manifest,
-)
+from tests.plugins.operator import apply_md, events_for, eventually, get_md, md_manifest
 
 
 def publish(registry: Registry, status: str) -> str:

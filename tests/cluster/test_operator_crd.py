@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from modelops_operator.adapters.kube import KubeError, path_for
-from tests.cluster.operator_fixtures import eventually, kubectl
+from tests.plugins.operator import eventually, kubectl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS = sorted((Path(__file__).parent / "invalid_manifests").glob("*.yaml"))

@@ -7,7 +7,7 @@ import pytest
 from modelops_operator.adapters.kube import Conflict, KubeAdapter, path_for
 from modelops_operator.runtime import metrics
 from modelops_operator.runtime.engine import ConflictRetriesExhausted, Engine
-from tests.cluster.operator_fixtures import apply_md, eventually, get_md, md_manifest
+from tests.plugins.operator import apply_md, eventually, get_md, md_manifest
 
 MD_API = "modelops.io/v1alpha1"
 

@@ -13,7 +13,7 @@ import pytest
 
 from modelops_cli.controlplane.kwok import NODE_NAME
 from modelops_operator.adapters.kube import KubeAdapter
-from tests.cluster.operator_fixtures import (
+from tests.plugins.operator import (
     IMAGE,
     apply_md,
     events_for,

@@ -23,14 +23,8 @@ from pathlib import Path
 import pytest
 
 from modelops_operator.adapters.kube import KubeAdapter
-from tests.cluster.operator_fixtures import (
-    MODELOPS,
-    OperatorProcess,
-    apply_md,
-    eventually,
-    md_manifest,
-)
 from tests.plugins.controlplane import api_client_for, install_project_crds
+from tests.plugins.operator import MODELOPS, OperatorProcess, apply_md, eventually, md_manifest
 
 NAMESPACE = "shutdown"
 HANG_BOUND_SECONDS = 120

@@ -18,18 +18,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cluster.operator_fixtures import (
-    apply_md,
-    eventually,
-    get_md,
-    kube,
-    md_manifest,
-    start_operator,
-)
 from tests.e2e.canary_support import LoadGenerator, WeightWatcher, prometheus
-from tests.serving.conftest import bentoml_server, churn_model
-
-__all__ = ["churn_model", "kube", "start_operator"]  # fixtures, used by name
+from tests.plugins.bentos import bentoml_server
+from tests.plugins.operator import apply_md, eventually, get_md, md_manifest
 
 INTERVAL_SECONDS = 4
 

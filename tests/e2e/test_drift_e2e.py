@@ -24,22 +24,12 @@ from modelops_features import synthetic
 from modelops_operator.api import conditions as cond
 from modelops_operator.retraining.job import job_name
 from modelops_registry import Registry
-from tests.cluster.drift_support import JOB_MANAGER, finish_job, run_job_container
-from tests.cluster.operator_fixtures import (
-    MODELOPS,
-    apply_md,
-    events_for,
-    eventually,
-    get_md,
-    kube,
-    md_manifest,
-    start_operator,
-)
 from tests.e2e.drift_support import http_open as _open
 from tests.e2e.drift_support import prometheus
-from tests.serving.conftest import bentoml_server, churn_model, copy_registry
-
-__all__ = ["churn_model", "kube", "start_operator"]  # fixtures, used by name
+from tests.plugins.bentos import bentoml_server
+from tests.plugins.jobs import JOB_MANAGER, finish_job, run_job_container
+from tests.plugins.models import copy_registry
+from tests.plugins.operator import MODELOPS, apply_md, events_for, eventually, get_md, md_manifest
 
 RETRAIN_DATA = "synthetic:4000:7:1.0"  # the world has moved: the drifted distribution
 # The retrained 30-tree model may trail its logistic baseline a little: the

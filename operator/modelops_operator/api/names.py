@@ -1,4 +1,4 @@
-"""Names every part of modelops agrees on (see DESIGN.md, "Names").
+"""Names every part of modelops agrees on: the API group, labels, annotations, tracks.
 
 Kept in one module so the CRD, the builders, the adapter and the tests cannot
 drift apart on a label key or an API path.

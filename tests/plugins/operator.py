@@ -1,7 +1,7 @@
-"""Fixtures and helpers for running the real operator against the test control plane.
+"""pytest fixtures and helpers for running the real operator against a real API server.
 
-Reusable by every operator cluster test (canary, drift): import the fixtures
-in a test module or rely on tests/cluster/conftest.py, which re-exports them.
+Registered for the whole suite in tests/conftest.py, so the cluster and e2e
+tests use the fixtures by name; the helpers are imported from here.
 
 * ``kube`` (session): a ``KubeAdapter`` on the test cluster.
 * ``start_operator`` (function): factory ``start_operator(namespace, **options)``
@@ -24,12 +24,14 @@ import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from modelops_operator.adapters.kube import KubeAdapter
 from tests.plugins.controlplane import eventually
+
+if TYPE_CHECKING:  # imported when used: the plugin loads for every test run
+    from modelops_operator.adapters.kube import KubeAdapter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELOPS = REPO_ROOT / ".venv" / "bin" / "modelops"
@@ -65,7 +67,11 @@ class OperatorProcess:
         self.identity = identity
         self.log_path = log_path
         self.metrics_port = free_port()
+        # The kernel may hand out a port it just freed again: the two must differ,
+        # or the second server of the process cannot bind.
         self.liveness_port = free_port()
+        while self.liveness_port == self.metrics_port:
+            self.liveness_port = free_port()
         self.args = [
             *args,
             "--metrics-port",
@@ -133,6 +139,8 @@ class OperatorProcess:
 
 @pytest.fixture(scope="session")
 def kube(kubeconfig: str) -> KubeAdapter:
+    from modelops_operator.adapters.kube import KubeAdapter
+
     return KubeAdapter.from_kubeconfig(kubeconfig)
 
 
