@@ -165,6 +165,12 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (it competes with the API server)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def apply_and_time(
     kube, watcher, names: list[str], replicas: int, workers: int
 ) -> tuple[list[float], float]:
@@ -381,6 +387,13 @@ def main() -> int:
         reconciles = metric_sum(text, 'modelops_operator_reconciles_total{result="success"}')
         requests = metric_sum(text, "modelops_operator_api_requests_total{")
         skipped = metric_sum(text, "modelops_operator_applies_skipped_total")
+        busy = metric_sum(text, "modelops_operator_reconcile_duration_seconds_sum")
+        cpu = cpu_seconds(operator.pid)
+        queued = [
+            line
+            for line in text.splitlines()
+            if line.startswith("modelops_operator_work_queued_total{")
+        ]
         # Last, so their requests are not counted per ModelDeployment above.
         to_job, to_outcome = [], []
         if args.triggers:
@@ -422,7 +435,10 @@ def main() -> int:
     print(f"{f'operator RSS with {total_now} ModelDeployments':<44} {rss_small:>8.1f} MB")
     print(f"{f'operator RSS with {args.total} ModelDeployments':<44} {rss_large:>8.1f} MB")
     print(f"the API server accepted the {args.burst} creates in {burst_creates:.1f} s")
-    print(f"successful reconciles: {reconciles:.0f}")
+    print(f"successful reconciles: {reconciles:.0f}, mean wall time {busy / reconciles:.3f} s")
+    print(f"operator CPU time: {cpu:.1f} s")
+    for line in queued:  # newer operators count what woke each reconcile up
+        print(f"  {line}")
     if requests is not None:  # older operators did not count their requests
         print(
             f"operator API requests: {requests:.0f} ({requests / args.total:.1f} per "

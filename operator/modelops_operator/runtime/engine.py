@@ -34,6 +34,7 @@ from modelops_operator.reconcile.plan import DriftMeasurement, Observed, Plan, P
 from modelops_operator.rollout.analysis import MetricsProvider
 from modelops_operator.runtime import metrics
 from modelops_operator.runtime.children import ChildMemory, slim
+from modelops_operator.runtime.events import EventPoster
 from modelops_operator.runtime.freshness import Freshness
 from modelops_operator.runtime.jobs import JobMemory
 from modelops_operator.runtime.measurements import DriftMeasurements
@@ -81,6 +82,8 @@ class Engine:
     def __post_init__(self) -> None:
         if self.requeuer is None:
             self.requeuer = Requeuer(self._requeued)
+        # Posts synchronously until started (runtime/main.py starts its thread).
+        self.events = EventPoster(self.kube, self.instance)
         self.measurements = DriftMeasurements(self.drift_workers, self._measured)
         self.observer = Observer(
             kube=self.kube,
@@ -99,6 +102,7 @@ class Engine:
         if self.requeuer is not None:
             self.requeuer.stop()
         self.measurements.stop()
+        self.events.stop()
 
     def _requeued(self, namespace: str, name: str) -> None:
         try:
@@ -252,7 +256,7 @@ class Engine:
             "resourceVersion": metadata.get("resourceVersion", ""),
         }
         for event in plan.events:
-            self._post(involved, event.type, event.reason, event.message)
+            self.events.post(involved, event.type, event.reason, event.message)
 
     def _apply(self, child: Mapping[str, Any], force: bool) -> None:
         """Server-side apply a child unless this process already applied exactly it."""
@@ -277,17 +281,6 @@ class Engine:
         self.jobs.saw(answer)
         metrics.RETRAINING_JOBS.labels(namespace, md_name, "started").inc()
         log.info("created retraining Job %s/%s", namespace, job["metadata"]["name"])
-
-    def _post(self, involved: Mapping[str, Any], type: str, reason: str, message: str) -> None:
-        # An event that cannot be posted must not undo or repeat a decision.
-        try:
-            self.kube.post_event(
-                involved, type=type, reason=reason, message=message, instance=self.instance
-            )
-            metrics.EVENTS.labels(type=type, posted="true").inc()
-        except KubeError as exc:
-            metrics.EVENTS.labels(type=type, posted="false").inc()
-            log.warning("could not post event %s on %s: %s", reason, involved["name"], exc)
 
     def _account(self, body: Mapping[str, Any], spec: Spec, observed: Observed, plan: Plan) -> None:
         """Metrics of what was carried out, and the next wake-up the plan asked for."""

@@ -45,14 +45,14 @@ def install(engine: Engine, queue: WorkQueue, settings: OperatorSettings) -> Non
     _engine, _queue, _settings = engine, queue, settings
 
 
-def _enqueue(namespace: str, name: str, body: kopf.Body | None = None) -> None:
+def _enqueue(namespace: str, name: str, trigger: str, body: kopf.Body | None = None) -> None:
     if _queue is None:
         raise kopf.PermanentError(
             "the operator engine was not installed (use modelops operator run)"
         )
     # The body kopf already holds saves reading the object again; it is
     # copied without managedFields, which the operator never reads.
-    _queue.add(namespace, name, slim(body) if body is not None else None)
+    _queue.add(namespace, name, slim(body) if body is not None else None, trigger=trigger)
 
 
 @kopf.on.startup()
@@ -128,7 +128,7 @@ async def on_model_deployment(
     if _md_triggers.get(key) == trigger:
         return
     _md_triggers[key] = trigger
-    _enqueue(namespace, name, body)
+    _enqueue(namespace, name, "ModelDeployment", body)
 
 
 @kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
@@ -150,11 +150,11 @@ async def on_child_deployment(body: kopf.Body, namespace: str, type: str | None,
     if type == "DELETED":
         _engine.children.forget("Deployment", namespace, body["metadata"]["name"])
         # A deleted child is re-created unless its owner is going away.
-        _enqueue(namespace, owner)
+        _enqueue(namespace, owner, "Deployment")
         return
     changed = _engine.children.saw_deployment(body)
     if type is not None and changed:
-        _enqueue(namespace, owner)
+        _enqueue(namespace, owner, "Deployment")
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=CHILD_LABELS)
@@ -166,8 +166,8 @@ async def on_retraining_job(body: kopf.Body, namespace: str, type: str | None, *
         return
     if type == "DELETED":
         _engine.jobs.forget(namespace, body["metadata"]["name"])
-        _enqueue(namespace, owner)
+        _enqueue(namespace, owner, "Job")
         return
     changed = _engine.jobs.saw(body)
     if type is not None and changed:
-        _enqueue(namespace, owner)
+        _enqueue(namespace, owner, "Job")

@@ -100,6 +100,7 @@ def run(settings: OperatorSettings) -> int:
 
     # Only the leader reconciles, so only it loads its children into memory.
     engine.prime(settings.namespaces or (None,))
+    engine.events.start()
     workers.start()
     resyncer = Resyncer(kube, queue, namespaces=settings.namespaces, period=settings.resync_seconds)
 
@@ -125,9 +126,10 @@ def run(settings: OperatorSettings) -> int:
                 stop_flag=stop,
             )
         finally:
-            # Queued reconciles are dropped; the next leader lists everything anyway.
-            engine.stop()
+            # Queued reconciles are dropped (the next leader lists everything anyway);
+            # those in flight finish, then the Events they decided are posted.
             workers.stop()
+            engine.stop()
 
     resyncer.start()
     try:

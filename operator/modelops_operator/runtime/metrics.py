@@ -46,6 +46,12 @@ APPLIES_SKIPPED = Counter(
     "Server-side applies of children skipped because this process had applied the same "
     "object and nothing had changed it since.",
 )
+QUEUED = Counter(
+    "modelops_operator_work_queued_total",
+    "Objects named to the work queue, by trigger (ModelDeployment, Deployment, Job, resync, "
+    "timer) and whether they joined an entry already waiting (coalesced) or not.",
+    ["trigger", "coalesced"],
+)
 EVENTS = Counter(
     "modelops_operator_events_total",
     "Kubernetes Events posted, by type and whether the post succeeded.",

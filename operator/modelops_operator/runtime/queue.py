@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from modelops_operator.runtime import metrics
 from modelops_operator.runtime.freshness import resource_version
 
 log = logging.getLogger("modelops.operator")
@@ -60,12 +61,19 @@ class WorkQueue:
         self._closed = False
 
     def add(
-        self, namespace: str, name: str, body: Mapping[str, Any] | None = None, force: bool = False
+        self,
+        namespace: str,
+        name: str,
+        body: Mapping[str, Any] | None = None,
+        force: bool = False,
+        trigger: str = "timer",
     ) -> None:
         key = (namespace, name)
         with self._cond:
             if self._closed:
                 return
+            coalesced = key in self._waiting or key in self._again
+            metrics.QUEUED.labels(trigger=trigger, coalesced=str(coalesced).lower()).inc()
             if key in self._busy:
                 self._again.setdefault(key, Work()).merge(body, force)
                 return

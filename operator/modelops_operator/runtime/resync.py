@@ -51,7 +51,9 @@ class Resyncer:
                 meta = item["metadata"]
                 # The listed body saves a GET per object; force re-applies
                 # children whose drift no watch reports (e.g. a deleted Service).
-                self.queue.add(meta["namespace"], meta["name"], body=item, force=True)
+                self.queue.add(
+                    meta["namespace"], meta["name"], body=item, force=True, trigger="resync"
+                )
                 count += 1
         return count
 
