@@ -28,7 +28,7 @@ from tests.plugins.operator import MODELOPS, OperatorProcess, apply_md, eventual
 
 NAMESPACE = "shutdown"
 HANG_BOUND_SECONDS = 120
-EXIT_LOST_LEADERSHIP = 3  # modelops_operator.main
+EXIT_LOST_LEADERSHIP = 3  # modelops_operator.runtime.main
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from modelops_features import synthetic
-from tests.cluster.operator_fixtures import apply_md, md_manifest
+from tests.plugins.operator import apply_md, md_manifest
 
 
 @pytest.fixture(scope="module")
