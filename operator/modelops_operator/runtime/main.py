@@ -40,14 +40,8 @@ def run(settings: OperatorSettings) -> int:
     import kopf
     from prometheus_client import start_http_server
 
-    from modelops_operator.adapters.kube import KubeAdapter
-    from modelops_operator.reconcile.plan import Policy
-    from modelops_operator.runtime import handlers
-    from modelops_operator.runtime.engine import ConflictRetriesExhausted, Engine
     from modelops_operator.runtime.leader import LeaderElector
     from modelops_operator.runtime.probe import FollowerProbe
-    from modelops_operator.runtime.queue import Workers, WorkQueue
-    from modelops_operator.runtime.requeue import Requeuer
     from modelops_operator.runtime.resync import Resyncer
 
     if not settings.verbose:
@@ -59,24 +53,7 @@ def run(settings: OperatorSettings) -> int:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
 
-    kube = KubeAdapter.from_kubeconfig(settings.kubeconfig, pool_size=settings.workers)
-    # Every trigger (kopf's watches, the resync, wake-up timers, finished drift
-    # measurements) feeds one queue; `--workers` threads reconcile from it.
-    queue = WorkQueue()
-    engine = Engine(
-        kube=kube,
-        instance=settings.identity,
-        policy=Policy(retraining_service_accounts=settings.retraining_service_accounts),
-        requeuer=Requeuer(lambda namespace, name: queue.add(namespace, name)),
-    )
-    workers = Workers(
-        queue,
-        engine.reconcile,
-        engine.requeuer.schedule,
-        count=settings.workers,
-        busy_error=ConflictRetriesExhausted,
-    )
-    handlers.install(engine, queue, settings)
+    kube, queue, engine, workers = _assemble(settings)
 
     lost = threading.Event()
     elector = None
@@ -139,6 +116,38 @@ def run(settings: OperatorSettings) -> int:
         if elector is not None and not lost.is_set():
             elector.release()
     return EXIT_LOST_LEADERSHIP if lost.is_set() else 0
+
+
+def _assemble(settings: OperatorSettings):
+    """The kube adapter, the work queue, the engine and its workers, wired to the handlers.
+
+    Every trigger (kopf's watches, the resync, wake-up timers, finished drift
+    measurements) feeds one queue; `--workers` threads reconcile from it.
+    """
+    from modelops_operator.adapters.kube import KubeAdapter
+    from modelops_operator.reconcile.plan import Policy
+    from modelops_operator.runtime import handlers
+    from modelops_operator.runtime.engine import ConflictRetriesExhausted, Engine
+    from modelops_operator.runtime.queue import Workers, WorkQueue
+    from modelops_operator.runtime.requeue import Requeuer
+
+    kube = KubeAdapter.from_kubeconfig(settings.kubeconfig, pool_size=settings.workers)
+    queue = WorkQueue()
+    engine = Engine(
+        kube=kube,
+        instance=settings.identity,
+        policy=Policy(retraining_service_accounts=settings.retraining_service_accounts),
+        requeuer=Requeuer(lambda namespace, name: queue.add(namespace, name)),
+    )
+    workers = Workers(
+        queue,
+        engine.reconcile,
+        engine.requeuer.schedule,
+        count=settings.workers,
+        busy_error=ConflictRetriesExhausted,
+    )
+    handlers.install(engine, queue, settings)
+    return kube, queue, engine, workers
 
 
 def _acquire_interruptibly(elector) -> bool:
