@@ -81,7 +81,7 @@ def _rollout_children(
             track=names.TRACK_STABLE,
             version=stable["version"],
             image=stable["image"],
-            replicas=decision.stable_replicas,
+            replicas=held_stable_replicas(inputs, decision),
         )
     ]
     delete: list[ChildRef] = []
@@ -112,6 +112,34 @@ def _rollout_children(
         # on the way up, capacity comes first and traffic follows.
         return [*routes, *deployments], delete
     return [*deployments, *routes], delete
+
+
+def held_stable_replicas(inputs: Inputs, decision: RolloutDecision) -> int:
+    """The stable replicas to ask for: the decision's, but no capacity dip on the way up.
+
+    A step that moves pods from stable to the canary would otherwise scale
+    stable down at once while the canary's new pods are still pulling,
+    starting and loading their model: for that minute the Service has fewer
+    ready pods than spec.replicas. So stable keeps enough pods that stable
+    plus the canary's *available* pods still make spec.replicas, and gives
+    them up as the canary's become available (each change of the canary
+    Deployment's status wakes a reconcile). Never more than stable runs now:
+    this only delays a scale-down, it never scales stable up.
+    """
+    wanted = decision.stable_replicas
+    release = decision.canary_release
+    if release is None:
+        return wanted
+    canary = inputs.observed.deployments.get(names.TRACK_CANARY)
+    available = (
+        canary.available_replicas
+        if canary is not None and canary.runs(release["version"], release["image"])
+        else 0
+    )
+    current = inputs.observed.deployments.get(names.TRACK_STABLE)
+    running = current.replicas if current is not None else wanted
+    floor = max(0, inputs.spec.replicas - available)
+    return max(wanted, min(running, floor))
 
 
 def _canary_ref(md_name: str) -> ChildRef:

@@ -14,6 +14,8 @@ import pytest
 
 from tests.unit.operator.rollout.world import (
     IMAGE,
+    OWNER,
+    T0,
     World,
     failing,
     history,
@@ -40,9 +42,11 @@ def test_new_version_starts_a_canary_beside_untouched_stable():
         "failures": 0,
         "checks": [],
     }
-    assert replicas(plan) == {"stable": 3, "canary": 1}  # capacity for step 1 (10% of 4)
+    # Capacity for step 1 (10% of 4); stable keeps its 4 pods until the canary's is available.
+    assert replicas(plan) == {"stable": 4, "canary": 1}
     assert reasons(plan) == ["CanaryStarted"]
     assert not world.due(), "no analysis before the canary pods are available"
+    assert replicas(world.reconcile()) == {"stable": 3, "canary": 1}
 
 
 def test_full_promotion_through_every_step():
@@ -59,7 +63,9 @@ def test_full_promotion_through_every_step():
     plan = world.reconcile(passing())
     assert (world.status["canary"]["step"], world.status["canary"]["weight"]) == (1, 50)
     assert world.status["canary"]["checks"][0]["verdict"] == "Pass"
-    assert replicas(plan) == {"stable": 2, "canary": 2}
+    # Stable gives up a pod only as the canary's new one becomes available: no capacity dip.
+    assert replicas(plan) == {"stable": 3, "canary": 2}
+    assert replicas(world.reconcile()) == {"stable": 2, "canary": 2}
     plan = world.reconcile(passing(), advance=30)
     assert world.status["phase"] == "Promoting"
     assert world.status["stable"]["version"] == "4"
@@ -172,3 +178,42 @@ def test_a_step_is_analysed_a_full_interval_after_its_pods_are_ready():
     assert not world.due(), "5 s of the new split is not an interval's worth of it"
     world.now += dt.timedelta(seconds=25)
     assert world.due()
+
+
+@pytest.mark.parametrize(
+    ("canary_available", "stable_now", "stable"),
+    [
+        (0, 4, 4),  # nothing new is available yet: stable keeps every pod
+        (1, 4, 3),  # one canary pod available: stable may give one up
+        (2, 4, 2),  # the decision's own split is reached
+        (0, 2, 2),  # never scales stable back up once it gave pods away
+        (3, 4, 2),  # more available than the split needs: the decision's split
+    ],
+)
+def test_stable_is_held_while_the_canary_pods_are_not_available(
+    canary_available, stable_now, stable
+):
+    """held_stable_replicas: stable + available canary pods never fall below spec.replicas."""
+    from modelops_operator.api.spec import Spec
+    from modelops_operator.reconcile.children import held_stable_replicas
+    from modelops_operator.reconcile.draft import Inputs
+    from modelops_operator.reconcile.plan import Observed
+    from modelops_operator.rollout.decision import RolloutDecision
+
+    release = {"version": "4", "image": IMAGE}
+    canary = World.deployment("4", 2, up=canary_available)
+    observed = Observed(
+        owner=OWNER, deployments={"stable": World.available("3", stable_now), "canary": canary}
+    )
+    inputs = Inputs(spec=Spec.of(spec()), observed=observed, now=T0)
+    decision = RolloutDecision(
+        stable={"version": "3", "image": IMAGE},
+        previous=None,
+        canary=None,
+        rejected=None,
+        actions={},
+        stable_replicas=2,
+        canary_release=release,
+        canary_replicas=2,
+    )
+    assert held_stable_replicas(inputs, decision) == stable
