@@ -3,9 +3,9 @@
 Why not pyarrow: the bento, operator and CLI images do not carry it (about
 150 MB installed), and what modelops writes is simple: flat columns of
 strings, doubles, 64-bit integers, UTC timestamps and booleans, in files of a
-few thousand rows. This module writes standard Parquet that pyarrow, pandas,
-DuckDB and Spark read (a test reads every file with pyarrow), and reads back
-the files it writes with numpy.
+few thousand rows. This module writes standard Parquet (the tests read its
+files with pyarrow, the reference implementation, and compare every value),
+and reads back the files it writes with numpy.
 
 What is written: one row group per file, one data page (v1) per column,
 PLAIN encoding, definition levels as RLE / bit-packed hybrid for nullable

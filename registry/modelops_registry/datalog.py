@@ -5,8 +5,9 @@ Layout, the same on every store the registry supports::
     <root>/<model>/<stream>/date=YYYY-MM-DD/<UTC time>-<writer>-<seq>.parquet
 
 `stream` is `inference-log` (what the model saw and answered) or `feedback`
-(outcomes that arrived later). The `date=` folders are Hive-style partitions,
-so DuckDB, Spark or pyarrow read a window by listing only the days in it.
+(outcomes that arrived later). The `date=` folders are Hive-style partitions:
+a reader of a window lists only the days in it (pyarrow and pandas read the
+folder as a dataset with a `date` column).
 The folder names are not version numbers, so the registry's version listing
 never sees them.
 
