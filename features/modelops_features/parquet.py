@@ -144,7 +144,13 @@ def _plain_values(column: Column, values: Any) -> tuple[np.ndarray, bytes]:
     kind = column.kind
     if kind == "double":
         array = np.asarray(values, dtype=np.float64)
-        present = ~np.isnan(array) if column.nullable else np.ones(array.size, dtype=bool)
+        if column.nullable:
+            present = ~np.isnan(array)
+        elif isinstance(values, np.ndarray) and values.dtype != object:
+            present = np.ones(array.size, dtype=bool)
+        else:
+            # NaN is a value in a required column; None (no value) is not.
+            present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
         return present, array[present].astype("<f8").tobytes()
     if kind in ("int64", "timestamp_us"):
         if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
