@@ -58,7 +58,9 @@ def test_no_rule_unless_asked(tmp_path: Path) -> None:
 
 def test_promtool_unit_tests_of_every_alert(tmp_path: Path) -> None:
     prometheus_rule = rule(tmp_path)
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": prometheus_rule["spec"]["groups"]}))
+    (tmp_path / "rules.yaml").write_text(
+        yaml.safe_dump({"groups": prometheus_rule["spec"]["groups"]})
+    )
     shutil.copy(TESTS, tmp_path / TESTS.name)
     tool = promtool()
     checked = subprocess.run([tool, "check", "rules", str(tmp_path / "rules.yaml")],
@@ -122,7 +124,9 @@ def known_metric_names() -> set[str]:
 def test_alerts_use_only_exported_metric_names(tmp_path: Path) -> None:
     known = known_metric_names()
     for alert in alerts(rule(tmp_path)):
-        used = set(re.findall(r"\b(?:modelops_[a-z0-9_]+|up)\b(?=\s*[{(\[)]|\s*$|\s)", alert["expr"]))
+        used = set(
+            re.findall(r"\b(?:modelops_[a-z0-9_]+|up)\b(?=\s*[{(\[)]|\s*$|\s)", alert["expr"])
+        )
         used = {u for u in used if u.startswith("modelops_") or u == "up"}
         assert used, alert["expr"]
         assert used <= known, f"{alert['alert']} uses {sorted(used - known)}"
