@@ -1,6 +1,7 @@
 """`modelops feedback`: store outcomes of earlier predictions in bulk, beside the inference log.
 
     modelops feedback --model churn --labels outcomes.csv [--registry URI] [--report 7d]
+    modelops feedback --model churn --report 7d          # the live quality only
 
 The labels file (.csv, .parquet, .jsonl or .json) has one outcome per row:
 `request_id` (and optionally `record`) or `entity_id`, `outcome` and
@@ -178,7 +179,7 @@ def resolve_kind(model: str, kind: str | None, store: Any) -> str:
 @click.option(
     "--labels",
     "labels_path",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
     help="Outcomes: .csv, .parquet, .jsonl or .json with request_id [record] | entity_id, "
     "outcome, observed_at.",
@@ -207,13 +208,13 @@ def resolve_kind(model: str, kind: str | None, store: Any) -> str:
 )
 def feedback(
     model: str,
-    labels_path: Path,
+    labels_path: Path | None,
     registry_uri: str | None,
     kind: str | None,
     batch_records: int,
     report_window: str | None,
 ) -> None:
-    """Store outcomes of earlier predictions (bulk feedback), joined later with the inference log."""
+    """Store outcomes of earlier predictions (bulk feedback) and report live quality."""
     from modelops_features import groundtruth, parquet
     from modelops_features import inference_log as il
     from modelops_registry import default_uri
@@ -225,9 +226,11 @@ def feedback(
             window = groundtruth.parse_duration(report_window)
         except ValueError as exc:
             raise BadInput(f"--report {exc}") from None
+    if labels_path is None and window is None:
+        raise BadInput("give --labels FILE (outcomes to store), --report WINDOW, or both")
     uri = os.environ.get(ENV_LOG_URI, "").strip() or registry_uri or default_uri()
-    rows = read_labels(labels_path)
-    if not rows:
+    rows = read_labels(labels_path) if labels_path is not None else []
+    if labels_path is not None and not rows:
         raise BadInput(f"--labels {labels_path}: no outcomes in the file")
     try:
         policy = il.IdentifierPolicy.from_env(os.environ)
@@ -260,7 +263,7 @@ def feedback(
         schema = layout.feedback_columns()
         meta = il.file_metadata(il.FEEDBACK_STREAM, layout, model)
         files = []
-        for start in range(0, len(checked), batch_records):
+        for start in range(0, len(checked), batch_records):  # nothing without --labels
             part = checked[start : start + batch_records]
             data = {c.name: [r[c.name] for r in part] for c in schema}
             files.append(

@@ -157,3 +157,15 @@ def test_ids_stay_text_and_the_report_window_is_checked(tmp_path: Path) -> None:
         "--model", "churn", "--labels", str(labels), "--registry", str(tmp_path), "--report", "soon"
     )
     assert result.exit_code == 2 and "--report duration 'soon'" in result.stderr
+
+
+def test_report_only_and_nothing_asked(tmp_path: Path) -> None:
+    uri, _frame, _ids = logged(tmp_path, 100)
+    result = run("--model", "churn", "--registry", uri, "--report", "1d")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["written"] == 0 and out["files"] == []
+    assert out["quality"]["versions"]["1"]["predictions"] == 100
+    assert out["quality"]["versions"]["1"]["labelled"] == 0
+    result = run("--model", "churn", "--registry", uri)
+    assert result.exit_code == 2 and "give --labels FILE" in result.stderr
