@@ -165,7 +165,9 @@ def write_logged_world(
     store = DataLog(uri)
     world = synthetic.churn(rows, seed=11, concept=concept)
     columns = [*churn_features.RAW_SCHEMA.names, churn_features.ID_COLUMN]
-    start = datetime.now(UTC) - timedelta(hours=2)
+    # Requests one second apart must all lie in the past: a prediction after the window's
+    # end (or after its outcome's observed_at) is neither read nor matched by entity.
+    start = datetime.now(UTC) - timedelta(seconds=rows / 100 + 600)
     write_log = write_feedback = 0.0
     meta = il.file_metadata(il.LOG_STREAM, layout, "churn")
     now = groundtruth.to_us(datetime.now(UTC))
