@@ -142,9 +142,11 @@ def _raw_kind(dtype: str) -> str:
 
 
 def layouts() -> dict[str, ModelLog]:
-    """Every model kind's layout, by kind name (imported lazily: one kind never loads another)."""
-    from modelops_features import churn
-    from modelops_features import learning_path as lp
+    """Every model kind's layout, by kind name (imported lazily: one kind never loads another).
+
+    Only each kind's `contract` (schemas and constants) is needed, not its feature readers."""
+    from modelops_features.churn import contract as churn
+    from modelops_features.learning_path import contract as lp
 
     return {
         "churn": ModelLog(
