@@ -103,11 +103,12 @@ def known_metric_names() -> set[str]:
     from modelops_bentos.churn.telemetry import Telemetry
     from modelops_bentos.common.ground_truth import GroundTruth, LogConfig
     from modelops_features import quality_metrics
-    from modelops_operator import canary_metrics, drift_metrics, metrics
+    from modelops_operator.adapters import kube
+    from modelops_operator.runtime import metrics
 
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
     names = {"up"}
-    for module in (metrics, drift_metrics, canary_metrics):
+    for module in (metrics, kube):
         for value in vars(module).values():
             if isinstance(value, MetricWrapperBase):
                 names |= {value._name + s for s in suffixes[value._type]}
