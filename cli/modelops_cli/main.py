@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "demo": "modelops_cli.demo.commands:demo",
     "images": "modelops_cli.images.commands:images",
     "score": "modelops_cli.score.command:score",
+    "feedback": "modelops_cli.feedback:feedback",
 }
 
 

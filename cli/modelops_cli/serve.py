@@ -6,7 +6,7 @@ A thin wrapper over `bentoml serve`: it resolves the version ("latest" and
 is served only with --allow-rejected, with a warning), sets
 the environment the bento reads, waits until /readyz says the model is loaded
 and verified, prints the endpoint and a sample curl, and stays in the
-foreground until Ctrl-C.
+foreground until Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -76,6 +76,9 @@ def serve(
     url = launch.base_url(host, port)
     click.echo(f"modelops: serving {model_name} version {concrete} from {uri}", err=True)
     process = subprocess.Popen(cmd, env=env)
+    # `kill` (SIGTERM) must stop bentoml as Ctrl-C does: Python's default SIGTERM ends this
+    # process at once, skipping `finally`, and leaves bentoml serving the port.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         launch.wait_ready(url, process, timeout=ready_timeout)
         click.echo(f"\nmodelops: {model_name} v{concrete} ready at {url}", err=True)
@@ -94,6 +97,10 @@ def serve(
         _stop(process)
     if process.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
         sys.exit(process.returncode)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -156,3 +156,32 @@ def test_latest_serves_the_newest_approved_and_rejected_only_when_forced(
         assert f"WARNING: serving churn version {rejected}, which was REJECTED" in log
     finally:
         stop(proc)
+
+
+def test_sigterm_to_serve_stops_bentoml_too(churn_model, tmp_path) -> None:
+    """`kill PID` (a shell's `kill %1`, a supervisor) reaches only `modelops serve`, not its
+    process group: bentoml must still stop and free the port, not be left serving."""
+    port = free_port()
+    stderr = (tmp_path / "serve.err").open("wb")
+    proc = subprocess.Popen(
+        serve("churn", churn_model.uri, "--port", str(port)),
+        stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True,
+        env={**os.environ, "BENTOML_DO_NOT_TRACK": "true", "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if proc.stdout.readline().startswith("curl "):
+                break
+        log = (tmp_path / "serve.err").read_text()
+        assert "ready at" in log, f"not ready; exit={proc.poll()}\n{log[-3000:]}"
+        proc.send_signal(signal.SIGTERM)  # the wrapper alone, as `kill` sends it
+        assert proc.wait(timeout=30) == 0
+        # bentoml was the wrapper's child in the same (new) session: nothing of it is left.
+        with pytest.raises(ProcessLookupError):
+            os.killpg(proc.pid, 0)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        stderr.close()

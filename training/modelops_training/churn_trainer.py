@@ -44,7 +44,7 @@ class ChurnTrainer:
         if params is not None and not isinstance(params, models.XGBParams):
             raise TrainingInputError(f"churn takes XGBParams, got {type(params).__name__}")
         params = params or models.XGBParams()
-        dataset = data_io.load(data)
+        dataset = data_io.load(data, registry_uri=registry.uri, kind=self.name)
         frame = dataset.frame
         data_io.check(frame)
         features = churn.compute(frame)
@@ -87,7 +87,12 @@ class ChurnTrainer:
         return Candidate(
             artefacts={models.ARTEFACT_NAME: models.to_ubj(booster)},
             algorithm=models.ALGORITHM,
-            dataset={"name": dataset.name, "sha256": dataset.sha256, "rows": len(frame)},
+            dataset={
+                "name": dataset.name,
+                "sha256": dataset.sha256,
+                "rows": len(frame),
+                **dataset.details,
+            },
             metrics=held_out,
             features={
                 "schema_hash": churn.FEATURE_SCHEMA.content_hash(),

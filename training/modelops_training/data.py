@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 from modelops_features import churn, synthetic
 from modelops_features.schema import Field, Schema, validate
+from modelops_training import logged_data
 from modelops_training.errors import TrainingInputError
 
 # The raw API contract plus the label: what a training set must satisfy.
@@ -29,18 +30,33 @@ class Dataset(NamedTuple):
     frame: pd.DataFrame
     name: str  # how the data was named on the command line (canonical for synthetic)
     sha256: str  # content hash recorded in the model metadata
+    # Recorded beside name / sha256 / rows in the metadata (the inference-log
+    # source: its window and row counts).
+    details: dict[str, Any] = {}
 
 
 def load(
     source: str,
     parse_synthetic: Callable[[str], Any] = synthetic.parse_source,
     id_column: str = churn.ID_COLUMN,
+    registry_uri: str | None = None,
+    kind: str = "churn",
+    required: Sequence[str] = (),
 ) -> Dataset:
-    """Read `source`: a .csv / .parquet path or a "synthetic:..." generator spelling.
+    """Read `source`: a .csv / .parquet path, a "synthetic:..." generator spelling, or
+    "inference-log:<model>[:window]" (logged_data.py; needs `registry_uri`).
 
     `parse_synthetic` is the model's generator parser (churn's by default): it
     returns None for a file path, else an object with `.name` and `.generate()`.
+    `kind` is the trainer's model kind and `required` the columns its training
+    schema needs besides the raw fields and the label (for the inference log).
     """
+    logged = logged_data.parse_source(source)
+    if logged is not None:
+        if registry_uri is None:
+            raise TrainingInputError(f"--data {source}: the inference log needs a registry")
+        frame, details = logged_data.load(logged, registry_uri, kind, id_column, required)
+        return Dataset(frame, logged.name, frame_sha256(frame), details)
     try:
         spec = parse_synthetic(source)
     except ValueError as exc:
@@ -57,7 +73,8 @@ def _load_file(path: Path, id_column: str = churn.ID_COLUMN) -> Dataset:
     kind = next((s for s in reversed(suffixes) if s in READERS), None)
     if kind is None:
         raise TrainingInputError(
-            f"--data {path}: unknown file type; use .csv, .parquet or synthetic:N[:seed[:shift]]"
+            f"--data {path}: unknown file type; use .csv, .parquet, synthetic:N[:seed[:shift]] "
+            "or inference-log:<model>[:window]"
         )
     if not path.is_file():
         raise TrainingInputError(f"--data {path}: no such file")

@@ -187,7 +187,14 @@ class LearningPathTrainer:
                 "(--n-estimators applies to churn only)"
             )
         params = params or LearningPathParams()
-        dataset = data_io.load(data, synthetic_students.parse_source, lp.ID_COLUMN)
+        dataset = data_io.load(
+            data,
+            synthetic_students.parse_source,
+            lp.ID_COLUMN,
+            registry_uri=registry.uri,
+            kind=self.name,
+            required=(lp.GROUP_COLUMN,),
+        )
         frame = dataset.frame
         check(frame)
         features = lp.compute(frame)
@@ -222,7 +229,12 @@ class LearningPathTrainer:
         return Candidate(
             artefacts={ARTEFACT_NAME: scorer.to_json()},
             algorithm=ALGORITHM,
-            dataset={"name": dataset.name, "sha256": dataset.sha256, "rows": len(frame)},
+            dataset={
+                "name": dataset.name,
+                "sha256": dataset.sha256,
+                "rows": len(frame),
+                **dataset.details,
+            },
             metrics=held_out,
             features={
                 "schema_hash": lp.FEATURE_SCHEMA.content_hash(),

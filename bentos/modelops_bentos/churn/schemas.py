@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
+from modelops_bentos.common.feedback import item_model, request_model
 from modelops_bentos.common.schemas import strict_model
 from modelops_features.churn import RAW_SCHEMA
 from modelops_features.schema import Schema
@@ -99,3 +100,10 @@ class FeaturesResponse(BaseModel):
     model_columns: list[str]
     features: list[dict[str, float | str | None]]
     rows: list[list[float]]
+
+
+# POST /feedback: the observed outcome of a churn prediction, the 0 / 1 label
+# training learns ("churned"); strict, so true / "1" / 1.0 are refused by name.
+ChurnOutcome = Annotated[int, Field(ge=0, le=1, strict=True)]
+ChurnFeedback = item_model("ChurnFeedback", ChurnOutcome, entity_ids=True)
+ChurnFeedbackRequest = request_model("ChurnFeedbackRequest", ChurnFeedback)

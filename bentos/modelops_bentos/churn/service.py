@@ -11,6 +11,11 @@ Endpoints (all POST, JSON):
   /predict_batch  the same body; requests are merged by BentoML's adaptive
                   batching into one model call -> [{"customer_id", "churn_probability"}]
   /features       the features and model rows /predict computes (parity, debugging)
+  /feedback       {"outcomes": [...]}: observed outcomes of earlier predictions
+                  (common/feedback.py) -> {"model", "accepted"}
+
+A sample of /predict and /predict_batch requests (MODELOPS_LOG_SAMPLE) goes to
+the inference log with the customer id hashed or omitted (common/ground_truth.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import bentoml
 import pydantic_core
 
 from modelops_bentos.common.direct import Answer
+from modelops_bentos.common.feedback import FeedbackResponse
 from modelops_bentos.common.loader import ModelHolder
 from modelops_bentos.common.service import (
     ServedModel,
@@ -32,6 +38,8 @@ from modelops_bentos.common.service import (
 from .faults import Faults
 from .model import load_model, load_request
 from .schemas import (
+    ChurnFeedback,
+    ChurnFeedbackRequest,
     FeaturesResponse,
     Prediction,
     PredictResponse,
@@ -42,7 +50,7 @@ from .schemas import (
 from .scoring import features_as_records, score
 from .telemetry import Telemetry
 
-API_ENDPOINTS = ("predict", "predict_batch", "features")
+API_ENDPOINTS = ("predict", "predict_batch", "features", "feedback")
 # Generous per-record allowance: a record is ~200 bytes of JSON.
 BYTES_PER_RECORD = 2048
 BODY_OVERHEAD_BYTES = 64 * 1024
@@ -70,6 +78,7 @@ class Churn(ServedModel):
             Telemetry(request.model),
             Churn.apis,
             direct={"predict": self._predict_direct},
+            kind="churn",
         )
 
     @bentoml.api
@@ -100,6 +109,7 @@ class Churn(ServedModel):
         raw = _records(records)
         scored = score(model, raw)
         self.telemetry.observe_predictions(scored.features, scored.probabilities)
+        self.ground_truth.log("predict", model.version, raw, scored.features, scored.probabilities)
         return {
             "model": model.model,
             "version": model.version,
@@ -122,6 +132,14 @@ class Churn(ServedModel):
         raw = _records(records)
         scored = score(model, raw)
         self.telemetry.observe_predictions(scored.features, scored.probabilities)
+        self.ground_truth.log(
+            "predict_batch",
+            model.version,
+            raw,
+            scored.features,
+            scored.probabilities,
+            attributable=False,
+        )
         return [
             Prediction(customer_id=r["customer_id"], churn_probability=float(p))
             for r, p in zip(raw, scored.probabilities.tolist(), strict=True)
@@ -148,6 +166,14 @@ class Churn(ServedModel):
             features=features_as_records(scored.features) if len(records) else [],
             rows=scored.rows.astype(float).tolist(),
         )
+
+    @bentoml.api(input_spec=ChurnFeedbackRequest)
+    async def feedback(self, outcomes: list[ChurnFeedback]) -> FeedbackResponse:  # type: ignore[valid-type]
+        """Observed outcomes (churned 0 / 1) of earlier predictions, by request id or customer."""
+        result = self._accept_feedback(outcomes)
+        if isinstance(result, Answer):
+            return as_response(result)  # type: ignore[return-value]
+        return FeedbackResponse.model_validate(result)
 
 
 def _max_body_bytes() -> int:

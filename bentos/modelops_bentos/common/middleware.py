@@ -10,7 +10,9 @@ before our code runs (validation errors, overload), which a method body cannot:
   JSON, 413 for too many records) -- BentoML answers all of them 400, and for
   some errors with a one-element list;
 * counts requests and their duration per endpoint and status, and stamps the
-  model version on every response (X-Modelops-Model-Version).
+  model version on every response (X-Modelops-Model-Version);
+* gives every request an id (the caller's X-Request-Id, or a new one), sets it
+  where the handler finds it (request_id.py) and returns it in X-Request-Id.
 
 Successful responses stream through untouched; only error bodies (small) are
 buffered.
@@ -22,6 +24,8 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+
+from . import request_id as request_ids
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -85,7 +89,9 @@ def reshape_payload(status: int, payload: Any) -> tuple[int, bytes]:
     return status, json.dumps(payload).encode("utf-8")
 
 
-def json_response(status: int, payload: dict[str, Any]) -> tuple[Message, Message]:
+def json_response(
+    status: int, payload: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> tuple[Message, Message]:
     body = json.dumps(payload).encode("utf-8")
     start = {
         "type": "http.response.start",
@@ -93,6 +99,7 @@ def json_response(status: int, payload: dict[str, Any]) -> tuple[Message, Messag
         "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
+            *(extra or ()),
         ],
     }
     return start, {"type": "http.response.body", "body": body, "more_body": False}
@@ -175,21 +182,28 @@ class ModelopsMiddleware:
         started = time.perf_counter()
         state = self.state()
         status = 500
+        headers = dict(scope.get("headers") or [])
+        rid = request_ids.from_header(headers.get(request_ids.HEADER))
+        token = request_ids.current.set(rid)
+        stamps = [(request_ids.HEADER, rid.encode("ascii"))]
         try:
-            refusal = self._refuse(scope)
+            refusal = self._refuse(scope, headers)
             if refusal is not None:
-                start, body = json_response(*refusal)
+                start, body = json_response(*refusal, stamps)
                 await send(start)
                 await send(body)
                 status = refusal[0]
                 return
             version = state.version_header() if state is not None else b""
+            if version:
+                stamps.append((VERSION_HEADER, version))
             route = self._direct_route(state, endpoint, scope)
             if route is not None:
-                status = await self._answer_directly(route, receive, send, version)
+                status = await self._answer_directly(route, receive, send, stamps)
             else:
-                status = await self._through_bentoml(scope, receive, send, version)
+                status = await self._through_bentoml(scope, receive, send, stamps)
         finally:
+            request_ids.current.reset(token)
             if state is not None:
                 state.telemetry.observe_request(endpoint, status, time.perf_counter() - started)
 
@@ -202,14 +216,14 @@ class ModelopsMiddleware:
         return routes.get(endpoint) if routes else None
 
     async def _answer_directly(
-        self, route: Any, receive: Receive, send: Send, version: bytes
+        self, route: Any, receive: Receive, send: Send, stamps: list[tuple[bytes, bytes]]
     ) -> int:
         """Read the body, let the route answer, send it; returns the status sent."""
         body = await read_body(receive, self.max_body_bytes())
         if body is None:
             return 499  # the client went away before sending its body: nothing to answer
         if isinstance(body, int):
-            start, message = json_response(*too_large(body, self.max_body_bytes()))
+            start, message = json_response(*too_large(body, self.max_body_bytes()), stamps)
             await send(start)
             await send(message)
             return 413
@@ -218,17 +232,17 @@ class ModelopsMiddleware:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(answer.body)).encode()),
             *answer.headers,
+            *stamps,
         ]
-        if version:
-            headers.append((VERSION_HEADER, version))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body, "more_body": False})
         return answer.status
 
     async def _through_bentoml(
-        self, scope: Scope, receive: Receive, send: Send, version: bytes
+        self, scope: Scope, receive: Receive, send: Send, stamps: list[tuple[bytes, bytes]]
     ) -> int:
-        """BentoML's route answers; we stamp the version and reshape error bodies."""
+        """BentoML's route answers; we stamp the version and request id, reshape error bodies."""
+        stamped = {name for name, _ in stamps}
         status_seen = 500
         held: Message | None = None
         chunks: list[bytes] = []
@@ -238,10 +252,9 @@ class ModelopsMiddleware:
             if message["type"] == "http.response.start":
                 status_seen = message["status"]
                 headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != VERSION_HEADER
+                    (k, v) for k, v in message.get("headers", []) if k.lower() not in stamped
                 ]
-                if version:
-                    headers.append((VERSION_HEADER, version))
+                headers += stamps
                 message = {**message, "headers": headers}
                 if status_seen >= 400:
                     held = message  # buffer the (small) error body to reshape it
@@ -270,10 +283,11 @@ class ModelopsMiddleware:
         await self.app(scope, receive, wrapped_send)
         return status_seen
 
-    def _refuse(self, scope: Scope) -> tuple[int, dict[str, Any]] | None:
+    def _refuse(
+        self, scope: Scope, headers: dict[bytes, bytes]
+    ) -> tuple[int, dict[str, Any]] | None:
         if scope.get("method") != "POST":
             return None  # the router answers 405 by itself
-        headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         media_type = content_type.split(";")[0].strip().lower()
         if media_type not in JSON_TYPES:

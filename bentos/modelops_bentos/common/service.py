@@ -3,7 +3,9 @@
 * `ServedModel`, a mix-in of the service class: the background model holder,
   the telemetry built from the loaded model's profile, the version header the
   middleware stamps, readiness, /metrics, the loader's shutdown, the 503 a
-  request gets before the model is loaded, and the direct routes.
+  request gets before the model is loaded, the direct routes, and the
+  inference log and feedback (ground_truth.py: started with the service,
+  flushed with a bounded wait at shutdown; /feedback's handler).
 * `service_config`: one worker, no access log, and (`tracing_config`) the API
   routes untraced unless MODELOPS_TRACE_REQUESTS=true.
 * `add_modelops_middleware`: the ASGI middleware (middleware.py) on the service.
@@ -23,6 +25,7 @@ from typing import Any
 import bentoml
 from starlette.responses import Response
 
+from . import feedback as feedback_api
 from . import logfilter
 from .direct import (
     Answer,
@@ -32,7 +35,8 @@ from .direct import (
     direct_routes_enabled,
     error_answer,
 )
-from .loader import ModelHolder
+from .ground_truth import GroundTruth, LogConfig
+from .loader import LoadRequest, ModelHolder
 from .middleware import ModelopsMiddleware
 from .telemetry import Telemetry
 
@@ -80,6 +84,7 @@ class ServedModel:
 
     holder: ModelHolder
     telemetry: Telemetry
+    ground_truth: GroundTruth
     direct_routes: dict[str, DirectRoute]
     _version_header: bytes = b""
 
@@ -89,14 +94,18 @@ class ServedModel:
         telemetry: Telemetry,
         apis: Mapping[str, Any],
         direct: Mapping[str, Handler],
+        kind: str,
     ) -> None:
-        """Wire the holder, telemetry and direct routes, then start loading in the background.
+        """Wire the holder, telemetry, ground truth and direct routes, then start loading.
 
         `apis` is the bentoml.Service's `apis`: each direct route validates with
-        the input model BentoML generated for the API of the same name.
+        the input model BentoML generated for the API of the same name. `kind`
+        names the inference-log layout (modelops_features.inference_log).
         """
         self.holder = holder
         self.telemetry = telemetry
+        self.ground_truth = ground_truth_for(kind, holder.request)
+        telemetry.add_source(self.ground_truth.families)
         holder.on_loaded(self._on_loaded)
         enabled = direct_routes_enabled(tracing=tracing_requested(), cors=bentoml_cors_enabled())
         self.direct_routes = (
@@ -107,6 +116,7 @@ class ServedModel:
             if enabled
             else {}
         )
+        self.ground_truth.start()
         holder.start()
 
     def _on_loaded(self, loaded: Any) -> None:
@@ -131,10 +141,48 @@ class ServedModel:
     def stop_loader(self) -> None:
         self.holder.stop()
 
+    @bentoml.on_shutdown
+    def flush_ground_truth(self) -> None:
+        # Bounded (MODELOPS_LOG_SHUTDOWN_SECONDS): what cannot be stored in
+        # time is counted as dropped, and the pod still stops.
+        self.ground_truth.close()
+
+    def _accept_feedback(self, outcomes: list[Any]) -> dict[str, Any] | Answer:
+        """/feedback's work: queue the validated outcomes (422 / 503 as Answers)."""
+        policy = self.ground_truth.config.identifiers
+        if policy.mode == "omit":
+            named = [i for i, item in enumerate(outcomes) if item.entity_id is not None]
+            if named:
+                detail = [
+                    {
+                        "type": "entity_id_not_logged",
+                        "loc": ["outcomes", i, "entity_id"],
+                        "msg": "the inference log omits entity ids "
+                        "(MODELOPS_LOG_IDENTIFIERS=omit): give request_id",
+                    }
+                    for i in named
+                ]
+                return error_answer(422, {"error": "invalid request", "detail": detail})
+        if not self.ground_truth.feedback(feedback_api.rows(outcomes)):
+            return error_answer(
+                503,
+                {"error": "the feedback queue is full (MODELOPS_LOG_QUEUE_RECORDS); retry later"},
+                {"Retry-After": "5"},
+            )
+        return {"model": self.ground_truth.model, "accepted": len(outcomes)}
+
     def _not_ready(self) -> Answer:
         return error_answer(
             503, {"error": f"model not loaded ({self.holder.status()})"}, {"Retry-After": "5"}
         )
+
+
+def ground_truth_for(kind: str, request: LoadRequest) -> GroundTruth:
+    """The inference log and feedback of a service, configured by MODELOPS_LOG_*.
+
+    Raises LogConfigError on a malformed variable: the service refuses to start.
+    """
+    return GroundTruth(kind, request.model, LogConfig.from_env(request.registry_uri))
 
 
 def as_response(result: Any) -> Any:

@@ -25,6 +25,11 @@ complete. Exposed names (see bentos/README.md):
   modelops_feature_category_total{model,version,feature,value}      counter
   modelops_prediction{model,version}                                histogram, profile edges
   modelops_model_ready{model,version}                               gauge 1/0
+  modelops_feedback_requests_total{model,version,status}            counter (POST /feedback)
+
+/feedback is counted apart from the prediction endpoints: the canary analysis
+and the alerts read modelops_requests_total as prediction traffic. Extra
+families (the inference log's, ground_truth.py) join through `add_source`.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import bisect
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,6 +59,8 @@ LATENCY_BUCKETS = (
 DEFAULT_PREDICTION_EDGES = tuple(round(0.1 * i, 1) for i in range(1, 10))
 OTHER_CATEGORY = "__other__"
 NO_VERSION = "none"
+# Not prediction traffic: counted in modelops_feedback_requests_total instead.
+FEEDBACK_ENDPOINT = "feedback"
 
 
 class BucketCounts:
@@ -189,6 +196,8 @@ class Telemetry:
         self.model_metrics: ModelMetrics | None = None
         self._requests: dict[tuple[str, str], int] = {}
         self._latency: dict[str, BucketCounts] = {}
+        self._feedback_requests: dict[str, int] = {}
+        self._sources: list[Callable[[], Iterable[Metric]]] = []
         # Requests are handled on the event loop and /metrics may render in a
         # worker thread: the lock keeps one exposition internally consistent.
         self._lock = threading.Lock()
@@ -199,8 +208,16 @@ class Telemetry:
             self.model_metrics = ModelMetrics(profile)
             self.ready = True
 
+    def add_source(self, families: Callable[[], Iterable[Metric]]) -> None:
+        """Render `families()` with the rest (e.g. the inference log's counters)."""
+        self._sources.append(families)
+
     def observe_request(self, endpoint: str, status: int, seconds: float) -> None:
         with self._lock:
+            if endpoint == FEEDBACK_ENDPOINT:
+                code = str(status)
+                self._feedback_requests[code] = self._feedback_requests.get(code, 0) + 1
+                return
             key = (endpoint, str(status))
             self._requests[key] = self._requests.get(key, 0) + 1
             hist = self._latency.get(endpoint)
@@ -248,6 +265,17 @@ class Telemetry:
         for endpoint, hist in sorted(self._latency.items()):
             latency.add_metric([*base, endpoint], hist.buckets(), hist.sum)
         yield latency
+
+        feedback = CounterMetricFamily(
+            "modelops_feedback_requests",
+            "POST /feedback requests by HTTP status (outcomes of earlier predictions).",
+            labels=["model", "version", "status"],
+        )
+        for status, count in sorted(self._feedback_requests.items()):
+            feedback.add_metric([*base, status], float(count))
+        yield feedback
+        for source in self._sources:
+            yield from source()
 
         metrics = self.model_metrics
         if metrics is None:

@@ -13,6 +13,7 @@ from bentoml import IODescriptor
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from modelops_bentos.common.feedback import item_model, request_model
 from modelops_bentos.common.schemas import strict_model
 from modelops_features.learning_path import MODULES, RAW_SCHEMA
 
@@ -108,3 +109,9 @@ class RecommendBatchResponse(BaseModel):
     model: str
     version: str
     results: list[StudentResult]  # in request order
+
+
+# POST /feedback: the module that turned out to be the right next step. No
+# entity_id: the service never logs student ids (common/feedback.py refuses it).
+LearningPathFeedback = item_model("LearningPathFeedback", Module, entity_ids=False)
+LearningPathFeedbackRequest = request_model("LearningPathFeedbackRequest", LearningPathFeedback)

@@ -4,6 +4,8 @@ POST /recommend {"student_id"?, "activity": {...}, "k"?, "candidates"?}
   -> {"model", "version", "student_id", "recommendations": [{"module", "score", "rank"}]}
 POST /recommend_batch {"students": [<the /recommend body>, ...]}   (at most 1000)
   -> {"model", "version", "results": [{"student_id", "recommendations"}, ...]}
+POST /feedback {"outcomes": [{"request_id", "record"?, "outcome": <module>, "observed_at"?}]}
+  -> {"model", "accepted"}
 
 Thin, like churn's: pydantic validates (field-level 422s), the shared feature
 code computes features, numpy scores the exported model, telemetry records
@@ -14,7 +16,8 @@ MODELOPS_MODEL_VERSION; /readyz is 503 until it is loaded and verified.
 The student id is dropped at the boundary: it is echoed in the response for
 the caller's correlation and used for nothing else. It never becomes a
 feature, a metric label or a log field (validation failures are logged by
-field path only, never with values).
+field path only, never with values), and the inference log has no entity
+column for this service: outcomes are matched by request id only.
 
 /recommend is answered on a direct route past BentoML's router
 (common/direct.py, as churn's /predict): BentoML's own input model validates,
@@ -31,6 +34,7 @@ import bentoml
 import pydantic_core
 
 from modelops_bentos.common.direct import Answer
+from modelops_bentos.common.feedback import FeedbackResponse
 from modelops_bentos.common.loader import ModelHolder
 from modelops_bentos.common.service import (
     ServedModel,
@@ -44,6 +48,8 @@ from .schemas import (
     DEFAULT_K,
     MAX_STUDENTS,
     Candidates,
+    LearningPathFeedback,
+    LearningPathFeedbackRequest,
     Recommendation,
     RecommendBatchRequest,
     RecommendBatchResponse,
@@ -58,7 +64,7 @@ from .schemas import (
 from .scoring import rank, rank_many
 from .telemetry import LearningPathTelemetry
 
-API_ENDPOINTS = ("recommend", "recommend_batch")
+API_ENDPOINTS = ("recommend", "recommend_batch", "feedback")
 # One student's query is ~500 bytes of JSON; 2 KiB each is generous.
 MAX_BODY_BYTES = MAX_STUDENTS * 2048 + 64 * 1024
 
@@ -77,6 +83,7 @@ class LearningPath(ServedModel):
             LearningPathTelemetry(request.model),
             LearningPath.apis,
             direct={"recommend": self._recommend_direct},
+            kind="learning-path",
         )
 
     @bentoml.api(input_spec=RecommendRequest)
@@ -109,9 +116,18 @@ class LearningPath(ServedModel):
         model: LoadedRecommender | None = self.holder.loaded
         if model is None:
             return self._not_ready()
-        ranked = rank(model.scorer, vars(activity), k, candidates)
+        raw = vars(activity)
+        ranked = rank(model.scorer, raw, k, candidates)
         self.telemetry.observe_predictions(ranked.features, ranked.probabilities.max(keepdims=True))
         self.telemetry.observe_recommendation(ranked.top[0][0])
+        self.ground_truth.log(
+            "recommend",
+            model.version,
+            [raw],
+            ranked.features,
+            ranked.probabilities,
+            answers=[ranked.top[0][0]],
+        )
         return {
             "model": model.model,
             "version": model.version,
@@ -127,16 +143,22 @@ class LearningPath(ServedModel):
         model: LoadedRecommender | None = self.holder.loaded  # type: ignore[assignment]
         if model is None:
             return as_response(self._not_ready())  # type: ignore[return-value]
+        raw = [vars(s.activity) for s in students]
         ranked = rank_many(
-            model.scorer,
-            [vars(s.activity) for s in students],
-            [s.k for s in students],
-            [s.candidates for s in students],
+            model.scorer, raw, [s.k for s in students], [s.candidates for s in students]
         )
         if students:
             self.telemetry.observe_predictions(ranked.features, ranked.probabilities.max(axis=1))
             for top in ranked.tops:
                 self.telemetry.observe_recommendation(top[0][0])
+            self.ground_truth.log(
+                "recommend_batch",
+                model.version,
+                raw,
+                ranked.features,
+                ranked.probabilities,
+                answers=[top[0][0] for top in ranked.tops],
+            )
         return RecommendBatchResponse(
             model=model.model,
             version=model.version,
@@ -151,6 +173,14 @@ class LearningPath(ServedModel):
                 for s, top in zip(students, ranked.tops, strict=True)
             ],
         )
+
+    @bentoml.api(input_spec=LearningPathFeedbackRequest)
+    async def feedback(self, outcomes: list[LearningPathFeedback]) -> FeedbackResponse:  # type: ignore[valid-type]
+        """The modules that were the right next step for earlier recommendations (by request id)."""
+        result = self._accept_feedback(outcomes)
+        if isinstance(result, Answer):
+            return as_response(result)  # type: ignore[return-value]
+        return FeedbackResponse.model_validate(result)
 
 
 add_modelops_middleware(LearningPath, API_ENDPOINTS, lambda: MAX_BODY_BYTES)

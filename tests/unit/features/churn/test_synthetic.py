@@ -94,7 +94,8 @@ def test_parse_source(source, expected):
         ("synthetic:10:1:-1", "shift must be"),
         ("synthetic:10:1:nan", "shift must be"),
         ("synthetic:0", "N must be > 0"),
-        ("synthetic:1:2:3:4", "expected synthetic:N"),
+        ("synthetic:1:2:3:4", "concept must be within 0..1"),
+        ("synthetic:1:2:3:0:5", "expected synthetic:N"),
     ],
 )
 def test_parse_source_errors_name_the_part(source, message):
@@ -105,5 +106,5 @@ def test_parse_source_errors_name_the_part(source, message):
 def test_source_name_and_generate():
     source = parse_source("synthetic:50:2:0.25")
     assert source.name == "synthetic:50:2:0.25"
-    n, seed, shift = source
-    pd.testing.assert_frame_equal(source.generate(), churn(n, seed, shift))
+    n, seed, shift, concept = source
+    pd.testing.assert_frame_equal(source.generate(), churn(n, seed, shift, concept))
