@@ -63,6 +63,24 @@ def canary_in_progress() -> tuple[dict, int]:
     return world.status, OWNER.generation
 
 
+def promoting() -> tuple[dict, int]:
+    world = World(spec())
+    run_to_step_one(world)
+    world.reconcile(passing(), advance=30)
+    world.reconcile(passing(), advance=30)
+    return world.status, OWNER.generation
+
+
+def scaled_to_zero() -> tuple[dict, int]:
+    status: dict[str, Any] = {}
+    for _ in range(2):
+        observed = Observed(
+            owner=OWNER, status=status, deployments={"stable": World.deployment("1", 0, up=0)}
+        )
+        status = reconcile({**immediate(), "replicas": 0}, observed, T0).status
+    return status, OWNER.generation
+
+
 def promoted() -> tuple[dict, int]:
     world = World(spec())
     run_to_step_one(world)
@@ -140,6 +158,20 @@ SITUATIONS: list[tuple[str, Any, Row, str, int | None]] = [
         ),
         "Progressing",
         None,
+    ),
+    (
+        "promoting",
+        promoting,
+        ("Promoting", "False/RollingOut", "True/Promoting", "False/Healthy", "True/AnalysisPassed"),
+        "Progressing",
+        None,
+    ),
+    (
+        "scaled to zero",
+        scaled_to_zero,
+        ("Stable", "False/ScaledToZero", "False/Stable", "False/Healthy", None),
+        "Healthy",
+        rollout_wait.ROLLED_OUT,
     ),
     (
         "promoted",
