@@ -38,11 +38,63 @@ def _adapter(kubeconfig: str | None):
 @click.argument("name")
 @_namespace
 @_kubeconfig
-def status(name: str, namespace: str, kubeconfig: str | None) -> None:
-    """Phase, step progress bar and the last analysis checks."""
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Block until the rollout ends (watching the object); the exit code says how: "
+    "0 rolled out, 3 rolled back, 4 degraded, 5 timed out, 1 error.",
+)
+@click.option(
+    "--timeout",
+    default="0s",
+    show_default=True,
+    help="With --wait: give up after this long (e.g. 90s, 10m); 0s waits forever.",
+)
+def status(name: str, namespace: str, kubeconfig: str | None, wait: bool, timeout: str) -> None:
+    """Phase, step progress bar and the last analysis checks; with --wait, follow to the end."""
+    if wait:
+        sys.exit(_wait(name, namespace, kubeconfig, _seconds(timeout)))
     from modelops_cli.rollout_view import render_status
 
     click.echo(render_status(_body(_adapter(kubeconfig), namespace, name)))
+
+
+def _seconds(timeout: str) -> float | None:
+    """--timeout in seconds, None for no limit; a bad value is a usage error naming the option."""
+    from modelops_operator.api.durations import parse_duration
+
+    if timeout.strip() in ("0", "0s"):
+        return None
+    try:
+        return parse_duration(timeout.strip(), field="--timeout")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timeout") from None
+
+
+def _wait(name: str, namespace: str, kubeconfig: str | None, timeout: float | None) -> int:
+    """Follow the rollout like `kubectl rollout status`; returns the exit code (rollout_wait.py)."""
+    import time
+
+    from modelops_cli import rollout_wait, rollout_watch
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen: list[str] = []
+
+    def echo(line: str) -> None:
+        seen.append(line)
+        click.echo(line)
+
+    try:
+        bodies = rollout_watch.versions(kubeconfig, namespace, name, deadline=deadline)
+        final = rollout_wait.follow(bodies, echo)
+    except rollout_watch.WatchError as exc:
+        click.echo(f"error: ModelDeployment {namespace}/{name}: {exc}", err=True)
+        return rollout_wait.ERROR
+    if final is None:
+        where = seen[-1] if seen else "no status yet"
+        click.echo(f"error: timed out after {timeout:g}s waiting for {name}: {where}", err=True)
+        return rollout_wait.TIMED_OUT
+    return final.code
 
 
 def _act(action: str, name: str, namespace: str, kubeconfig: str | None) -> None:

@@ -90,13 +90,43 @@ CASES = [
                 "phase": "RolledBack",
                 "observedGeneration": 3,
                 "conditions": [
-                    READY,
-                    cond("Degraded", "True", "AnalysisFailed", "error-rate 0.04 > 0.01 at step 2"),
+                    cond("Ready", "False", "VersionRejected", "version 4 was rejected"),
+                    cond("Degraded", "True", "RolledBack", "error-rate 0.04 > 0.01 at step 2"),
                 ],
             }
         ),
         "Degraded",
         "RolledBack: error-rate 0.04 > 0.01",
+    ),
+    (
+        "rolled back, written before the Degraded condition said so",
+        md({"phase": "RolledBack", "observedGeneration": 3, "message": "version 4 rejected"}),
+        "Degraded",
+        "RolledBack: version 4 rejected",
+    ),
+    (
+        "a condition of an older generation",
+        md(
+            {
+                "phase": "Stable",
+                "observedGeneration": 3,
+                "conditions": [{**READY, "observedGeneration": 2}],
+            }
+        ),
+        "Progressing",
+        "observe generation 3",
+    ),
+    (
+        "scaled to zero",
+        md(
+            {
+                "phase": "Stable",
+                "observedGeneration": 3,
+                "conditions": [cond("Ready", "False", "ScaledToZero", "scaled to zero replicas")],
+            }
+        ),
+        "Healthy",
+        "scaled to zero replicas",
     ),
     (
         "failed",

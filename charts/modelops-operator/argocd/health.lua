@@ -5,11 +5,16 @@
 -- (see the chart README, "Argo CD"). Argo CD runs this with the live object
 -- in the global `obj` and expects a table {status = ..., message = ...}.
 --
---   Healthy      the Ready condition is True and no rollout is under way
---   Progressing  the operator has not caught up with the spec yet, or a
---                canary is being analysed / promoted
---   Degraded     the last rollout was rolled back, the deployment failed,
---                or the Degraded condition is True
+-- It reads the conditions the way `modelops rollout status --wait` and
+-- `kubectl wait --for=condition=...` do (docs/operator.md, "Conditions"):
+--
+--   Progressing  no status yet, or status / conditions of an older generation;
+--                a canary being analysed or promoted (Progressing=True);
+--                pods still coming up
+--   Degraded     Degraded=True: a rollback (reason RolledBack: the spec names a
+--                rejected version), a missed progress deadline, lost pods, a
+--                channel that does not resolve; also phase Failed / RolledBack
+--   Healthy      Ready=True (the spec's release serves), or scaled to zero
 --
 -- A rollback is Degraded on purpose: Git still names the rejected version
 -- (the operator keeps the stable one), so the app is not what Git says until
@@ -44,28 +49,42 @@ if status == nil then
   return hs
 end
 
--- Status written for an older spec says nothing about the current one.
+-- Status written for an older spec says nothing about the current one; nor
+-- does a condition that carries an older observedGeneration.
 local generation = obj.metadata and obj.metadata.generation or nil
-if generation ~= nil and (status.observedGeneration == nil or status.observedGeneration < generation) then
+local function stale(observed)
+  return generation ~= nil and observed ~= nil and observed < generation
+end
+if generation ~= nil and (status.observedGeneration == nil or stale(status.observedGeneration)) then
   hs.message = "Waiting for the operator to observe generation " .. tostring(generation)
   return hs
 end
-
-local phase = status.phase
-if phase == "Failed" or phase == "RolledBack" then
-  hs.status = "Degraded"
-  hs.message = phase .. ": " .. text(condition(status, "Degraded"), status.message or "see kubectl describe")
-  return hs
+for _, ctype in ipairs({"Ready", "Progressing", "Degraded"}) do
+  local c = condition(status, ctype)
+  if c ~= nil and stale(c.observedGeneration) then
+    hs.message = "Waiting for the operator to observe generation " .. tostring(generation)
+    return hs
+  end
 end
 
+local phase = status.phase
 local degraded = condition(status, "Degraded")
 if degraded ~= nil and degraded.status == "True" then
   hs.status = "Degraded"
-  hs.message = text(degraded, "Degraded")
+  local reason = degraded.reason or phase or "Degraded"
+  hs.message = reason .. ": " .. text(degraded, status.message or "see kubectl describe")
   return hs
 end
 
-if phase == "Progressing" or phase == "Promoting" then
+-- Statuses written before the Degraded condition told rollbacks apart.
+if phase == "Failed" or phase == "RolledBack" then
+  hs.status = "Degraded"
+  hs.message = phase .. ": " .. (status.message or "see kubectl describe")
+  return hs
+end
+
+local progressing = condition(status, "Progressing")
+if (progressing ~= nil and progressing.status == "True") or phase == "Progressing" or phase == "Promoting" then
   local message = phase
   if status.canary ~= nil and status.canary.version ~= nil then
     message = message .. ": canary " .. tostring(status.canary.version)
@@ -78,6 +97,11 @@ if phase == "Progressing" or phase == "Promoting" then
 end
 
 local ready = condition(status, "Ready")
+if ready ~= nil and ready.status == "False" and ready.reason == "ScaledToZero" then
+  hs.status = "Healthy"
+  hs.message = text(ready, "Scaled to zero")
+  return hs
+end
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   local stable = status.stable and status.stable.version or nil

@@ -45,6 +45,13 @@ REASON_RESOLVED = "VersionResolved"
 REASON_STABLE = "Stable"
 REASON_STRATEGY_NOT_SUPPORTED = "StrategyNotSupported"
 REASON_CANARY_PENDING = "CanaryNotStarted"
+# The rollout's outcome on the health conditions (reconcile/health.py, `outcome`):
+# Ready is True only while the release the spec asks for serves, so a canary
+# in progress and a rejected (rolled back) version leave it False, and a
+# rollback is Degraded / not Progressing with reason RolledBack, as Argo
+# Rollouts marks an aborted rollout (Progressing=False RolloutAborted) and a
+# Deployment a stuck one (Progressing=False ProgressDeadlineExceeded).
+REASON_ROLLOUT_IN_PROGRESS = "RolloutInProgress"
 
 # Canary rollout (rollout/).
 REASON_CANARY_STARTED = "CanaryStarted"

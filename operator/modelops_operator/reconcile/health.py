@@ -5,6 +5,13 @@ from the Deployment's real availability (its status, as the Deployment
 controller writes it): Ready only when every replica of the latest spec is
 available, Degraded for a missed progress deadline, a lost availability, or
 a problem an earlier part found (the stable version then keeps serving).
+Then the canary rollout's state is laid over them (`outcome`): Ready means
+"the release the spec asks for is serving", so it is False while a canary
+is in progress and after a rollback; a rollback (the spec still names the
+rejected version) is Degraded and no longer Progressing, reason RolledBack,
+so `kubectl wait`, the chart's Argo CD health check and `modelops rollout
+status` all read the same thing. The table is in docs/operator.md
+("Conditions").
 `tell` posts the Events their transitions deserve, only on transitions, so a
 level-based re-reconcile or an operator restart posts nothing new.
 """
@@ -19,12 +26,16 @@ from modelops_operator.api import names
 from modelops_operator.api.conditions import Cond, Condition
 from modelops_operator.api.objects import DeploymentState, EventSpec
 from modelops_operator.reconcile.draft import Draft, Inputs
+from modelops_operator.rollout.decision import RolloutDecision
 
 NORMAL = "Normal"
 WARNING = "Warning"
 
 Release = dict[str, Any]  # {"version", "image", "since"}
 HEALTH = (cond.READY, cond.PROGRESSING, cond.DEGRADED)
+# Ready reasons that `outcome` lays over an available stable track: an old
+# Ready with one of them means the stable track was fully available then.
+STABLE_AVAILABLE = (cond.REASON_AVAILABLE, cond.REASON_ROLLOUT_IN_PROGRESS, cond.REASON_REJECTED)
 
 
 def report(inputs: Inputs, draft: Draft) -> Draft:
@@ -44,8 +55,10 @@ def report(inputs: Inputs, draft: Draft) -> Draft:
         phase, summary = "Failed", problem.message
     else:
         dep = inputs.observed.deployments.get(names.TRACK_STABLE)
-        was_ready = cond.is_true(inputs.old_conditions, cond.READY)
+        ready = cond.get_condition(inputs.old_conditions, cond.READY) or {}
+        was_ready = ready.get("reason") in STABLE_AVAILABLE
         phase, values, summary = availability(dep, stable, draft.replicas, was_ready)
+        values = outcome(draft.rollout, values)
         if draft.problem is not None:
             values[cond.DEGRADED] = draft.problem
             summary = f"{summary}; {draft.problem.message}"
@@ -129,6 +142,33 @@ def availability(
     )
 
 
+def outcome(decision: RolloutDecision | None, values: dict[str, Cond]) -> dict[str, Cond]:
+    """The health conditions with the canary rollout's state laid over the stable track's.
+
+    The stable track's own trouble (not available, progress deadline, lost
+    pods) is more urgent than the rollout's state and is kept as it is; the
+    rollout speaks only where the stable track is fine.
+    """
+    if decision is None:
+        return values
+    values = dict(values)
+    message = decision.message or ""
+    settled = values[cond.PROGRESSING].reason == cond.REASON_STABLE
+    if decision.rejected is not None:
+        # Rolled back: the spec names a version the operator will not serve.
+        if values[cond.READY].status == cond.TRUE:
+            values[cond.READY] = cond.false(cond.REASON_REJECTED, message)
+        if settled:
+            values[cond.PROGRESSING] = cond.false(cond.REASON_ROLLED_BACK, message)
+        if values[cond.DEGRADED].status != cond.TRUE:
+            values[cond.DEGRADED] = cond.true(cond.REASON_ROLLED_BACK, message)
+    elif decision.canary is not None and values[cond.READY].status == cond.TRUE:
+        # Stable serves, but not yet the release the spec asks for.
+        serving = values[cond.READY].message
+        values[cond.READY] = cond.false(cond.REASON_ROLLOUT_IN_PROGRESS, f"{serving}; {message}")
+    return values
+
+
 def transition_events(old: Sequence[Condition], new: Sequence[Condition]) -> list[EventSpec]:
     """Events for condition flips that users want to hear about."""
     events: list[EventSpec] = []
@@ -138,13 +178,20 @@ def transition_events(old: Sequence[Condition], new: Sequence[Condition]) -> lis
     degraded_old = cond.get_condition(old, cond.DEGRADED)
     degraded_new = cond.get_condition(new, cond.DEGRADED)
     if degraded_new and degraded_new["status"] == cond.TRUE:
-        if (
+        if degraded_new["reason"] == cond.REASON_ROLLED_BACK:
+            pass  # the state machine posted its own RolledBack Warning, naming the check
+        elif (
             not degraded_old
             or degraded_old.get("status") != cond.TRUE
             or (degraded_old.get("reason") != degraded_new["reason"])
         ):
             events.append(EventSpec(WARNING, degraded_new["reason"], degraded_new["message"]))
-    elif degraded_old and degraded_old.get("status") == cond.TRUE:
+    elif (
+        degraded_old
+        and degraded_old.get("status") == cond.TRUE
+        # Leaving a rollback is told by the rollout's own Events (CanaryStarted, Promoted).
+        and degraded_old.get("reason") != cond.REASON_ROLLED_BACK
+    ):
         message = degraded_new["message"] if degraded_new else "recovered"
         events.append(EventSpec(NORMAL, cond.REASON_RECOVERED, message))
     return events
