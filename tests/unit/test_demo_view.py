@@ -24,6 +24,7 @@ from modelops_cli.demo.timeline import (
 )
 from modelops_cli.demo.traffic import NO_VERSION
 from modelops_cli.demo.view import render
+from modelops_cli.reports.style import THRESHOLD
 
 SAMPLE = Path(__file__).parent / "data" / "demo_timeline.json"
 WIDTH = 80
@@ -222,3 +223,21 @@ def test_requests_without_an_answer_show_as_such():
     )
     text = screen(timeline)
     assert "no answer" in text and "vnone" not in text
+
+
+@pytest.mark.parametrize(
+    ("phase", "style"),
+    [
+        ("Progressing", "cyan"),
+        ("Promoting", "cyan"),
+        ("RolledBack", THRESHOLD),
+        ("Stable", THRESHOLD),
+    ],
+)
+def test_ready_false_is_an_alarm_only_when_no_rollout_is_in_flight(phase, style):
+    """Ready is False while a canary runs (the new release is not serving yet): not red then."""
+    from modelops_cli.demo.view import _phase_line
+
+    line = _phase_line(Sample(t=1.0, phase=phase, conditions={"Ready": "False"}))
+    ready = next(s for s in line.spans if line.plain[s.start : s.end].endswith("Ready"))
+    assert style in str(ready.style)

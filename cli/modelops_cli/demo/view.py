@@ -49,6 +49,9 @@ PHASE_STYLES = {
     "RolledBack": WARN,
     "Failed": THRESHOLD,
 }
+# Ready is False while a canary is in flight (the spec's release is not yet the
+# one serving): news, not an alarm, in these phases.
+ROLLING = ("Progressing", "Promoting")
 VERDICT_MARKS = {"Pass": ("\u2714", GOOD), "Fail": ("\u2718", THRESHOLD)}
 
 
@@ -125,6 +128,8 @@ def _phase_line(last: Sample | None) -> Text:
         if status is None or (status == "False" and not always):
             continue
         mark, style = {"True": ("\u25cf", on), "False": ("\u25cb", off)}.get(status, ("?", "dim"))
+        if name == "Ready" and status == "False" and phase in ROLLING:
+            style = PHASE_STYLES[phase]  # not ready *yet*: the new release is on its way
         text.append(f" {mark} {name}", style=style)
     text.no_wrap, text.overflow = True, "ellipsis"
     return text
