@@ -303,3 +303,15 @@ def test_packaged_chart_holds_crds_and_dashboard_but_not_tooling(tmp_path: Path)
     assert "modelops-operator/dashboards/modelops.json" in names
     assert "modelops-operator/values.schema.json" in names
     assert not [n for n in names if "/argocd/" in n or "/security/" in n]
+
+
+def test_helm_template_without_a_cluster_accepts_the_charts_kube_version() -> None:
+    """The helm the project builds assumes a current Kubernetes, as a released helm does.
+
+    Built without helm's version stamps it assumes v1.20, and a user's plain
+    `helm template charts/modelops-operator` fails on the chart's kubeVersion.
+    """
+    version = helm("version", "--template", "{{.Version}}").stdout.strip()
+    assert version.startswith("v3."), version
+    out = helm("template", "modelops", str(CHART_DIR)).stdout
+    assert "kind: Deployment" in out

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the helm CLI and the third-party CRDs the chart tests need available:
 #
-#   ~/.cache/modelops/helm/<helm version>/helm     built from this folder's go.mod
+#   ~/.cache/modelops/helm/<helm version>-k8s1.<minor>/helm  built from this folder's go.mod
 #   ~/.cache/modelops/helm/crds/<module>@<ver>/    Gateway API (standard channel)
 #                                                  and prometheus-operator
 #                                                  ServiceMonitor / PodMonitor CRDs
@@ -18,6 +18,14 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE_ROOT="${MODELOPS_CACHE:-$HOME/.cache/modelops}/helm"
 HELM_VERSION="$(awk '$1 == "require" && $2 == "helm.sh/helm/v3" {print $3}' "$HERE/go.mod")"
+# helm's own Makefile stamps the Kubernetes version `helm template` and `helm
+# lint` assume (without a cluster) from the client-go it is built with:
+# v0.37.0 -> 1.37. Without it they assume v1.20, and `helm template` refuses
+# the chart's kubeVersion ">=1.30". Part of the cache key, so an older build
+# made without the stamp is not reused.
+CLIENT_GO="$(awk '$1 == "k8s.io/client-go" {print $2}' "$HERE/go.mod")"
+K8S_MINOR="$(echo "$CLIENT_GO" | cut -d. -f2)"
+HELM_BUILD="${HELM_VERSION}-k8s1.${K8S_MINOR}"
 # Gateway API: HTTPRoute is what the operator writes when trafficRouter is GatewayAPI.
 GATEWAY_API_MODULE="sigs.k8s.io/gateway-api"
 GATEWAY_API_VERSION="v1.6.3"
@@ -32,7 +40,7 @@ say() { echo "helm-provision: $*" >&2; }
 how_to_provide() {
     say "cannot provide helm ${HELM_VERSION} and the chart tests' CRDs."
     say "  Install Go ${GO_MINOR_WANTED}.x (https://go.dev/dl/) and run \`make helm\` again"
-    say "  (it builds helm.sh/helm/v3/cmd/helm into $CACHE_ROOT/${HELM_VERSION}/ and copies"
+    say "  (it builds helm.sh/helm/v3/cmd/helm into $CACHE_ROOT/${HELM_BUILD}/ and copies"
     say "  the Gateway API and prometheus-operator CRDs from their Go modules),"
     say "  or set MODELOPS_HELM to a helm v3 binary you trust."
 }
@@ -66,6 +74,10 @@ build_helm() {
     # version` reports a development build.
     ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}"
     ldflags="$ldflags -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+    local var
+    for var in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+        ldflags="$ldflags -X $var.k8sVersionMajor=1 -X $var.k8sVersionMinor=${K8S_MINOR}"
+    done
     if ! (cd "$HERE" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod \
         "$go" build -trimpath -ldflags="$ldflags" -o "$staging/helm" helm.sh/helm/v3/cmd/helm) \
         >"$staging/build.log" 2>&1; then
@@ -109,7 +121,7 @@ fetch_crds() {
     say "CRDs of ${module}@${version} in $dest"
 }
 
-mkdir -p "$CACHE_ROOT/$HELM_VERSION"
+mkdir -p "$CACHE_ROOT/$HELM_BUILD"
 # Two provisions at once (two terminals, or a test fixture and make) must not
 # both build into the same directory.
 exec 9>"$CACHE_ROOT/.provision.lock"
@@ -118,11 +130,11 @@ if [ -n "${MODELOPS_HELM:-}" ]; then
     [ -x "$MODELOPS_HELM" ] || { say "MODELOPS_HELM=$MODELOPS_HELM is not executable"; exit 1; }
     HELM="$MODELOPS_HELM"
 else
-    HELM="$CACHE_ROOT/$HELM_VERSION/helm"
+    HELM="$CACHE_ROOT/$HELM_BUILD/helm"
     if [ -x "$HELM" ]; then
         say "using cached $HELM"
     else
-        build_helm "$CACHE_ROOT/$HELM_VERSION"
+        build_helm "$CACHE_ROOT/$HELM_BUILD"
     fi
 fi
 # Standard channel only: it is what clusters run in production and what the
