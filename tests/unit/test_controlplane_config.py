@@ -178,3 +178,22 @@ def test_env_points_at_kubeconfig_and_keeps_loopback_off_proxies(tmp_path, monke
     assert env["KUBECONFIG"] == str(tmp_path / "kubeconfig")
     assert env["NO_PROXY"].split(",") == ["internal.example", "127.0.0.1", "localhost"]
     assert "127.0.0.1" in env["no_proxy"].split(",")
+
+
+def test_env_puts_the_built_kubectl_first_on_path(tmp_path):
+    """`eval "$(modelops controlplane env)"` must leave a shell whose kubectl is the built one."""
+    import subprocess
+
+    from modelops_cli.controlplane.commands import kubectl_path_line
+
+    assert kubectl_path_line(None) is None
+    folder = tmp_path / "with space"
+    folder.mkdir()
+    kubectl = folder / "kubectl"
+    kubectl.write_text("#!/bin/sh\necho built\n")
+    kubectl.chmod(0o755)
+    line = kubectl_path_line(folder)
+    out = subprocess.run(
+        ["bash", "-c", f"{line}; kubectl"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "built"

@@ -118,8 +118,18 @@ def status(state_dir: Path | None) -> None:
 @cluster.command()
 @_state_dir_option
 def env(state_dir: Path | None) -> None:
-    """Print `export KUBECONFIG=...` for the running cluster (use with eval)."""
-    click.echo(_export_line(_attached(state_dir).kubeconfig))
+    """Print `export KUBECONFIG=...` for the running cluster (use with eval),
+    and put the cluster's own kubectl (built by `make node`) first on PATH."""
+    from modelops_cli.controlplane.commands import kubectl_path_line
+
+    cluster = _attached(state_dir)
+    click.echo(_export_line(cluster.kubeconfig))
+    try:
+        kubectl = cluster.kubectl
+    except RuntimeError:
+        return  # no recorded kubectl: KUBECONFIG alone still serves any kubectl
+    if kubectl.is_file():
+        click.echo(kubectl_path_line(kubectl.parent))
 
 
 @cluster.command()

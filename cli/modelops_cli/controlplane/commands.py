@@ -83,9 +83,31 @@ def down(state_dir: Path | None) -> None:
 @controlplane.command()
 @_state_dir_option
 def env(state_dir: Path | None) -> None:
-    """Print `export KUBECONFIG=...` for the running control plane (use with eval)."""
+    """Print `export KUBECONFIG=...` for the running control plane (use with eval).
+
+    Also puts the kubectl built with the control plane first on PATH when there
+    is one, so `kubectl` in the docs is the cluster's own version even on a
+    machine that has none.
+    """
     plane = _running(state_dir)
     click.echo(_export_line(plane.kubeconfig))
+    path_line = kubectl_path_line(_kubectl_dir())
+    if path_line:
+        click.echo(path_line)
+
+
+def _kubectl_dir() -> Path | None:
+    from modelops_cli.controlplane.assets import _assets_dir
+
+    directory, _ = _assets_dir()
+    return directory if directory is not None and (directory / "kubectl").is_file() else None
+
+
+def kubectl_path_line(directory: Path | None) -> str | None:
+    """`export PATH=<dir>:$PATH` for a directory holding kubectl, or None."""
+    if directory is None:
+        return None
+    return f'export PATH={shlex.quote(str(directory))}:"$PATH"'
 
 
 @controlplane.command()
