@@ -1,8 +1,10 @@
 """`modelops train`: train, evaluate, gate and publish a model version.
 
-Prints exactly one JSON line on stdout: {"model", "version", "status",
-"metrics", "gates", "registry"}, and one line per gate on stderr (threshold,
-value, whether it is a default). Exit codes: 0 published and approved,
+With `-o json` (the default when stdout is not a terminal: scripts, the
+operator's Jobs) prints exactly one JSON line on stdout: {"model", "version",
+"status", "metrics", "gates", "registry"}, and one line per gate on stderr
+(threshold, value, whether it is a default). With `-o table` (the default at a
+terminal) the same outcome as tables, and a spinner on stderr while it trains. Exit codes: 0 published and approved,
 3 published but rejected by a gate (the evidence is kept in the registry),
 2 bad input (nothing published; the reason, e.g. the full data validation
 report, goes to stderr).
@@ -192,6 +194,14 @@ def retraining_request(job: str | None) -> dict[str, Any] | None:
     "metadata.retraining with $MODELOPS_RETRAIN_REASON and $MODELOPS_DRIFT_REPORT.",
 )
 @click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["auto", "table", "json"]),
+    default="auto",
+    show_default=True,
+    help="table: a summary for people; json: one line for scripts; auto: table at a terminal.",
+)
+@click.option(
     "--n-estimators",
     type=click.IntRange(1, 5000),
     default=None,
@@ -211,6 +221,7 @@ def train(
     no_gates: bool,
     seed: int,
     retraining_job: str | None,
+    output: str,
     n_estimators: int | None,
 ) -> None:
     """Train a model, evaluate it on held-out data, apply gates and publish it."""
@@ -234,7 +245,8 @@ def train(
             f"--max-regression, ...): got {json.dumps(gates, sort_keys=True)}"
         )
     params = model_params(model, n_estimators)
-    with registry_errors():
+    table = output == "table" or (output == "auto" and click.get_text_stream("stdout").isatty())
+    with registry_errors(), _progress(table, f"training {model} on {data_source}"):
         try:
             result = run_training(
                 model=model,
@@ -249,9 +261,25 @@ def train(
             )
         except TrainingInputError as exc:
             raise BadInput(str(exc)) from exc
-    click.echo(json.dumps(result, separators=(",", ":")))
-    for line in gate_lines(result):
-        click.echo(line, err=True)
+    if table:
+        from modelops_cli.train_view import print_summary
+
+        print_summary(result)
+    else:
+        click.echo(json.dumps(result, separators=(",", ":")))
+        for line in gate_lines(result):
+            click.echo(line, err=True)
     if result["status"] != "approved":
         click.echo(rejection_message(result), err=True)
         raise SystemExit(EXIT_REJECTED)
+
+
+def _progress(shown: bool, what: str) -> Any:
+    """A spinner on stderr while training runs (only for a person at a terminal)."""
+    import contextlib
+
+    if not shown or not click.get_text_stream("stderr").isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(what + " ...")

@@ -91,3 +91,27 @@ def test_no_gates_refuses_gates_from_the_environment(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--no-gates cannot be combined" in result.stderr and "maxFairnessGap" in result.stderr
+
+
+def test_table_output_shows_status_metrics_and_every_gate(tmp_path: Path) -> None:
+    """-o table (the default at a terminal): the outcome for a person, no JSON line."""
+    uri = f"file://{tmp_path}"
+    result = run(
+        "--data", "synthetic:1500", "--registry", uri, "--n-estimators", "20",
+        "--max-baseline-regression", "0.05", "--min-auc", "0.99", "-o", "table",
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    out = result.stdout
+    assert "churn version 1 published as REJECTED" in out
+    assert not out.lstrip().startswith("{")
+    for text in ("auc", "baseline_auc", "logloss", "minMetric.auc", ">= 0.9900", "FAIL",
+                 "maxBaselineRegression", "<= 0.0500", "pass"):  # fmt: skip
+        assert text in out, text
+    assert "failed gate(s): minMetric.auc" in result.stderr
+
+
+def test_json_output_is_one_line_even_when_asked_explicitly(tmp_path: Path) -> None:
+    result = run("--data", "synthetic:500", "--registry", f"file://{tmp_path}", "--no-gates",
+                 "--n-estimators", "5", "-o", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "approved"
