@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import sys
 
 import click
 
@@ -34,6 +35,18 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name, target in COMMANDS.items() if _module_exists(target))
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # No kubeconfig is a user's setup, not a bug: one line, not a traceback.
+            # (Checked through sys.modules: only a command that talked to a cluster
+            # has loaded the adapter, and the CLI must not import it for the others.)
+            kube = sys.modules.get("modelops_operator.adapters.kube")
+            if kube is not None and isinstance(exc, kube.KubeconfigError):
+                raise click.ClickException(str(exc)) from None
+            raise
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         target = COMMANDS.get(name)

@@ -95,7 +95,14 @@ def run(
     retraining_service_accounts: str | None,
     verbose: bool,
 ) -> None:
-    """Reconcile ModelDeployments into Deployments and Services (wraps kopf's run)."""
+    """Reconcile ModelDeployments into Deployments and Services (wraps kopf's run).
+
+    \b
+    Environment:
+      MODELOPS_METRICS_PROVIDER_FILE  a JSON file that replaces Prometheus for
+                                      canary analysis (tests, demos; never in
+                                      production); logged as a warning at start.
+    """
     from modelops_operator.runtime.main import run as run_operator
     from modelops_operator.runtime.settings import OperatorSettings, default_identity
 
@@ -120,7 +127,25 @@ def run(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    _warn_about_test_seams()
     sys.exit(run_operator(settings))
+
+
+def _warn_about_test_seams() -> None:
+    """Say so at start-up when canary analysis will not read Prometheus."""
+    import logging
+    import os
+
+    from modelops_operator.providers import FILE_PROVIDER_ENV
+
+    path = os.environ.get(FILE_PROVIDER_ENV)
+    if path:
+        logging.getLogger("modelops.operator").warning(
+            "%s=%s: canary analysis reads this file instead of Prometheus "
+            "(a test and demo seam; unset it in production)",
+            FILE_PROVIDER_ENV,
+            path,
+        )
 
 
 def _accounts(text: str | None) -> tuple[str, ...] | None:

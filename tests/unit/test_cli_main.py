@@ -27,3 +27,17 @@ def test_help_lists_only_installed_commands(monkeypatch):
     result = CliRunner().invoke(main.cli, ["--help"])
     assert result.exit_code == 0, result.output
     assert "gone" not in result.output and "train" in result.output
+
+
+def test_no_kubeconfig_is_one_line_and_exit_1(tmp_path) -> None:
+    """A command that needs a cluster, without one: the fix in one line, no traceback."""
+    from click.testing import CliRunner
+
+    from modelops_cli.main import cli
+
+    missing = tmp_path / "nope.yaml"
+    result = CliRunner().invoke(cli, ["rollout", "status", "churn", "--kubeconfig", str(missing)])
+    assert result.exit_code == 1, result.output
+    assert f"no usable kubeconfig ({missing})" in result.output
+    assert "KUBECONFIG" in result.output
+    assert "Traceback" not in result.output

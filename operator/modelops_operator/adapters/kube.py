@@ -119,16 +119,30 @@ def load_api_client(
         configuration.connection_pool_maxsize = max(
             configuration.connection_pool_maxsize, pool_size + POOL_HEADROOM
         )
-    if kubeconfig:
-        kubernetes.config.load_kube_config(
-            config_file=kubeconfig, client_configuration=configuration
-        )
-    else:
-        try:
-            kubernetes.config.load_incluster_config(client_configuration=configuration)
-        except kubernetes.config.ConfigException:
-            kubernetes.config.load_kube_config(client_configuration=configuration)
+    try:
+        if kubeconfig:
+            kubernetes.config.load_kube_config(
+                config_file=kubeconfig, client_configuration=configuration
+            )
+        else:
+            try:
+                kubernetes.config.load_incluster_config(client_configuration=configuration)
+            except kubernetes.config.ConfigException:
+                kubernetes.config.load_kube_config(client_configuration=configuration)
+    except (kubernetes.config.ConfigException, OSError) as exc:
+        where = kubeconfig or "$KUBECONFIG, ~/.kube/config or the in-cluster service account"
+        raise KubeconfigError(
+            f"no usable kubeconfig ({where}): {str(exc).rstrip('.')}. Point --kubeconfig or KUBECONFIG at a "
+            'cluster\'s kubeconfig, e.g. eval "$(modelops controlplane env)"'
+        ) from exc
     return kubernetes.client.ApiClient(configuration)
+
+
+class KubeconfigError(RuntimeError):
+    """No cluster to talk to: the message says which file was tried and how to give one.
+
+    The CLI turns it into one line and exit 1 instead of a traceback.
+    """
 
 
 class KubeAdapter:
