@@ -8,6 +8,7 @@ with code 2, never a traceback.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -35,6 +36,16 @@ def registry_errors() -> Iterator[None]:
     except OSError as exc:
         # Unreachable S3 endpoint, missing bucket, unreadable folder.
         raise BadInput(f"cannot read the registry: {exc}") from exc
+    except Exception as exc:
+        # botocore's own errors (no credentials, a bad region...) are not OSErrors.
+        # Looked up in sys.modules: only an s3:// registry has loaded botocore.
+        boto = sys.modules.get("botocore.exceptions")
+        if boto is not None and isinstance(exc, boto.BotoCoreError | boto.ClientError):
+            raise BadInput(
+                f"cannot reach the S3 registry: {exc}. Set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL_S3 for an S3 server other than AWS)"
+            ) from exc
+        raise
 
 
 def registry_option(func):

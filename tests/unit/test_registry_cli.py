@@ -99,3 +99,22 @@ def test_empty_registry(tmp_path: Path) -> None:
     result = run("registry", "list", "--registry", str(tmp_path / "empty"))
     assert result.exit_code == 0
     assert "no models" in result.output
+
+
+def test_s3_without_credentials_is_one_line_naming_the_variables(monkeypatch, tmp_path) -> None:
+    """botocore's NoCredentialsError is not an OSError: still one line and exit 2."""
+    from click.testing import CliRunner
+
+    from modelops_cli.main import cli
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no metadata-service lookup
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # never reached
+    result = CliRunner().invoke(cli, ["registry", "list", "--registry", "s3://models"])
+    assert result.exit_code == 2, result.output
+    assert "cannot reach the S3 registry" in result.output
+    assert "AWS_ACCESS_KEY_ID" in result.output
+    assert "Traceback" not in result.output
