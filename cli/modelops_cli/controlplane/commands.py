@@ -63,7 +63,7 @@ def up(with_controllers: bool, with_kwok: bool, state_dir: Path | None, timeout:
         err=True,
     )
     click.echo(f"logs: {plane.layout.logs}", err=True)
-    click.echo(_export_line(plane.kubeconfig))
+    _echo_env(plane.kubeconfig)
 
 
 @controlplane.command()
@@ -89,8 +89,12 @@ def env(state_dir: Path | None) -> None:
     is one, so `kubectl` in the docs is the cluster's own version even on a
     machine that has none.
     """
-    plane = _running(state_dir)
-    click.echo(_export_line(plane.kubeconfig))
+    _echo_env(_running(state_dir).kubeconfig)
+
+
+def _echo_env(kubeconfig: Path) -> None:
+    """The shell lines `up` and `env` print: KUBECONFIG, and the built kubectl on PATH."""
+    click.echo(_export_line(kubeconfig))
     path_line = kubectl_path_line(_kubectl_dir())
     if path_line:
         click.echo(path_line)
