@@ -6,7 +6,8 @@ the registry, now) and returns the new status.retraining, whether a Job must
 exist, the Retraining condition and the Events. The engine persists that
 status *before* it creates the Job, so an operator killed in between creates
 the same Job (same deterministic name) on its next reconcile, and a Job that
-already exists is simply found again: never a second Job.
+already exists is adopted only when this ModelDeployment controls it: never
+a second Job, never a stranger's.
 
 Rules (what users count on):
 * Drift triggers only when the drift verdict is Drifted (`drifted`; insufficient
