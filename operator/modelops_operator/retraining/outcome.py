@@ -145,11 +145,11 @@ def follow(
         return _candidate_found(spec, finished, *candidate)
     if observed == JOB_LOST:
         message = (
-            f"retraining Job {name} (uid {prev.get('jobUID') or '?'}) disappeared before "
+            f"retraining Job {name} (uid {finished.get('jobUID') or '?'}) disappeared before "
             "it was seen finishing (deleted, or removed by ttlSecondsAfterFinished) and "
             f"published no candidate; it is not created again (attempt {prev.get('attempts')})"
         )
-        return _ended(prev, now, cond.REASON_RETRAINING_LOST, "lost", message)
+        return _ended(seen, now, cond.REASON_RETRAINING_LOST, "lost", message)
     return _no_candidate(finished, observed)
 
 

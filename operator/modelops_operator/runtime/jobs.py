@@ -26,7 +26,7 @@ from typing import Any
 
 from modelops_operator.adapters.kube import Conflict, Invalid, KubeAdapter
 from modelops_operator.retraining.outcome import job_state
-from modelops_operator.retraining.state import JOB_ABSENT, JOB_FOREIGN, JOB_REJECTED
+from modelops_operator.retraining.state import JOB_ABSENT, JOB_FOREIGN, JOB_LOST, JOB_REJECTED
 
 log = logging.getLogger("modelops.operator")
 
@@ -44,7 +44,8 @@ GONE = "gone"  # 409, then deleted before it could be read: the next pass create
 class JobRecord:
     """One Job as last seen, or what creating it found."""
 
-    state: str  # outcome.job_state, or JOB_REJECTED for a create the server refused
+    # outcome.job_state; JOB_REJECTED for a create the server refused, JOB_LOST once deleted
+    state: str
     uid: str | None = None
     controller: Mapping[str, Any] | None = None  # its controller ownerReference, if any
     note: str = ""  # the API server's message for a refused create
@@ -54,9 +55,12 @@ class JobRecord:
         another object controls (or nothing does) is Foreign, whatever its state."""
         if self.state == JOB_ABSENT:
             return self.state, None, ""
+        ours = self.controller is not None and self.controller.get("uid") == owner_uid
+        if self.state == JOB_LOST:  # deleted: ours is lost; a stranger's left the name free
+            return (JOB_LOST, self.uid, "") if ours else (JOB_ABSENT, None, "")
         if self.state == JOB_REJECTED:
             return self.state, None, self.note
-        if self.controller is None or self.controller.get("uid") != owner_uid:
+        if not ours:
             return JOB_FOREIGN, None, describe_controller(self.controller)
         return self.state, self.uid, ""
 
@@ -109,8 +113,12 @@ class JobMemory:
             self._records[(namespace, name)] = JobRecord(JOB_REJECTED, note=message)
 
     def forget(self, namespace: str, name: str) -> None:
+        """The Job was deleted. One that had a uid is kept as Lost (a tombstone), so a
+        pass that has not recorded it in status yet still never creates it again."""
         with self._lock:
-            self._records.pop((namespace, name), None)
+            old = self._records.pop((namespace, name), None)
+            if old is not None and old.uid is not None:
+                self._records[(namespace, name)] = JobRecord(JOB_LOST, old.uid, old.controller)
 
     def record(self, namespace: str, name: str) -> JobRecord | None:
         """The Job as last seen, or None when this memory cannot know it (not primed)."""

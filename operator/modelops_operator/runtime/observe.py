@@ -258,7 +258,7 @@ class Observer:
         state, uid, note = record.seen_by(owner.uid)
         recorded = retraining.get("jobUID")
         if recorded and (state == JOB_ABSENT or (uid is not None and uid != recorded)):
-            state, uid = JOB_LOST, None
+            state, uid = JOB_LOST, recorded
         if state not in (*JOB_FINISHED, JOB_LOST):
             return state, uid, note, None
         # The registry decides what the Job produced, never its exit code.

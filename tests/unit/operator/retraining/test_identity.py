@@ -242,3 +242,10 @@ def test_the_remembered_bases_are_bounded():
 )
 def test_a_candidate_is_found_by_owner_uid_and_job(recorded, matches):
     assert is_candidate_of({"retraining": recorded}, "j", UID) is matches
+
+
+def test_a_job_deleted_before_status_recorded_it_is_still_lost():
+    # The Job memory keeps a deleted Job of ours as Lost, with its uid (runtime/jobs.py).
+    d = decide(started(), observed=JOB_LOST, job_uid=JOB_UID, now=later(1))
+    assert d.job is None and d.status["jobUID"] == JOB_UID
+    assert d.condition.reason == cond.REASON_RETRAINING_LOST and JOB_UID in d.condition.message

@@ -7,6 +7,7 @@ from modelops_operator.retraining.state import (
     JOB_ACTIVE,
     JOB_COMPLETE,
     JOB_FOREIGN,
+    JOB_LOST,
     JOB_REJECTED,
 )
 from modelops_operator.runtime.jobs import JobMemory
@@ -73,3 +74,16 @@ def test_a_new_uid_under_the_same_name_is_a_change():
     replaced = job("j1", OURS)
     replaced["metadata"]["uid"] = "job-j1-again"
     assert memory.saw(replaced)
+
+
+def test_a_deleted_job_of_ours_stays_lost_and_a_strangers_frees_the_name():
+    memory = JobMemory()
+    memory.prime([job("ours", OURS), job("theirs", OLD)])
+    memory.forget("ml", "ours")
+    memory.forget("ml", "theirs")
+    # Lost even before status recorded its uid: never created again.
+    assert seen(memory, "ours") == (JOB_LOST, "job-ours", "")
+    assert seen(memory, "theirs") == (JOB_ABSENT, None, "")
+    # A Job of that name seen again replaces the tombstone.
+    assert memory.saw(job("ours", OURS))
+    assert seen(memory, "ours") == (JOB_ACTIVE, "job-ours", "")
