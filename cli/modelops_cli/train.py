@@ -123,7 +123,12 @@ def retraining_request(job: str | None) -> dict[str, Any] | None:
             drift = json.loads(text)
         except ValueError:
             drift = None  # provenance only: a garbled report must not fail training
-    return {"job": job, "reason": os.environ.get("MODELOPS_RETRAIN_REASON"), "drift": drift}
+    request = {"job": job, "reason": os.environ.get("MODELOPS_RETRAIN_REASON"), "drift": drift}
+    # The ModelDeployment's uid: the operator looks the candidate up by it and the Job.
+    owner_uid = os.environ.get("MODELOPS_RETRAIN_OWNER_UID")
+    if owner_uid:
+        request["owner_uid"] = owner_uid
+    return request
 
 
 @click.command()

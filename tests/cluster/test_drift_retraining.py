@@ -98,6 +98,11 @@ def jobs(kube, namespace) -> list[dict]:
     return kube.children(namespace, "churn", kind="Job")
 
 
+def job_for(kube, namespace, base: str, attempt: int, name: str = "churn") -> str:
+    """The name of this ModelDeployment instance's Job for (base, attempt): its uid is in it."""
+    return job_name(name, get_md(kube, namespace, name)["metadata"]["uid"], base, attempt)
+
+
 def retraining(kube, namespace) -> dict:
     return (get_md(kube, namespace).get("status") or {}).get("retraining") or {}
 
@@ -113,7 +118,9 @@ def reasons(kube, namespace) -> list[str]:
     return [e["reason"] for e in events_for(kube, namespace, "churn")]
 
 
-def publish_candidate(registry: Registry, job: str, status: str, auc: float) -> str:
+def publish_candidate(
+    registry: Registry, job: str, status: str, auc: float, owner_uid: str | None = None
+) -> str:
     gates = {"minMetric.auc": {"passed": auc >= 0.7, "value": auc, "threshold": 0.7}}
     return registry.publish(
         "churn",
@@ -123,7 +130,12 @@ def publish_candidate(registry: Registry, job: str, status: str, auc: float) -> 
             "profile": PROFILE,
             "metrics": {"auc": auc},
             "gates": gates,
-            "retraining": {"job": job, "base_version": "1", "reason": "Drift"},
+            "retraining": {
+                "job": job,
+                "base_version": "1",
+                "reason": "Drift",
+                **({"owner_uid": owner_uid} if owner_uid else {}),
+            },
         },
     )
 
@@ -145,7 +157,7 @@ def test_drift_starts_exactly_one_job_and_cooldown_survives_restarts(
     assert status["drift"]["features"]["plan"] == 0.0
 
     job = jobs(kube, namespace)[0]
-    name = job_name("churn", "1", 1)
+    name = job_for(kube, namespace, "1", 1)
     assert job["metadata"]["name"] == name
     assert status["retraining"]["job"] == name
     assert status["retraining"]["state"] == "Running" and status["retraining"]["attempts"] == 1
@@ -225,8 +237,8 @@ def test_failed_jobs_are_retried_until_max_attempts(
     start_operator(namespace, resync=1.0)
     # A 2 s cooldown caps the retry backoff at 2 s.
     apply_md(kube, namespace, manifest(prometheus, registry, cooldown="2s", max_attempts=2))
-    first = job_name("churn", "1", 1)
-    second = job_name("churn", "1", 2)
+    first = job_for(kube, namespace, "1", 1)
+    second = job_for(kube, namespace, "1", 2)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, first), what="first Job")
     finish_job(kube, namespace, first, succeeded=False)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, second), what="retry Job")
@@ -252,7 +264,7 @@ def test_pinned_version_reports_the_candidate_and_keeps_traffic(
     prometheus.set_counts(PROFILE, SHIFTED)
     start_operator(namespace, resync=1.0)
     apply_md(kube, namespace, manifest(prometheus, registry))
-    name = job_name("churn", "1", 1)
+    name = job_for(kube, namespace, "1", 1)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, name), what="retraining Job")
     version = publish_candidate(registry, name, "approved", 0.81)
     finish_job(kube, namespace, name, succeeded=True)
@@ -277,7 +289,7 @@ def test_manual_annotation_is_handled_once(kube, namespace, start_operator, prom
     md = manifest(prometheus, registry)
     md["metadata"]["annotations"] = {"modelops.io/retrain": "ticket-42"}
     apply_md(kube, namespace, md)
-    name = job_name("churn", "1", 1)
+    name = job_for(kube, namespace, "1", 1)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, name), what="manual Job")
     assert condition(kube, namespace, "Drifted")["status"] == "False"
     status = get_md(kube, namespace)["status"]
@@ -300,7 +312,7 @@ def test_channel_rolls_out_an_approved_candidate_but_not_a_rejected_one(
         namespace,
         manifest(prometheus, registry, version="@latest-approved", cooldown="2s", max_attempts=3),
     )
-    first = job_name("churn", "1", 1)
+    first = job_for(kube, namespace, "1", 1)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, first), what="first Job")
     rejected = publish_candidate(registry, first, "rejected", 0.6)
     finish_job(kube, namespace, first, succeeded=True)
@@ -314,7 +326,7 @@ def test_channel_rolls_out_an_approved_candidate_but_not_a_rejected_one(
 
     # Drift persists: after the cooldown, attempt 2; this one is approved and
     # the channel takes it to the stable track (Immediate strategy here).
-    second = job_name("churn", "1", 2)
+    second = job_for(kube, namespace, "1", 2)
     eventually(lambda: kube.get("batch/v1", "Job", namespace, second), what="second Job")
     approved = publish_candidate(registry, second, "approved", 0.8)
     finish_job(kube, namespace, second, succeeded=True)

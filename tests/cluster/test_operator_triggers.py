@@ -52,7 +52,7 @@ def test_a_retrain_annotation_starts_its_job_without_waiting_for_a_resync(scenar
 
     scenario.when.annotated("modelops.io/retrain", "ticket-1")
 
-    name = job_name("churn", "1", 1)
+    name = job_name("churn", scenario.story.body()["metadata"]["uid"], "1", 1)
     job = scenario.then.job(name, within=BOUND)
     assert job["metadata"]["labels"]["modelops.io/retrain-attempt"] == "1"
     status = scenario.then.status(lambda s: s.get("retraining"), "status.retraining", within=BOUND)
@@ -78,7 +78,7 @@ def test_a_finished_job_is_acted_on_without_waiting_for_a_resync(
         "Retraining", reason=cond.REASON_NOT_RETRAINING
     )
     scenario.when.annotated("modelops.io/retrain", "ticket-2")
-    name = job_name("churn", "1", 1)
+    name = job_name("churn", scenario.story.body()["metadata"]["uid"], "1", 1)
     scenario.then.job(name, within=BOUND)
     scenario.then.condition("Retraining", reason=cond.REASON_JOB_RUNNING, within=BOUND)
     if publish:

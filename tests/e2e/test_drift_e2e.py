@@ -165,8 +165,8 @@ def drift_to_job(
             what="Prometheus scraped the shifted traffic",
         )
         start_operator(namespace, resync=1.0)
-        apply_md(kube, namespace, manifest(prom, model.uri, version, gates))
-        name = job_name("churn", churn_model.version, 1)
+        created = apply_md(kube, namespace, manifest(prom, model.uri, version, gates))
+        name = job_name("churn", created["metadata"]["uid"], churn_model.version, 1)
         job = eventually(
             lambda: kube.get("batch/v1", "Job", namespace, name), timeout=90, what="retraining Job"
         )

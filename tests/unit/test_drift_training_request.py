@@ -25,6 +25,7 @@ def test_job_env_drives_training_and_is_recorded(tmp_path) -> None:
         "MODELOPS_GATES": json.dumps({"minMetric": {"auc": 0.99}}),
         "MODELOPS_RETRAIN_JOB": "churn-retrain-v1-1-abcdef12",
         "MODELOPS_RETRAIN_REASON": "Drift",
+        "MODELOPS_RETRAIN_OWNER_UID": "3f1c2a9e-77aa-4c1b-9d0e-5a6b7c8d9e0f",
         "MODELOPS_DRIFT_REPORT": json.dumps({"method": "psi", "score": 0.4}),
     }
     result = runner.invoke(
@@ -37,6 +38,7 @@ def test_job_env_drives_training_and_is_recorded(tmp_path) -> None:
     assert meta["gates"]["minMetric.auc"]["passed"] is False
     assert meta["retraining"] == {
         "job": "churn-retrain-v1-1-abcdef12",
+        "owner_uid": "3f1c2a9e-77aa-4c1b-9d0e-5a6b7c8d9e0f",
         "reason": "Drift",
         "drift": {"method": "psi", "score": 0.4},
         "base_version": "1",

@@ -46,8 +46,10 @@ def train(
     """Train, evaluate and publish one candidate; see the module docstring.
 
     `retraining`, when this run is an operator's retraining Job, is recorded
-    as metadata["retraining"] ({"job", "base_version", "reason", "drift"}): the
-    operator finds the candidate its Job produced by that Job name.
+    as metadata["retraining"] ({"job", "owner_uid", "base_version", "reason",
+    "drift"}): the operator finds the candidate its Job produced by the Job's
+    name and the ModelDeployment's uid (owner_uid; metadata without it, from
+    Jobs started before the uid was recorded, is matched by name alone).
 
     `model` picks the trainer (trainers.py); `params` are that trainer's
     (XGBParams for churn, LearningPathParams for learning-path; None = defaults).

@@ -12,7 +12,8 @@ its fsspec backends) only when a ModelDeployment needs it:
   are immutable, so profiles are cached for the life of the process
   (bounded, oldest dropped first);
 * the `candidate` a retraining Job published (the version whose
-  metadata.retraining.job is the Job's name); never cached, since the answer
+  metadata.retraining.job is the Job's name and whose owner_uid, when
+  recorded, is the ModelDeployment's uid); never cached, since the answer
   changes when a Job publishes.
 
 Every call may run on several threads at once (the reconcile workers and
@@ -46,8 +47,10 @@ class ModelRegistry(Protocol):
         """The reference profile of a version; raises ProfileNotAvailable."""
         ...
 
-    def candidate(self, uri: str, model: str, job: str) -> tuple[str, Mapping[str, Any]] | None:
-        """The version a retraining Job published, with its metadata; None when none."""
+    def candidate(
+        self, uri: str, model: str, job: str, *, owner_uid: str | None = None
+    ) -> tuple[str, Mapping[str, Any]] | None:
+        """The version a retraining Job of `owner_uid` published, with its metadata; None when none."""
         ...
 
 
@@ -97,12 +100,28 @@ class RegistryReader:
                 self._profiles.popitem(last=False)
         return profile
 
-    def candidate(self, uri: str, model: str, job: str) -> tuple[str, Mapping[str, Any]] | None:
+    def candidate(
+        self, uri: str, model: str, job: str, *, owner_uid: str | None = None
+    ) -> tuple[str, Mapping[str, Any]] | None:
         from modelops_registry import Registry
 
         registry = Registry.from_uri(uri)
         for version in reversed(registry.versions(model)[-CANDIDATE_SCAN_LIMIT:]):
             metadata = registry.metadata(model, version)
-            if (metadata.get("retraining") or {}).get("job") == job:
+            if is_candidate_of(metadata, job, owner_uid):
                 return version, metadata
         return None
+
+
+def is_candidate_of(metadata: Mapping[str, Any], job: str, owner_uid: str | None) -> bool:
+    """Whether a version's metadata says the Job `job` of `owner_uid` published it.
+
+    Metadata written before the owner's uid was recorded (no owner_uid) still
+    matches on the Job name: such names predate the uid in Job names, so a
+    Job named by this operator never matches one of them by accident.
+    """
+    retraining = metadata.get("retraining") or {}
+    if retraining.get("job") != job:
+        return False
+    recorded = retraining.get("owner_uid")
+    return recorded is None or owner_uid is None or recorded == owner_uid

@@ -173,3 +173,9 @@ def set_condition(
 
 def _rank(ctype: Any) -> int:
     return CONDITION_TYPES.index(ctype) if ctype in CONDITION_TYPES else len(CONDITION_TYPES)
+
+
+# Retraining: the Job status.retraining names is gone, not ours, or refused (retraining/outcome.py).
+REASON_RETRAINING_LOST = "RetrainingLost"  # created, then vanished before it was seen finishing
+REASON_JOB_NOT_OWNED = "RetrainingJobNotOwned"  # a Job of that name belongs to someone else
+REASON_JOB_REJECTED = "JobRejected"  # the API server refused the Job (422)

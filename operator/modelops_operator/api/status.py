@@ -97,6 +97,10 @@ class RetrainingStatus(TypedDict, total=False):
     state: str  # Running, Succeeded, Failed
     triggeredAt: str
     attempts: int  # per base version
+    attemptsByBase: list[
+        dict[str, Any]
+    ]  # {baseVersion, attempts}, latest last (a revert continues)
+    jobUID: str  # the Job once seen created: never created again (vanished = RetrainingLost)
     finishedAt: str
     candidate: Candidate
 

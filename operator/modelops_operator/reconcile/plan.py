@@ -50,9 +50,12 @@ class Observed:
     # (or it is still being taken).
     drift: DriftMeasurement | None = None
     # The retraining Job status.retraining names, while it runs: its state
-    # (retraining.outcome.job_state) and, once it finished, the version the
+    # (retraining.outcome.job_state, or Lost / Foreign / Rejected) and, once it finished, the version the
     # registry holds for it with its metadata.
     job_state: str = JOB_ABSENT
+    # That Job's uid when it is ours; what is known of a foreign or refused one.
+    job_uid: str | None = None
+    job_note: str = ""
     candidate: tuple[str, Mapping[str, Any]] | None = None
 
 

@@ -3,8 +3,12 @@
 The decision (retraining/trigger.py) is written to status in the same patch
 as everything else, before the Job is created: an operator killed in
 between creates the same Job (deterministic name) on its next reconcile, and
-an existing Job is adopted. The Job is asked for only while the engine saw
-none, so a running Job costs no request per reconcile.
+an existing Job is adopted only when this ModelDeployment controls it
+(runtime/jobs.py). The Job is asked for only while the engine saw none and
+status records none created (jobUID), so a running Job costs no request per
+reconcile and a vanished one is an outcome, never created again. A planned
+create asks for an early next pass, which records the Job's uid (or what
+went wrong creating it).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def report(inputs: Inputs, draft: Draft) -> Draft:
     previous = inputs.old_status.get("retraining") or {}
     decision = trigger.decide(
         md_name=observed.owner.name,
+        owner_uid=observed.owner.uid,
         spec=spec,
         previous=previous,
         handled_token=(inputs.old_status.get("actions") or {}).get("retrain"),
@@ -47,6 +52,9 @@ def report(inputs: Inputs, draft: Draft) -> Draft:
         now=inputs.now,
         reported=_condition(inputs, cond.RETRAINING),
         allowed_accounts=accounts,
+        job_uid=observed.job_uid,
+        job_note=observed.job_note,
+        rejected_spec=_rejected_spec(inputs),
     )
     if decision.status != previous:
         draft = draft.with_status(retraining=decision.status)
@@ -70,11 +78,22 @@ def report(inputs: Inputs, draft: Draft) -> Draft:
             # The template changed to a refused one while its Job was due.
             value = cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, str(exc))
         else:
-            draft = draft.but(create=(*draft.create, job))
+            # Look again at once: the next pass records the Job's uid, or the refusal.
+            draft = draft.but(create=(*draft.create, job)).wake_in(0.0)
     draft = draft.with_condition(inputs, cond.RETRAINING, value).tell(*decision.events)
     if decision.outcome:
         draft = draft.but(retraining_outcome=decision.outcome)
     return draft.wake_in(trigger.retry_due_in(decision.status, settings, inputs.now) or None)
+
+
+def _rejected_spec(inputs: Inputs) -> bool:
+    """Whether the API server refused the Job of this very generation of the spec."""
+    stored = cond.get_condition(inputs.old_conditions, cond.RETRAINING)
+    return (
+        stored is not None
+        and stored.get("reason") == cond.REASON_JOB_REJECTED
+        and stored.get("observedGeneration") == inputs.generation
+    )
 
 
 def _condition(inputs: Inputs, ctype: str) -> Cond | None:

@@ -1,8 +1,12 @@
 """The retraining Job: its deterministic name and its batch/v1 manifest (pure).
 
-The name is a function of (ModelDeployment, base version, attempt) so that a
-decision persisted in status always leads to the same Job, however often the
-create is retried across operator restarts.
+The name is a function of (ModelDeployment name and uid, base version,
+attempt) so that a decision persisted in status always leads to the same Job,
+however often the create is retried across operator restarts, while a
+ModelDeployment deleted and re-created under the same name (a new uid) never
+computes the name of its predecessor's Jobs. The uid is also a label
+(`modelops.io/owner-uid`) and, as the controller ownerReference, what an
+existing Job must carry to be adopted.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from modelops_operator.retraining import policy
 
 JOB_NAME_MAX = 63  # the Job controller copies the name into a pod label (63 characters max)
 LABEL_RETRAIN_ATTEMPT = "modelops.io/retrain-attempt"
+LABEL_OWNER_UID = "modelops.io/owner-uid"
+UID_IN_NAME = 8  # uid characters kept readable in the name (the hash covers all of it)
 
 
 # --- naming -------------------------------------------------------------------------
@@ -30,16 +36,22 @@ def _dns_part(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
 
 
-def job_name(md_name: str, base_version: str, attempt: int) -> str:
-    """`<md>-retrain-v<base>-<attempt>-<hash>`: deterministic, DNS-1123, at most 63 characters.
+def job_name(md_name: str, owner_uid: str, base_version: str, attempt: int) -> str:
+    """`<md>-retrain-<uid[:8]>-v<base>-<attempt>-<hash>`: deterministic, DNS-1123, at most 63 characters.
 
-    The trigger is identified by the attempt number within the base version, so
-    the same decision always yields the same name (retries of the create are
-    idempotent) while a later attempt yields a new one. The hash keeps names of
-    long ModelDeployment names or odd versions distinct after truncation.
+    The uid makes the name this ModelDeployment instance's: a same-named
+    object created after a delete (`--cascade=orphan` leaves the old Jobs
+    behind) gets other names, so it neither collides with nor adopts them.
+    The attempt number (counted per base version, never restarted: see
+    trigger.py) tells the attempts apart; the same decision always yields the
+    same name, so retries of the create are idempotent. The hash, over all of
+    it, keeps names distinct when a long ModelDeployment name or version is
+    truncated.
     """
-    digest = hashlib.sha256(f"{md_name}\0{base_version}\0{attempt}".encode()).hexdigest()[:8]
-    readable = _dns_part(f"{md_name}-retrain-v{base_version}-{attempt}")
+    key = f"{md_name}\0{owner_uid}\0{base_version}\0{attempt}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    uid = _dns_part(owner_uid)[:UID_IN_NAME]
+    readable = _dns_part(f"{md_name}-retrain-{uid}-v{base_version}-{attempt}")
     readable = readable[: JOB_NAME_MAX - len(digest) - 1].rstrip("-")
     return f"{readable}-{digest}" if readable else f"retrain-{digest}"
 
@@ -57,6 +69,7 @@ def request_env(
     base_version: str,
     reason: str,
     job: str,
+    owner_uid: str,
     drift_report: Mapping[str, Any] | None,
     gates: Mapping[str, Any],
 ) -> list[dict[str, str]]:
@@ -67,6 +80,9 @@ def request_env(
         "MODELOPS_REGISTRY": spec.registry.uri,
         "MODELOPS_RETRAIN_REASON": reason,
         "MODELOPS_RETRAIN_JOB": job,
+        # Recorded with the candidate (metadata.retraining.owner_uid): the operator
+        # looks a candidate up by owner uid and Job, never by Job name alone.
+        "MODELOPS_RETRAIN_OWNER_UID": owner_uid,
         "MODELOPS_DRIFT_REPORT": json.dumps(drift_report or {}, sort_keys=True),
         "MODELOPS_GATES": json.dumps(dict(gates), sort_keys=True),
     }
@@ -117,9 +133,10 @@ def build_job(
         names.LABEL_DEPLOYMENT: owner.name,
         names.LABEL_MODEL_VERSION: _label_value(base_version),
         LABEL_RETRAIN_ATTEMPT: str(attempt),
+        LABEL_OWNER_UID: _label_value(owner.uid),
     }
     pod_meta["labels"] = {**(pod_meta.get("labels") or {}), **labels}
-    env = request_env(spec, base_version, reason, name, drift_report, settings.gates)
+    env = request_env(spec, base_version, reason, name, owner.uid, drift_report, settings.gates)
     ours = {e["name"] for e in env}
     for container in pod_spec.get("containers") or []:
         kept = [e for e in container.get("env") or [] if e.get("name") not in ours]

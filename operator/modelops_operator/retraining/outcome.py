@@ -1,9 +1,18 @@
 """Reading a retraining Job's outcome (pure): the Job's state, then the registry's answer.
 
 A finished Job's result is read from the registry (the version whose
-metadata.retraining.job is the Job's name), never from its logs or exit code:
+metadata.retraining names this Job and this ModelDeployment's uid), never
+from its logs or exit code:
 `modelops train` exits non-zero when the gates reject its candidate, yet that
 published, rejected candidate is the answer the user needs to see.
+
+A Job is followed through status.retraining: `job` is decided (and written)
+before the Job is created, `jobUID` once the Job was seen. So a Job that is
+absent while `jobUID` is recorded was created and has vanished (a
+`kubectl delete`, `ttlSecondsAfterFinished`): it is an outcome (Lost), never
+created again. A Job of that name that another owner controls is never
+adopted, and one the API server refused is reported with the server's
+message; each ends the attempt, so `maxAttempts` bounds them all.
 """
 
 from __future__ import annotations
@@ -25,6 +34,9 @@ from modelops_operator.retraining.state import (
     JOB_COMPLETE,
     JOB_FAILED,
     JOB_FINISHED,
+    JOB_FOREIGN,
+    JOB_LOST,
+    JOB_REJECTED,
     SUCCEEDED,
     RetrainingDecision,
 )
@@ -92,27 +104,87 @@ def follow(
     observed: str,
     candidate: tuple[str, Mapping[str, Any]] | None,
     now: dt.datetime,
+    *,
+    uid: str | None = None,
+    note: str = "",
 ) -> RetrainingDecision:
-    """The step for a Job status.retraining says is running: wait, or record its outcome.
+    """The step for a Job status.retraining says is running: create, wait, or record its outcome.
 
-    `observed` is the Job's state (`job_state`); `candidate` what the registry
-    holds for it, looked up once the Job finished.
+    `observed` is what the observer found under the Job's name (`job_state`,
+    or Lost / Foreign / Rejected); `uid` the uid of our Job when it exists,
+    `note` who controls a foreign one or what the API server answered;
+    `candidate` what the registry holds for it, looked up once it finished
+    or vanished.
     """
     name = prev["job"]
-    if observed not in JOB_FINISHED:
-        # Absent: the decision was persisted but the Job not (yet) created -- create it.
+    if observed == JOB_ABSENT:
+        # Decided and persisted, not created yet (no jobUID recorded): create it.
         return RetrainingDecision(
             status=prev,
             handled_token=None,
             job=name,
             reason=prev.get("reason"),
-            condition=cond.true(cond.REASON_JOB_RUNNING, f"retraining Job {name} is running"),
+            condition=_running(name),
         )
-    finished = {**prev, "finishedAt": rfc3339(now)}
+    if observed == JOB_FOREIGN:
+        return _ended(prev, now, cond.REASON_JOB_NOT_OWNED, "not_owned", _not_owned(prev, note))
+    if observed == JOB_REJECTED:
+        message = (
+            f"the API server refused retraining Job {name}: {note}; no retraining Job is "
+            "created again until the ModelDeployment's spec changes"
+        )
+        return _ended(prev, now, cond.REASON_JOB_REJECTED, "invalid", message)
+    seen = _seen(prev, uid)
+    if observed not in (*JOB_FINISHED, JOB_LOST):
+        return RetrainingDecision(
+            status=seen, handled_token=None, job=None, condition=_running(name)
+        )
+    finished = {**seen, "finishedAt": rfc3339(now)}
     # The registry decides, not the exit code. No candidate = a failed attempt.
-    if candidate is None:
-        return _no_candidate(finished, observed)
-    return _candidate_found(spec, finished, *candidate)
+    if candidate is not None:
+        return _candidate_found(spec, finished, *candidate)
+    if observed == JOB_LOST:
+        message = (
+            f"retraining Job {name} (uid {finished.get('jobUID') or '?'}) disappeared before "
+            "it was seen finishing (deleted, or removed by ttlSecondsAfterFinished) and "
+            f"published no candidate; it is not created again (attempt {prev.get('attempts')})"
+        )
+        return _ended(seen, now, cond.REASON_RETRAINING_LOST, "lost", message)
+    return _no_candidate(finished, observed)
+
+
+def _running(name: str) -> cond.Cond:
+    return cond.true(cond.REASON_JOB_RUNNING, f"retraining Job {name} is running")
+
+
+def _seen(prev: dict[str, Any], uid: str | None) -> dict[str, Any]:
+    """status.retraining recording that its Job was created (jobUID): from now on it is
+    never created again, and its absence is an outcome."""
+    if uid is None or prev.get("jobUID") == uid:
+        return prev
+    return {**prev, "jobUID": uid}
+
+
+def _not_owned(prev: Mapping[str, Any], note: str) -> str:
+    return (
+        f"retraining Job {prev['job']} was not created: a Job of that name already exists "
+        f"and {note}; it is not adopted and its results are not read "
+        f"(attempt {prev.get('attempts')})"
+    )
+
+
+def _ended(
+    prev: dict[str, Any], now: dt.datetime, reason: str, outcome: str, message: str
+) -> RetrainingDecision:
+    """A failed attempt that produced no Job result of ours: reported once, retried like a failure."""
+    return RetrainingDecision(
+        status={**prev, "state": FAILED, "finishedAt": rfc3339(now)},
+        handled_token=None,
+        job=None,
+        condition=cond.false(reason, message),
+        events=(EventSpec("Warning", reason, message),),
+        outcome=outcome,
+    )
 
 
 def _no_candidate(finished: dict[str, Any], observed: str) -> RetrainingDecision:

@@ -27,6 +27,13 @@ JOB_ACTIVE = "Active"
 JOB_COMPLETE = "Complete"
 JOB_FAILED = "Failed"
 JOB_FINISHED = (JOB_COMPLETE, JOB_FAILED)
+# What the observer may say instead of a state, about the Job status.retraining names:
+# it was created (status.retraining.jobUID) and is gone or replaced;
+JOB_LOST = "Lost"
+# a Job of that name exists but is controlled by something else (never adopted);
+JOB_FOREIGN = "Foreign"
+# the API server refused to create it (422: the template is invalid).
+JOB_REJECTED = "Rejected"
 
 # Why a Job started (status.retraining.reason, MODELOPS_RETRAIN_REASON).
 TRIGGER_DRIFT = "Drift"

@@ -6,14 +6,19 @@ the registry, now) and returns the new status.retraining, whether a Job must
 exist, the Retraining condition and the Events. The engine persists that
 status *before* it creates the Job, so an operator killed in between creates
 the same Job (same deterministic name) on its next reconcile, and a Job that
-already exists is simply found again: never a second Job.
+already exists is adopted only when this ModelDeployment controls it: never
+a second Job, never a stranger's.
 
 Rules (what users count on):
 * Drift triggers only when the drift verdict is Drifted (`drifted`; insufficient
   or unknown data never is), only with `triggerOnDrift`, at most once per `cooldown` (measured from
   the latest Job's triggeredAt, across operator restarts since it is in status),
-  and at most `maxAttempts` Jobs per base version (the serving stable version;
-  a new stable version starts a new count).
+  and at most `maxAttempts` Jobs per base version (the serving stable version).
+  The count of a base version is kept when another version serves
+  (status.retraining.attemptsByBase, the latest BASES_REMEMBERED versions):
+  a new version starts its own count, but a Git revert to an earlier base
+  continues that base's count instead of restarting it, so a revert neither
+  resets the budget nor computes the name of an earlier Job again.
 * The `modelops.io/retrain` annotation is handled once per value (recorded in
   status.actions.retrain); it skips the cooldown (a human asked) but not
   maxAttempts (a loop of failing Jobs must end).
@@ -21,7 +26,11 @@ Rules (what users count on):
   exponential backoff (RETRY_BASE_SECONDS * 2^(attempts-1), capped by the
   cooldown), while attempts remain.
 * A completed Job's result is read from the registry (the version whose
-  metadata.retraining.job is the Job's name), never from logs.
+  metadata.retraining names the Job and this object's uid), never from logs.
+* A Job that vanished, a Job of that name someone else controls, and a Job
+  the API server refused each end their attempt (outcome.py); the first two
+  are retried like a failure, a refused one not until the spec changes
+  (`rejected_spec`: the JobRejected condition was written for this generation).
 
 This module decides when a new Job starts. The Job's name and manifest are
 built in job.py, a running Job's outcome is read in outcome.py, and the
@@ -54,6 +63,15 @@ from modelops_operator.retraining.state import (
 )
 
 RETRY_BASE_SECONDS = 30.0
+BASES_REMEMBERED = 16  # base versions whose attempt counts status.retraining keeps
+# An attempt that ended in one of these keeps its reason until the next one starts.
+FAILURE_REASONS = (
+    cond.REASON_RETRAINING_FAILED,
+    cond.REASON_CANDIDATE_NOT_FOUND,
+    cond.REASON_RETRAINING_LOST,
+    cond.REASON_JOB_NOT_OWNED,
+    cond.REASON_JOB_REJECTED,
+)
 
 
 def backoff(attempts: int, settings: RetrainingSpec) -> float:
@@ -61,9 +79,33 @@ def backoff(attempts: int, settings: RetrainingSpec) -> float:
     return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), settings.cooldown.seconds)
 
 
+def attempts_for(prev: Mapping[str, Any], base_version: str) -> int:
+    """Jobs already started for `base_version`, whichever version served in between."""
+    for entry in prev.get("attemptsByBase") or []:
+        if entry.get("baseVersion") == base_version:
+            return int(entry.get("attempts") or 0)
+    # Written by an operator that kept only the latest base's count.
+    if prev.get("baseVersion") == base_version:
+        return int(prev.get("attempts") or 0)
+    return 0
+
+
+def _remember(prev: Mapping[str, Any], base_version: str, attempts: int) -> list[dict[str, Any]]:
+    """attemptsByBase with `base_version` at `attempts`, most recent last, bounded."""
+    kept = [
+        dict(e) for e in prev.get("attemptsByBase") or [] if e.get("baseVersion") != base_version
+    ]
+    last = prev.get("baseVersion")
+    if last and last != base_version and not any(e.get("baseVersion") == last for e in kept):
+        kept.append({"baseVersion": last, "attempts": int(prev.get("attempts") or 0)})
+    kept.append({"baseVersion": base_version, "attempts": attempts})
+    return kept[-BASES_REMEMBERED:]
+
+
 def decide(
     *,
     md_name: str,
+    owner_uid: str,
     spec: Spec,
     previous: Mapping[str, Any] | None,
     handled_token: str | None,
@@ -75,11 +117,18 @@ def decide(
     now: dt.datetime,
     reported: Cond | None = None,
     allowed_accounts: tuple[str, ...] | None = None,
+    job_uid: str | None = None,
+    job_note: str = "",
+    rejected_spec: bool = False,
 ) -> RetrainingDecision:
     """One step of the retraining state machine (see the module docstring).
 
-    `job_state` is the state of the Job status.retraining names (outcome.job_state;
-    only read while that Job runs). `reported` is the Retraining condition in
+    `job_state` is the state of the Job status.retraining names (outcome.job_state,
+    or Lost / Foreign / Rejected; only read while that Job runs), `job_uid` its
+    uid and `job_note` what the observer says about a foreign or refused one.
+    `owner_uid` is the ModelDeployment's uid (part of every Job name).
+    `rejected_spec`: the API server refused this generation's Job, so no
+    new one starts until the spec changes. `reported` is the Retraining condition in
     status now: a refusal or an exhausted budget is announced by an Event
     once, not on every pass. `allowed_accounts` is the site's ServiceAccount
     allow-list for Job pods (None: unrestricted); a template outside it, or
@@ -91,21 +140,27 @@ def decide(
     prev = dict(previous or {})
     if base_version is None or settings is None:
         return RetrainingDecision(status=prev, handled_token=None, job=None)
-    # Attempts count per base version: a new stable version starts afresh.
+    # Attempts count per base version, remembered across versions (a revert continues).
     same_base = prev.get("baseVersion") == base_version
-    attempts = int(prev.get("attempts") or 0) if same_base else 0
+    attempts = attempts_for(prev, base_version)
 
     # 1. A Job we started is still ours to watch (whatever base it was for).
     if prev.get("state") == RUNNING and prev.get("job"):
-        return follow(spec, prev, job_state, candidate, now)
+        return follow(spec, prev, job_state, candidate, now, uid=job_uid, note=job_note)
 
     # 2. Should a new Job start?
     manual = bool(annotation_token) and annotation_token != handled_token
     new_token = annotation_token if manual else None
     reason = _trigger(prev, manual, same_base, attempts, drifted, settings, now)
-    idle = _idle_condition(prev, attempts, settings)
+    idle = _idle_condition(prev, attempts, settings, reported)
     refused = policy.violations(settings.job_template, allowed_accounts)
     refusal_reported = reported is not None and reported.reason == cond.REASON_JOB_TEMPLATE_REFUSED
+    if rejected_spec and reported is not None:
+        # The API server refused this spec's Job: creating it again would be refused
+        # again. Say so until the spec changes (a new generation), whatever asks.
+        return RetrainingDecision(
+            status=prev, handled_token=new_token, job=None, condition=reported
+        )
     if reason is None:
         if refused and refusal_reported:
             idle = reported  # still refused: say so until the template is fixed
@@ -133,7 +188,9 @@ def decide(
             if report
             else (),
         )
-    return _start(md_name, base_version, attempts + 1, reason, new_token, settings, now)
+    return _start(
+        prev, md_name, owner_uid, base_version, attempts + 1, reason, new_token, settings, now
+    )
 
 
 def retry_due_in(
@@ -201,7 +258,9 @@ def _refuse(
 
 
 def _start(
+    prev: Mapping[str, Any],
     md_name: str,
+    owner_uid: str,
     base_version: str,
     attempt: int,
     reason: str,
@@ -209,8 +268,11 @@ def _start(
     settings: RetrainingSpec,
     now: dt.datetime,
 ) -> RetrainingDecision:
-    """Status for a new attempt, persisted before its Job is created (same name on a retry)."""
-    name = job_name(md_name, base_version, attempt)
+    """Status for a new attempt, persisted before its Job is created (same name on a retry).
+
+    No jobUID yet: until the Job is seen, an absent Job is one still to create.
+    """
+    name = job_name(md_name, owner_uid, base_version, attempt)
     status = {
         "job": name,
         "baseVersion": base_version,
@@ -218,6 +280,7 @@ def _start(
         "state": RUNNING,
         "triggeredAt": rfc3339(now),
         "attempts": attempt,
+        "attemptsByBase": _remember(prev, base_version, attempt),
     }
     message = (
         f"retraining Job {name} started ({reason}, attempt {attempt} of "
@@ -233,8 +296,12 @@ def _start(
     )
 
 
-def _idle_condition(prev: Mapping[str, Any], attempts: int, settings: RetrainingSpec) -> Cond:
+def _idle_condition(
+    prev: Mapping[str, Any], attempts: int, settings: RetrainingSpec, reported: Cond | None
+) -> Cond:
     state = prev.get("state")
+    if state == FAILED and reported is not None and reported.reason in FAILURE_REASONS:
+        return reported  # why the attempt ended stays readable until the next one
     if state == SUCCEEDED and prev.get("candidate"):
         cand = prev["candidate"]
         if cand.get("approved"):

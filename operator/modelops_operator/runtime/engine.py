@@ -36,7 +36,7 @@ from modelops_operator.runtime import metrics
 from modelops_operator.runtime.children import ChildMemory, slim
 from modelops_operator.runtime.events import EventPoster
 from modelops_operator.runtime.freshness import Freshness
-from modelops_operator.runtime.jobs import JobMemory
+from modelops_operator.runtime.jobs import CREATED, JobMemory, create_job
 from modelops_operator.runtime.measurements import DriftMeasurements
 from modelops_operator.runtime.observe import Observer
 from modelops_operator.runtime.requeue import Requeuer
@@ -245,7 +245,7 @@ class Engine:
             self.children.forget(ref.kind, namespace, ref.name)
             self.kube.delete(ref.api_version, ref.kind, namespace, ref.name)
         for job in plan.create:
-            self._create(job, namespace, name)
+            self._create(job, namespace, name, metadata["uid"])
         # 3. Tell.
         involved = {
             "apiVersion": names.API_VERSION,
@@ -272,15 +272,11 @@ class Engine:
             raise
         self.children.applied(child, slim(answer))
 
-    def _create(self, job: Mapping[str, Any], namespace: str, md_name: str) -> None:
-        """Create a Job unless it exists (then it was created by an earlier, interrupted pass)."""
-        try:
-            answer = self.kube.create(job)
-        except Conflict:
-            return
-        self.jobs.saw(answer)
-        metrics.RETRAINING_JOBS.labels(namespace, md_name, "started").inc()
-        log.info("created retraining Job %s/%s", namespace, job["metadata"]["name"])
+    def _create(self, job: Mapping[str, Any], namespace: str, md_name: str, uid: str) -> None:
+        """Create a Job, or adopt it when an interrupted pass of ours created it (jobs.create);
+        what the create found (someone else's Job, a refusal) is read by the next pass."""
+        if create_job(self.kube, self.jobs, job, uid) == CREATED:
+            metrics.RETRAINING_JOBS.labels(namespace, md_name, "started").inc()
 
     def _account(self, body: Mapping[str, Any], spec: Spec, observed: Observed, plan: Plan) -> None:
         """Metrics of what was carried out, and the next wake-up the plan asked for."""

@@ -1,22 +1,86 @@
-"""What the operator knows about its retraining Jobs without asking the API server.
+"""What the operator knows about its retraining Jobs without asking the API server, and how it creates one.
 
 Fed by the watch of Jobs labelled managed-by modelops (handlers.py), by the
 list at start (`prime`) and by the answers to the operator's own creates.
-A reconcile reads the state of the Job status.retraining names from here
-instead of one GET per reconcile, and the watch tells the handlers when a
-Job's state changes, so a finished Job is acted on at once rather than at
-the next resync.
+A reconcile reads the Job status.retraining names from here instead of one
+GET per reconcile, and the watch tells the handlers when a Job's state
+changes, so a finished Job is acted on at once rather than at the next
+resync.
+
+Each Job is remembered with its uid and the uid of the object that controls
+it, so a reconcile tells its own Job from a same-named stranger (a Job left
+behind by a deleted ModelDeployment of the same name, or anyone's). A create
+the API server answers with 409 adopts the existing Job only when this
+ModelDeployment controls it; a 409 for someone else's Job and a 422 (the
+server refused the Job) are remembered as what the create found, for the
+next pass to report (never retried in a loop: the pass ends the attempt).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from modelops_operator.adapters.kube import Conflict, Invalid, KubeAdapter
 from modelops_operator.retraining.outcome import job_state
+from modelops_operator.retraining.state import JOB_ABSENT, JOB_FOREIGN, JOB_LOST, JOB_REJECTED
+
+log = logging.getLogger("modelops.operator")
 
 Key = tuple[str, str]
+
+# What `create` did.
+CREATED = "created"
+ADOPTED = "adopted"
+NOT_OWNED = "not_owned"
+REFUSED = "refused"
+GONE = "gone"  # 409, then deleted before it could be read: the next pass creates it
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One Job as last seen, or what creating it found."""
+
+    # outcome.job_state; JOB_REJECTED for a create the server refused, JOB_LOST once deleted
+    state: str
+    uid: str | None = None
+    controller: Mapping[str, Any] | None = None  # its controller ownerReference, if any
+    note: str = ""  # the API server's message for a refused create
+
+    def seen_by(self, owner_uid: str) -> tuple[str, str | None, str]:
+        """(state, uid, note) as the ModelDeployment `owner_uid` must read it: a Job
+        another object controls (or nothing does) is Foreign, whatever its state."""
+        if self.state == JOB_ABSENT:
+            return self.state, None, ""
+        ours = self.controller is not None and self.controller.get("uid") == owner_uid
+        if self.state == JOB_LOST:  # deleted: ours is lost; a stranger's left the name free
+            return (JOB_LOST, self.uid, "") if ours else (JOB_ABSENT, None, "")
+        if self.state == JOB_REJECTED:
+            return self.state, None, self.note
+        if not ours:
+            return JOB_FOREIGN, None, describe_controller(self.controller)
+        return self.state, self.uid, ""
+
+
+def describe_controller(ref: Mapping[str, Any] | None) -> str:
+    """Who controls a Job, for an Event: 'is controlled by ModelDeployment churn (uid 1f2e...)'."""
+    if ref is None:
+        return "has no controller (it may be an orphan left by a deleted ModelDeployment)"
+    return (
+        f"is controlled by {ref.get('kind', '?')} {ref.get('name', '?')} "
+        f"(uid {ref.get('uid', '?')}), not by this ModelDeployment"
+    )
+
+
+def record_of(job: Mapping[str, Any]) -> JobRecord:
+    metadata = job.get("metadata") or {}
+    controller = next(
+        (r for r in metadata.get("ownerReferences") or [] if r.get("controller")), None
+    )
+    return JobRecord(job_state(job), metadata.get("uid"), controller)
 
 
 class JobMemory:
@@ -24,7 +88,7 @@ class JobMemory:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._states: dict[Key, str] = {}
+        self._records: dict[Key, JobRecord] = {}
         self.primed = False
 
     def prime(self, jobs: Iterable[Mapping[str, Any]]) -> None:
@@ -37,24 +101,76 @@ class JobMemory:
         """Record a Job as seen by the watch or a write; True when its state changed."""
         metadata = job.get("metadata") or {}
         key = (metadata.get("namespace", ""), metadata.get("name", ""))
-        state = job_state(job)
+        record = record_of(job)
         with self._lock:
-            old = self._states.get(key)
-            self._states[key] = state
-        return old != state
+            old = self._records.get(key)
+            self._records[key] = record
+        return old is None or (old.state, old.uid) != (record.state, record.uid)
+
+    def refused(self, namespace: str, name: str, message: str) -> None:
+        """The API server refused to create this Job (422): remembered for the next pass."""
+        with self._lock:
+            self._records[(namespace, name)] = JobRecord(JOB_REJECTED, note=message)
 
     def forget(self, namespace: str, name: str) -> None:
+        """The Job was deleted. One that had a uid is kept as Lost (a tombstone), so a
+        pass that has not recorded it in status yet still never creates it again."""
         with self._lock:
-            self._states.pop((namespace, name), None)
+            old = self._records.pop((namespace, name), None)
+            if old is not None and old.uid is not None:
+                self._records[(namespace, name)] = JobRecord(JOB_LOST, old.uid, old.controller)
+
+    def record(self, namespace: str, name: str) -> JobRecord | None:
+        """The Job as last seen, or None when this memory cannot know it (not primed)."""
+        with self._lock:
+            known = self._records.get((namespace, name))
+        if known is None and self.primed:
+            return JobRecord(JOB_ABSENT)
+        return known
 
     def state(self, namespace: str, name: str) -> str | None:
         """The Job's state (outcome.job_state), or None when this memory cannot know it."""
-        with self._lock:
-            known = self._states.get((namespace, name))
-        if known is None and not self.primed:
-            return None
-        return known if known is not None else job_state(None)
+        known = self.record(namespace, name)
+        return None if known is None else known.state
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._states)
+            return len(self._records)
+
+
+def create_job(kube: KubeAdapter, memory: JobMemory, job: Mapping[str, Any], owner_uid: str) -> str:
+    """Create a retraining Job; adopt an existing one only when `owner_uid` controls it.
+
+    Returns CREATED, ADOPTED (an earlier, interrupted pass created it),
+    NOT_OWNED (someone else's Job has the name: never adopted), REFUSED
+    (422) or GONE (409, then deleted before it could be read). Whatever was found is remembered, so the next pass reads it from
+    memory. Other API errors propagate: the pass failed and is run again.
+    """
+    metadata = job["metadata"]
+    namespace, name = metadata.get("namespace", ""), metadata["name"]
+    try:
+        answer = kube.create(job)
+    except Conflict:
+        existing = kube.get("batch/v1", "Job", namespace, name)
+        if existing is None:  # deleted in between: the next pass creates it
+            memory.forget(namespace, name)
+            return GONE
+        record = record_of(existing)
+        memory.saw(existing)
+        if record.controller is not None and record.controller.get("uid") == owner_uid:
+            log.info("retraining Job %s/%s already exists and is ours: adopted", namespace, name)
+            return ADOPTED
+        log.warning(
+            "retraining Job %s/%s already exists and %s: not adopted",
+            namespace,
+            name,
+            describe_controller(record.controller),
+        )
+        return NOT_OWNED
+    except Invalid as exc:
+        memory.refused(namespace, name, exc.message)
+        log.warning("the API server refused retraining Job %s/%s: %s", namespace, name, exc.message)
+        return REFUSED
+    memory.saw(answer)
+    log.info("created retraining Job %s/%s", namespace, name)
+    return CREATED

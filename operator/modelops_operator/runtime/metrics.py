@@ -128,7 +128,7 @@ DRIFT_CHECK_DURATION = Histogram(
 )
 RETRAINING_JOBS = Counter(
     "modelops_operator_retraining_jobs_total",
-    "Retraining Jobs by outcome (started, approved, rejected, failed).",
+    "Retraining Jobs by outcome (started, approved, rejected, failed, lost, not_owned, invalid).",
     ["namespace", "deployment", "outcome"],
 )
 

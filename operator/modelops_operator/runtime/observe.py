@@ -9,7 +9,8 @@ For one ModelDeployment body, as the engine read it:
 * a drift measurement, only when one is due: started in the background
   (measurements.py) and handed over by the reconcile after it finished;
 * the retraining Job status.retraining names while it runs (from the Job
-  watch's memory), and the candidate it published once it finished.
+  watch's memory), read as this object must: its own, someone else's, lost
+  or refused; and the candidate it published once it finished.
 
 Every failure of a provider or the registry becomes an observation (an
 inconclusive check, an unknown drift, an unresolved channel) for the
@@ -36,12 +37,18 @@ from modelops_operator.drift.counts import DriftScope, DriftSource
 from modelops_operator.drift.verdict import due
 from modelops_operator.reconcile.plan import DriftMeasurement, Observed
 from modelops_operator.retraining.outcome import job_state
-from modelops_operator.retraining.state import JOB_ACTIVE, JOB_FINISHED, RUNNING
+from modelops_operator.retraining.state import (
+    JOB_ABSENT,
+    JOB_ACTIVE,
+    JOB_FINISHED,
+    JOB_LOST,
+    RUNNING,
+)
 from modelops_operator.rollout import analysis
 from modelops_operator.rollout.verdict import analysis_due
 from modelops_operator.runtime import metrics
 from modelops_operator.runtime.children import ChildMemory, controller_uid
-from modelops_operator.runtime.jobs import JobMemory
+from modelops_operator.runtime.jobs import JobMemory, JobRecord, record_of
 from modelops_operator.runtime.measurements import DriftMeasurements
 
 log = logging.getLogger("modelops.operator")
@@ -77,7 +84,7 @@ class Observer:
         status = body.get("status") or {}
         deployments = self._deployments(owner)
         resolved, error = self._resolve(spec)
-        job, candidate = self._retraining_job(owner, spec, status)
+        job, job_uid, job_note, candidate = self._retraining_job(owner, spec, status)
         return Observed(
             owner=owner,
             status=status,
@@ -88,6 +95,8 @@ class Observer:
             analysis=self._analysis(owner, spec, status, deployments, now),
             drift=self._drift(owner, spec, status, now, drift),
             job_state=job,
+            job_uid=job_uid,
+            job_note=job_note,
             candidate=candidate,
         )
 
@@ -229,23 +238,37 @@ class Observer:
 
     def _retraining_job(
         self, owner: Owner, spec: Spec, status: Mapping[str, Any]
-    ) -> tuple[str, tuple[str, Mapping[str, Any]] | None]:
-        """The running Job's state and, once it finished, its candidate in the registry."""
+    ) -> tuple[str, str | None, str, tuple[str, Mapping[str, Any]] | None]:
+        """The running Job as this ModelDeployment must read it, and its candidate once it ended.
+
+        Returns (state, uid, note, candidate). A Job another object controls
+        is Foreign (jobs.JobRecord.seen_by); one that status records as
+        created (jobUID) but that is gone, or was replaced by another uid, is
+        Lost -- and its candidate is still looked up, since a Job removed by
+        ttlSecondsAfterFinished may well have published one.
+        """
         retraining = status.get("retraining") or {}
         name = retraining.get("job")
         if retraining.get("state") != RUNNING or not name or not spec.watches_drift:
-            return job_state(None), None
-        state = self.jobs.state(owner.namespace, name)
-        if state is None:  # the Job watch has not listed yet
-            state = job_state(self.kube.get("batch/v1", "Job", owner.namespace, name))
-        if state not in JOB_FINISHED:
-            return state, None
+            return job_state(None), None, "", None
+        record = self.jobs.record(owner.namespace, name)
+        if record is None:  # the Job watch has not listed yet
+            found = self.kube.get("batch/v1", "Job", owner.namespace, name)
+            record = JobRecord(JOB_ABSENT) if found is None else record_of(found)
+        state, uid, note = record.seen_by(owner.uid)
+        recorded = retraining.get("jobUID")
+        if recorded and (state == JOB_ABSENT or (uid is not None and uid != recorded)):
+            state, uid = JOB_LOST, recorded
+        if state not in (*JOB_FINISHED, JOB_LOST):
+            return state, uid, note, None
         # The registry decides what the Job produced, never its exit code.
         try:
-            candidate = self.registry.candidate(spec.registry.uri, spec.model.name, name)
+            candidate = self.registry.candidate(
+                spec.registry.uri, spec.model.name, name, owner_uid=owner.uid
+            )
         except Exception as exc:
             # Unreadable is not "nothing published": wait (the next reconcile reads again)
             # rather than count the attempt as failed, and keep serving meanwhile.
             log.warning("cannot read the candidate of Job %s/%s: %s", owner.namespace, name, exc)
-            return JOB_ACTIVE, None
-        return state, candidate
+            return JOB_ACTIVE, uid, "", None
+        return state, uid, note, candidate

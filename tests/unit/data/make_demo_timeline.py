@@ -102,7 +102,8 @@ INTERVAL = ROLLOUT.interval.seconds
 STEPS = list(ROLLOUT.steps)
 DRIFT = TYPED.drift
 CHECKS, FAILURE_LIMIT = TYPED.analysis.metrics, TYPED.analysis.failure_limit
-JOB = job_name("churn", "2", 1)
+DEMO_UID = "5d1f0c2e-8a7b-4c3d-9e1f-2a3b4c5d6e7f"  # the demo ModelDeployment's uid
+JOB = job_name("churn", DEMO_UID, "2", 1)
 # How each version the demo publishes is trained: (data, base version).
 RECIPES = {"1": ("synthetic:20000:1", None), "2": ("synthetic:40000:2", "1")}
 RECIPES["3"] = ("synthetic:40000:3", "2")
@@ -670,7 +671,7 @@ def act_drift(run: Run, t: float) -> None:
     def drifted(now: float) -> None:
         times["drifted"] = now
         decision = retraining.decide(
-            md_name="churn", spec=TYPED, previous=None, handled_token=None,
+            md_name="churn", owner_uid=DEMO_UID, spec=TYPED, previous=None, handled_token=None,
             annotation_token=None, base_version="2", drifted=True, job_state=JOB_ABSENT,
             candidate=None, now=clock(now),
         )  # fmt: skip

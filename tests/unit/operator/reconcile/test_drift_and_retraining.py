@@ -114,7 +114,7 @@ def reasons(plan):
 
 def test_drift_detected_starts_one_job_in_the_same_status_write():
     plan = run(serving_status(), drift=measured(SHIFTED))
-    name = job_name("churn", "3", 1)
+    name = job_name("churn", "uid-1", "3", 1)
     assert plan.status["drift"]["measuredAt"] == TS and plan.status["drift"]["version"] == "3"
     assert condition(plan, "Drifted")["reason"] == "DriftDetected"
     assert plan.status["retraining"] == {
@@ -124,6 +124,7 @@ def test_drift_detected_starts_one_job_in_the_same_status_write():
         "state": "Running",
         "triggeredAt": TS,
         "attempts": 1,
+        "attemptsByBase": [{"baseVersion": "3", "attempts": 1}],
     }
     assert condition(plan, "Retraining")["reason"] == cond.REASON_RETRAINING_STARTED
     assert reasons(plan) == ["DriftDetected", "RetrainingStarted"]
@@ -131,7 +132,7 @@ def test_drift_detected_starts_one_job_in_the_same_status_write():
     assert job["kind"] == "Job" and job["metadata"]["name"] == name
     env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert '"tenure"' in env["MODELOPS_DRIFT_REPORT"]  # the measurement just written
-    assert plan.requeue_after == 300.0  # the next drift measurement
+    assert plan.requeue_after == 0.0  # at once: the next pass records the Job's uid
 
 
 def test_between_measurements_the_verdict_reads_back_and_nothing_changes():

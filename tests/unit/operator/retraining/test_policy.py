@@ -176,6 +176,7 @@ HOSTILE = template({"hostPID": True}, {"securityContext": {"privileged": True}})
 def decide(job_template, *, token=None, handled=None, refusal_reported=False, previous=None):
     return trigger.decide(
         md_name="churn",
+        owner_uid="u-1",
         spec=Spec(spec_with(job_template)),
         previous=previous,
         handled_token=handled,
@@ -214,14 +215,14 @@ def test_a_retrain_request_with_a_refused_template_is_consumed_and_reported():
 
 def test_the_refusal_stays_reported_until_the_template_is_fixed():
     quiet = trigger.decide(
-        md_name="churn", spec=Spec(spec_with(HOSTILE)), previous=None, handled_token="t1",
+        md_name="churn", owner_uid="u-1", spec=Spec(spec_with(HOSTILE)), previous=None, handled_token="t1",
         annotation_token="t1", base_version="3", drifted=False, job_state=JOB_ABSENT,
         candidate=None, now=NOW, reported=cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, "why"),
     )  # fmt: skip
     assert quiet.condition == cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, "why")
     assert quiet.events == () and quiet.job is None
     fixed = trigger.decide(
-        md_name="churn", spec=Spec(spec_with(template())), previous=None, handled_token="t1",
+        md_name="churn", owner_uid="u-1", spec=Spec(spec_with(template())), previous=None, handled_token="t1",
         annotation_token="t1", base_version="3", drifted=False, job_state=JOB_ABSENT,
         candidate=None, now=NOW, reported=cond.false(cond.REASON_JOB_TEMPLATE_REFUSED, "why"),
     )  # fmt: skip
@@ -271,7 +272,7 @@ def test_the_decision_and_the_builder_apply_the_list():
     unlisted = template({"serviceAccountName": "admin"})
     spec = Spec(spec_with(unlisted))
     d = trigger.decide(
-        md_name="churn", spec=spec, previous=None,
+        md_name="churn", owner_uid="u-1", spec=spec, previous=None,
         handled_token=None, annotation_token=None, base_version="3", drifted=True,
         job_state=JOB_ABSENT, candidate=None, now=NOW, allowed_accounts=ALLOWED,
     )  # fmt: skip

@@ -16,6 +16,8 @@ from modelops_operator.retraining import outcome, state, trigger
 from modelops_operator.retraining.job import build_job, job_name
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+UID = "3f1c2a9e-77aa-4c1b-9d0e-5a6b7c8d9e0f"
+OTHER_UID = "0b9e8d7c-1111-4c1b-9d0e-5a6b7c8d9e0f"
 TEMPLATE = {
     "metadata": {"labels": {"team": "ml"}},
     "spec": {
@@ -67,6 +69,7 @@ def decide(
 ):
     return trigger.decide(
         md_name="churn",
+        owner_uid=UID,
         spec=Spec(spec),
         previous=previous,
         handled_token=handled,
@@ -89,22 +92,29 @@ def job_with(condition: str | None) -> dict:
 
 
 def test_job_name_is_deterministic_and_distinct_per_attempt() -> None:
-    a = job_name("churn", "3", 1)
-    assert a == job_name("churn", "3", 1)
-    assert a.startswith("churn-retrain-v3-1-")
-    assert len({a, job_name("churn", "3", 2), job_name("churn", "4", 1)}) == 3
+    a = job_name("churn", UID, "3", 1)
+    assert a == job_name("churn", UID, "3", 1)
+    assert a.startswith("churn-retrain-3f1c2a9e-v3-1-")
+    assert len({a, job_name("churn", UID, "3", 2), job_name("churn", UID, "4", 1)}) == 3
+
+
+def test_job_name_belongs_to_one_instance_of_a_name() -> None:
+    # Deleted (--cascade=orphan) and re-created under the same name: another uid,
+    # so never the name of a Job the earlier object left behind.
+    assert job_name("churn", UID, "3", 1) != job_name("churn", OTHER_UID, "3", 1)
 
 
 @pytest.mark.parametrize("md", ["x" * 253, "a-b.c" * 40, "churn"])
 @pytest.mark.parametrize("version", ["3", "1.2.0+build_7", "V" * 100])
 def test_job_name_is_a_dns_label(md: str, version: str) -> None:
-    name = job_name(md, version, 12)
+    name = job_name(md, UID, version, 12)
     assert len(name) <= 63
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name), name
 
 
 def test_long_names_stay_distinct_after_truncation() -> None:
-    assert job_name("x" * 100, "1", 1) != job_name("x" * 101, "1", 1)
+    assert job_name("x" * 100, UID, "1", 1) != job_name("x" * 101, UID, "1", 1)
+    assert job_name("x" * 100, UID, "1", 1) != job_name("x" * 100, OTHER_UID, "1", 1)
 
 
 # --- triggers ----------------------------------------------------------------------
@@ -118,7 +128,7 @@ def test_no_trigger_without_drift(verdict: str) -> None:
 
 def test_drift_triggers_attempt_one() -> None:
     d = decide(verdict=DRIFTED)
-    assert d.job == job_name("churn", "3", 1) and d.reason == "Drift"
+    assert d.job == job_name("churn", UID, "3", 1) and d.reason == "Drift"
     assert d.status == {
         "job": d.job,
         "baseVersion": "3",
@@ -126,6 +136,7 @@ def test_drift_triggers_attempt_one() -> None:
         "state": "Running",
         "triggeredAt": at(0),
         "attempts": 1,
+        "attemptsByBase": [{"baseVersion": "3", "attempts": 1}],
     }
     assert d.condition[:2] == ("True", cond.REASON_RETRAINING_STARTED)
     assert [e[1] for e in d.events] == [cond.REASON_RETRAINING_STARTED]
@@ -135,6 +146,7 @@ def test_trigger_on_drift_can_be_switched_off_but_not_the_annotation() -> None:
     spec = {**SPEC, "retraining": {**SPEC["retraining"], "triggerOnDrift": False}}
     kw = dict(
         md_name="churn",
+        owner_uid=UID,
         spec=Spec(spec),
         previous=None,
         handled_token=None,
@@ -150,7 +162,7 @@ def test_trigger_on_drift_can_be_switched_off_but_not_the_annotation() -> None:
 
 def succeeded(minutes_ago: float, attempts: int = 1, base: str = "3") -> dict:
     return {
-        "job": job_name("churn", base, attempts),
+        "job": job_name("churn", UID, base, attempts),
         "baseVersion": base,
         "reason": "Drift",
         "state": "Succeeded",
@@ -163,7 +175,7 @@ def succeeded(minutes_ago: float, attempts: int = 1, base: str = "3") -> dict:
 def test_cooldown_blocks_drift_until_it_has_passed() -> None:
     assert decide(succeeded(59), DRIFTED).job is None
     d = decide(succeeded(60), DRIFTED)
-    assert d.job == job_name("churn", "3", 2) and d.status["attempts"] == 2
+    assert d.job == job_name("churn", UID, "3", 2) and d.status["attempts"] == 2
 
 
 def test_annotation_skips_cooldown_and_is_handled_once() -> None:
@@ -186,7 +198,7 @@ def test_max_attempts_per_base_version() -> None:
 
 def test_a_new_base_version_starts_a_new_count() -> None:
     d = decide(succeeded(120, attempts=2, base="3"), DRIFTED, base="4")
-    assert d.job == job_name("churn", "4", 1) and d.status["attempts"] == 1
+    assert d.job == job_name("churn", UID, "4", 1) and d.status["attempts"] == 1
 
 
 def test_persisted_decision_without_job_recreates_the_same_job() -> None:
@@ -194,7 +206,8 @@ def test_persisted_decision_without_job_recreates_the_same_job() -> None:
     again = decide(first.status, DRIFTED, job=None)
     assert again.job == first.job and again.events == () and again.status == first.status
     active = decide(first.status, DRIFTED, job=job_with(None))
-    assert active.job == first.job and active.condition[1] == cond.REASON_JOB_RUNNING
+    # Seen: nothing to create any more, and nothing to write without its uid.
+    assert active.job is None and active.condition[1] == cond.REASON_JOB_RUNNING
 
 
 def test_failed_job_is_reported_then_retried_after_backoff() -> None:
@@ -209,7 +222,7 @@ def test_failed_job_is_reported_then_retried_after_backoff() -> None:
     assert decide(failed.status, now=NOW + dt.timedelta(seconds=29)).job is None
     retry = decide(failed.status, now=NOW + dt.timedelta(seconds=30))
     assert retry.reason == "Retry" and retry.status["attempts"] == 2
-    assert retry.job == job_name("churn", "3", 2)
+    assert retry.job == job_name("churn", UID, "3", 2)
     # The last allowed attempt fails too: no more Jobs for this base version.
     failed2 = decide(retry.status, job=job_with("Failed"), now=NOW + dt.timedelta(minutes=5))
     last = decide(failed2.status, DRIFTED, now=NOW + dt.timedelta(hours=5))
@@ -303,6 +316,7 @@ def test_build_job() -> None:
         "modelops.io/deployment": "churn",
         "modelops.io/model-version": "3",
         "modelops.io/retrain-attempt": "1",
+        "modelops.io/owner-uid": "u-1",
     }
     ref = job["metadata"]["ownerReferences"][0]
     assert (ref["kind"], ref["uid"], ref["controller"]) == ("ModelDeployment", "u-1", True)
@@ -316,6 +330,7 @@ def test_build_job() -> None:
     assert env["MODELOPS_REGISTRY"] == "file:///models"
     assert env["MODELOPS_RETRAIN_REASON"] == "Drift"
     assert env["MODELOPS_RETRAIN_JOB"] == "churn-retrain-v3-1-abc"
+    assert env["MODELOPS_RETRAIN_OWNER_UID"] == "u-1"
     assert json.loads(env["MODELOPS_DRIFT_REPORT"]) == drift
     assert json.loads(env["MODELOPS_GATES"]) == {"minMetric": {"auc": 0.75}}
     # The spec's template is not modified.

@@ -1,0 +1,89 @@
+"""How the Job memory reads a retraining Job for one ModelDeployment: its own, or a stranger's."""
+
+from __future__ import annotations
+
+from modelops_operator.retraining.state import (
+    JOB_ABSENT,
+    JOB_ACTIVE,
+    JOB_COMPLETE,
+    JOB_FOREIGN,
+    JOB_LOST,
+    JOB_REJECTED,
+)
+from modelops_operator.runtime.jobs import JobMemory
+
+OURS, OLD = "uid-new", "uid-old"
+
+
+def job(name: str, controller: str | None, condition: str | None = None) -> dict:
+    refs = (
+        [{"kind": "ModelDeployment", "name": "churn", "uid": controller, "controller": True}]
+        if controller
+        else []
+    )
+    conditions = [{"type": condition, "status": "True"}] if condition else []
+    return {
+        "metadata": {
+            "namespace": "ml",
+            "name": name,
+            "uid": f"job-{name}",
+            "ownerReferences": refs,
+        },
+        "status": {"conditions": conditions},
+    }
+
+
+def seen(memory: JobMemory, name: str) -> tuple:
+    record = memory.record("ml", name)
+    assert record is not None
+    return record.seen_by(OURS)
+
+
+def test_our_job_is_read_with_its_uid():
+    memory = JobMemory()
+    memory.prime([job("j1", OURS), job("j2", OURS, "Complete")])
+    assert seen(memory, "j1") == (JOB_ACTIVE, "job-j1", "")
+    assert seen(memory, "j2") == (JOB_COMPLETE, "job-j2", "")
+
+
+def test_a_job_controlled_by_another_uid_or_by_nothing_is_foreign():
+    memory = JobMemory()
+    # The same name, left behind by a deleted ModelDeployment (with or without its ownerReference).
+    memory.prime([job("old", OLD, "Complete"), job("orphan", None, "Complete")])
+    state, uid, note = seen(memory, "old")
+    assert (state, uid) == (JOB_FOREIGN, None) and "uid uid-old" in note
+    state, uid, note = seen(memory, "orphan")
+    assert (state, uid) == (JOB_FOREIGN, None) and "no controller" in note
+
+
+def test_a_refused_create_is_remembered_with_the_servers_message():
+    memory = JobMemory()
+    memory.prime([])
+    assert seen(memory, "j1") == (JOB_ABSENT, None, "")
+    memory.refused("ml", "j1", "spec.template.spec.containers: Required value")
+    assert seen(memory, "j1") == (
+        JOB_REJECTED,
+        None,
+        "spec.template.spec.containers: Required value",
+    )
+
+
+def test_a_new_uid_under_the_same_name_is_a_change():
+    memory = JobMemory()
+    memory.prime([job("j1", OURS)])
+    replaced = job("j1", OURS)
+    replaced["metadata"]["uid"] = "job-j1-again"
+    assert memory.saw(replaced)
+
+
+def test_a_deleted_job_of_ours_stays_lost_and_a_strangers_frees_the_name():
+    memory = JobMemory()
+    memory.prime([job("ours", OURS), job("theirs", OLD)])
+    memory.forget("ml", "ours")
+    memory.forget("ml", "theirs")
+    # Lost even before status recorded its uid: never created again.
+    assert seen(memory, "ours") == (JOB_LOST, "job-ours", "")
+    assert seen(memory, "theirs") == (JOB_ABSENT, None, "")
+    # A Job of that name seen again replaces the tombstone.
+    assert memory.saw(job("ours", OURS))
+    assert seen(memory, "ours") == (JOB_ACTIVE, "job-ours", "")
