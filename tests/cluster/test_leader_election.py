@@ -184,8 +184,10 @@ def test_a_frozen_leader_resumed_after_losing_the_lease_writes_nothing(
         kube.replace(body)
         apply_md(kube, namespace, md_manifest(name="second", version="5"))
         eventually(
-            lambda: (get_md(kube, namespace).get("status") or {}).get("stable", {}).get("version")
-            == "2",
+            lambda: (
+                (get_md(kube, namespace).get("status") or {}).get("stable", {}).get("version")
+                == "2"
+            ),
             what="the new leader rolled out version 2",
         )
         eventually(lambda: kube.get("apps/v1", "Deployment", namespace, "second"), what="second")
