@@ -126,9 +126,12 @@ class Timing:
 
     @property
     def call_timeout(self) -> float:
-        """Per-request timeout of the lease calls: at most one retry period, so
-        a hung call never delays the next attempt (see `keep_renewing`)."""
-        return max(0.5, min(self.retry_period, self.renew_deadline / 3))
+        """Per-request timeout of the lease calls: one retry period. Attempts start
+        every retry period, so one is always waiting on a silent API server and is
+        answered the moment it comes back: a leader survives any outage shorter
+        than the renew deadline that starts right after a renewal, and any outage
+        shorter than renew deadline - retry period whenever it starts."""
+        return max(0.5, self.retry_period)
 
 
 class LeaderElector:
