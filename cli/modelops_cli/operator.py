@@ -61,10 +61,25 @@ def operator() -> None:
     "--lease-name", default="modelops-operator", show_default=True, help="Name of the leader Lease."
 )
 @click.option(
-    "--lease-seconds", type=float, default=15.0, show_default=True, help="Lease duration."
+    "--lease-seconds",
+    type=float,
+    default=15.0,
+    show_default=True,
+    help="Lease duration: a standby takes over when the Lease has not changed for this long.",
 )
 @click.option(
-    "--renew-seconds", type=float, default=5.0, show_default=True, help="Lease renew period."
+    "--renew-seconds",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Retry period: the leader renews (and a standby tries) this often.",
+)
+@click.option(
+    "--lease-renew-deadline",
+    type=float,
+    default=None,
+    help="The leader stops writing and steps down when it has not renewed for this long "
+    "(default: 2/3 of --lease-seconds; must lie between --renew-seconds and --lease-seconds).",
 )
 @click.option(
     "--identity", default=None, help="This replica's name in the Lease (default: host-pid)."
@@ -91,6 +106,7 @@ def run(
     lease_name: str,
     lease_seconds: float,
     renew_seconds: float,
+    lease_renew_deadline: float | None,
     identity: str | None,
     retraining_service_accounts: str | None,
     verbose: bool,
@@ -121,6 +137,7 @@ def run(
             lease_name=lease_name,
             lease_seconds=lease_seconds,
             renew_seconds=renew_seconds,
+            renew_deadline_seconds=lease_renew_deadline,
             identity=identity or default_identity(),
             verbose=verbose,
             retraining_service_accounts=_accounts(retraining_service_accounts),

@@ -265,3 +265,127 @@ def eventually(check, *, timeout: float = 60.0, interval: float = 0.2, what: str
             return last
         time.sleep(interval)
     pytest.fail(f"{what} not reached within {timeout:.0f} s (last value: {last!r})")
+
+
+# --- API server faults (leader election and chaos tests) ------------------------------------
+#
+# The control plane is shared by the whole session, so every helper below
+# leaves the API server running and ready again, with the flags it had, before
+# it returns.
+
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: None
+    verbs: ["get", "list", "watch"]
+  - level: Metadata
+"""
+
+
+def _apiserver(plane):
+    if use_existing_cluster() or not hasattr(plane, "procs"):
+        pytest.fail(
+            "this test stops and restarts the API server, which only the test control plane "
+            "started by the `control_plane` fixture allows; unset USE_EXISTING_CLUSTER",
+            pytrace=False,
+        )
+    for proc in plane.procs:
+        if proc.name == "kube-apiserver":
+            return proc
+    pytest.fail(f"no kube-apiserver among the control plane's processes {plane.procs}")
+
+
+def wait_api_ready(plane, timeout: float = 60.0) -> None:
+    from kubernetes import client
+
+    with api_client_for(plane.kubeconfig) as api_client:
+        version = client.VersionApi(api_client)
+
+        def answers() -> bool:
+            try:
+                version.get_code(_request_timeout=2)
+                return True
+            except Exception:  # refused, reset or timed out while it starts
+                return False
+
+        eventually(answers, timeout=timeout, interval=0.2, what="API server answering again")
+
+
+def pause_api_server(plane, seconds: float) -> None:
+    """Freeze kube-apiserver (SIGSTOP) for `seconds`, then let it go on (SIGCONT).
+
+    Clients' connections are accepted by the kernel and then hang, as with an
+    API server that stopped answering; nothing it holds is lost.
+    """
+    import signal
+
+    proc = _apiserver(plane)
+    os.kill(proc.pid, signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    wait_api_ready(plane)
+
+
+def restart_api_server(plane, *, down_seconds: float = 0.0, extra_args: tuple[str, ...] = ()):
+    """Stop kube-apiserver, keep it down `down_seconds`, start it again on the same
+    port with its original flags plus `extra_args`; returns once it answers."""
+    from modelops_cli.controlplane import processes
+
+    proc = _apiserver(plane)
+    base = getattr(plane, "_apiserver_base_argv", None) or list(proc.argv)
+    plane._apiserver_base_argv = base
+    processes.stop(proc)
+    time.sleep(down_seconds)
+    started = processes.spawn(
+        proc.name, [*base, *extra_args], Path(proc.log), tie_to_parent=plane.tie_to_parent
+    )
+    plane.procs[plane.procs.index(proc)] = started
+    plane._save_state()
+    wait_api_ready(plane)
+    return started
+
+
+class AuditLog:
+    """The API server's audit log: one JSON object per write (reads are not logged)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def writes(self, user_agent_contains: str = "") -> list[dict]:
+        if not self.path.exists():
+            return []
+        entries = []
+        for line in self.path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # the last line may be half written
+            if user_agent_contains in entry.get("userAgent", ""):
+                entries.append(entry)
+        return entries
+
+
+@pytest.fixture(scope="module")
+def audit_log(control_plane, tmp_path_factory) -> Iterator[AuditLog]:
+    """Restart the API server with an audit log of every write, for one test module;
+    the API server is restarted without it afterwards."""
+    directory = tmp_path_factory.mktemp("audit")
+    policy = directory / "policy.yaml"
+    policy.write_text(AUDIT_POLICY)
+    path = directory / "audit.log"
+    restart_api_server(
+        control_plane,
+        extra_args=(
+            f"--audit-policy-file={policy}",
+            f"--audit-log-path={path}",
+            "--audit-log-mode=blocking",
+        ),
+    )
+    try:
+        yield AuditLog(path)
+    finally:
+        restart_api_server(control_plane)

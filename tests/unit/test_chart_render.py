@@ -178,6 +178,13 @@ def test_operator_cli_accepts_the_rendered_arguments(tmp_path: Path) -> None:
     (container,) = one(namespaced, "Deployment")["spec"]["template"]["spec"]["containers"]
     assert "--namespace=ml" in container["args"] and "--namespace=ops" in container["args"]
     assert "--all-namespaces" not in container["args"]
+    deadline = render(tmp_path, {"leaderElection": {"renewDeadlineSeconds": 12}})
+    (container,) = one(deadline, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert "--lease-renew-deadline=12" in container["args"]
+    args = [
+        a.replace("$(POD_NAMESPACE)", "m").replace("$(POD_NAME)", "p") for a in container["args"]
+    ]
+    assert CliRunner().invoke(operator, [*args[1:], "--help"]).exit_code == 0
 
 
 def test_image_digest_pins_the_image(tmp_path: Path) -> None:
@@ -275,6 +282,10 @@ def test_single_replica_has_no_disruption_budget(tmp_path: Path) -> None:
         (
             {"leaderElection": {"leaseDurationSeconds": 10, "renewPeriodSeconds": 10}},
             "renewPeriodSeconds must be shorter",
+        ),
+        (
+            {"leaderElection": {"leaseDurationSeconds": 15, "renewDeadlineSeconds": 15}},
+            "renewDeadlineSeconds must lie between",
         ),
         (
             {"metrics": {"serviceMonitor": {"enabled": True}, "service": {"enabled": False}}},

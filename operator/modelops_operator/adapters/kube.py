@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -50,6 +50,11 @@ API_REQUESTS = Counter(
     ["verb"],
 )
 
+WRITES_REFUSED = Counter(
+    "modelops_operator_writes_refused_total",
+    "Writes not sent because this replica did not hold the leader lease with margin.",
+)
+
 # Connections beyond the reconcile workers: drift measurements, the lease, the resync.
 POOL_HEADROOM = 8
 
@@ -64,6 +69,14 @@ class KubeError(Exception):
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.message = message
+
+
+class WriteRefused(KubeError):
+    """This process may not write now (it does not hold the leader lease with margin).
+
+    Raised before the request is sent, so callers that handle a failed write
+    (log it, retry on the next pass) handle this the same way.
+    """
 
 
 class NotFound(KubeError):
@@ -146,21 +159,48 @@ class KubeconfigError(RuntimeError):
 
 
 class KubeAdapter:
-    """Every Kubernetes call the operator makes."""
+    """Every Kubernetes call the operator makes.
 
-    def __init__(self, api_client: kubernetes.client.ApiClient, *, timeout: float = 30.0) -> None:
+    `may_write`, when given, is asked right before every write request is
+    sent (POST, PUT, PATCH, DELETE); on False the write is refused with
+    WriteRefused and never reaches the API server. The leader election sets
+    it (runtime/main.py), so status patches, child applies, Job creates and
+    Events all stop the moment this replica can no longer be sure it leads.
+    """
+
+    def __init__(
+        self,
+        api_client: kubernetes.client.ApiClient,
+        *,
+        timeout: float = 30.0,
+        may_write: Callable[[], bool] | None = None,
+    ) -> None:
         self._api = api_client
         self._timeout = timeout
+        self._may_write = may_write
 
     @classmethod
     def from_kubeconfig(
-        cls, kubeconfig: str | None = None, *, pool_size: int | None = None
+        cls,
+        kubeconfig: str | None = None,
+        *,
+        pool_size: int | None = None,
+        user_agent: str | None = None,
     ) -> KubeAdapter:
-        return cls(load_api_client(kubeconfig, pool_size))
+        api_client = load_api_client(kubeconfig, pool_size)
+        if user_agent:
+            # The API server's audit log names the replica that sent each request;
+            # the part before "/" stays the field manager of non-apply writes.
+            api_client.user_agent = user_agent
+        return cls(api_client)
 
     def with_timeout(self, seconds: float) -> KubeAdapter:
         """The same connection with another per-request timeout (the leader lease's calls)."""
-        return KubeAdapter(self._api, timeout=seconds)
+        return KubeAdapter(self._api, timeout=seconds, may_write=self._may_write)
+
+    def with_write_guard(self, may_write: Callable[[], bool]) -> KubeAdapter:
+        """The same connection, refusing every write while `may_write()` is False."""
+        return KubeAdapter(self._api, timeout=self._timeout, may_write=may_write)
 
     # --- raw verbs -------------------------------------------------------------
 
@@ -186,6 +226,11 @@ class KubeAdapter:
             body=body,
             auth_settings=["BearerToken"],
         )
+        if method != "GET" and self._may_write is not None and not self._may_write():
+            # Checked after everything else is ready, so the request leaves
+            # as soon after the check as it can.
+            WRITES_REFUSED.inc()
+            raise WriteRefused(0, f"{method} {path} refused: this replica does not hold the lease")
         API_REQUESTS.labels(verb=method).inc()
         try:
             response = self._api.call_api(*request, _request_timeout=self._timeout)

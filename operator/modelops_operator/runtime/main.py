@@ -53,9 +53,7 @@ def run(settings: OperatorSettings) -> int:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
 
-    kube, queue, engine, workers = _assemble(settings)
-
-    lost = threading.Event()
+    kube = _kube(settings)
     elector = None
     if settings.leader_election:
         elector = LeaderElector(
@@ -63,9 +61,16 @@ def run(settings: OperatorSettings) -> int:
             namespace=settings.lease_namespace,
             name=settings.lease_name,
             identity=settings.identity,
-            lease_seconds=settings.lease_seconds,
-            renew_seconds=settings.renew_seconds,
+            timing=settings.timing,
         )
+        # One guard for every writer (status patches, child applies, Job
+        # creates, Events, from any thread): each write is sent only while the
+        # lease is held with margin, so a leader that was frozen or cut off
+        # stops writing before another replica can take over.
+        kube = kube.with_write_guard(elector.held)
+    queue, engine, workers = _assemble(settings, kube)
+
+    if elector is not None:
         log.info("%s waiting for the leader lease", settings.identity)
         probe = FollowerProbe(settings.liveness)
         try:
@@ -90,7 +95,7 @@ def run(settings: OperatorSettings) -> int:
         if elector is not None:
 
             def on_lost() -> None:
-                lost.set()
+                # Writes are already refused by the guard; this only ends the process.
                 loop.call_soon_threadsafe(stop.set)
 
             elector.keep_renewing(on_lost)
@@ -113,25 +118,35 @@ def run(settings: OperatorSettings) -> int:
         asyncio.run(serve())
     finally:
         resyncer.stop()
-        if elector is not None and not lost.is_set():
+        if elector is not None and not elector.lost:
             elector.release()
-    return EXIT_LOST_LEADERSHIP if lost.is_set() else 0
+    return EXIT_LOST_LEADERSHIP if elector is not None and elector.lost else 0
 
 
-def _assemble(settings: OperatorSettings):
-    """The kube adapter, the work queue, the engine and its workers, wired to the handlers.
+def _kube(settings: OperatorSettings):
+    from modelops_operator.adapters.kube import KubeAdapter
+
+    # The identity in the User-Agent lets the API server's audit log name the
+    # replica behind every request (tests/cluster/test_leader_*.py rely on it).
+    return KubeAdapter.from_kubeconfig(
+        settings.kubeconfig,
+        pool_size=settings.workers,
+        user_agent=f"modelops-operator/{settings.identity}",
+    )
+
+
+def _assemble(settings: OperatorSettings, kube):
+    """The work queue, the engine and its workers, wired to the handlers.
 
     Every trigger (kopf's watches, the resync, wake-up timers, finished drift
     measurements) feeds one queue; `--workers` threads reconcile from it.
     """
-    from modelops_operator.adapters.kube import KubeAdapter
     from modelops_operator.reconcile.plan import Policy
     from modelops_operator.runtime import handlers
     from modelops_operator.runtime.engine import ConflictRetriesExhausted, Engine
     from modelops_operator.runtime.queue import Workers, WorkQueue
     from modelops_operator.runtime.requeue import Requeuer
 
-    kube = KubeAdapter.from_kubeconfig(settings.kubeconfig, pool_size=settings.workers)
     queue = WorkQueue()
     engine = Engine(
         kube=kube,
@@ -147,7 +162,7 @@ def _assemble(settings: OperatorSettings):
         busy_error=ConflictRetriesExhausted,
     )
     handlers.install(engine, queue, settings)
-    return kube, queue, engine, workers
+    return queue, engine, workers
 
 
 def _acquire_interruptibly(elector) -> bool:

@@ -25,8 +25,13 @@ class OperatorSettings:
     leader_election: bool = True
     lease_name: str = "modelops-operator"
     lease_namespace: str = "default"
+    # client-go's leader election durations (runtime/leader.py): the lease
+    # duration, the retry period (`--renew-seconds`: how often the leader
+    # renews and a follower tries), and the renew deadline, by default two
+    # thirds of the lease duration (client-go's 15 s / 10 s ratio).
     lease_seconds: float = 15.0
-    renew_seconds: float = 5.0
+    renew_seconds: float = 2.0
+    renew_deadline_seconds: float | None = None
     identity: str = field(default_factory=default_identity)
     verbose: bool = False
     # ServiceAccounts retraining Jobs may run as; None: not restricted by the operator.
@@ -37,7 +42,19 @@ class OperatorSettings:
             raise ValueError("give at least one --namespace, or --all-namespaces")
         if self.all_namespaces and self.namespaces:
             raise ValueError("--namespace and --all-namespaces exclude each other")
-        if self.renew_seconds >= self.lease_seconds:
-            raise ValueError("the renew period must be shorter than the lease duration")
+        if self.leader_election:
+            self.timing  # noqa: B018 -- raises ValueError naming the three durations
+
+    @property
+    def renew_deadline(self) -> float:
+        if self.renew_deadline_seconds is not None:
+            return self.renew_deadline_seconds
+        return self.lease_seconds * 2 / 3
+
+    @property
+    def timing(self):
+        from modelops_operator.runtime.leader import Timing
+
+        return Timing(self.lease_seconds, self.renew_deadline, self.renew_seconds)
         if self.resync_seconds <= 0:
             raise ValueError("the resync period must be greater than zero")
