@@ -68,7 +68,18 @@ def frame(body: Mapping[str, Any], now: dt.datetime) -> RenderableType:
         )
         if canary.get("checks"):
             parts.append(checks(canary["checks"]))
-    parts.append(conditions(status.get("conditions") or []))
+    rejected = status.get("rejected")
+    if rejected and not canary:
+        where = f"{meta.get('name')} -n {meta.get('namespace')}"
+        parts.append(
+            Text(
+                f"version {rejected.get('version')} was rolled back: retry it from step 1 with "
+                f"`modelops rollout promote {where} --yes`, or make the spec name what serves "
+                f"with `modelops rollout undo {where}`",
+                "yellow",
+            )
+        )
+    parts.append(conditions(status.get("conditions") or [], status.get("message")))
     parts.append(
         Text(f"updated {now.strftime('%H:%M:%S')} UTC; watching for changes, Ctrl-C to exit", "dim")
     )
@@ -120,7 +131,8 @@ def checks(items: Iterable[Mapping[str, Any]]) -> Table:
     return table
 
 
-def conditions(items: Iterable[Mapping[str, Any]]) -> Table:
+def conditions(items: Iterable[Mapping[str, Any]], message: str | None = None) -> Table:
+    """The conditions; a message repeating status.message (shown above) is not printed again."""
     table = Table("CONDITION", "STATUS", "REASON", "MESSAGE", box=box.SIMPLE)
     for c in items:
         # Degraded is the one condition where True is bad.
@@ -129,7 +141,9 @@ def conditions(items: Iterable[Mapping[str, Any]]) -> Table:
             c.get("type", "?"),
             Text(c.get("status", "?"), "green" if good else "red"),
             c.get("reason", ""),
-            c.get("message", ""),
+            "(the message above)"
+            if message and c.get("message") == message
+            else c.get("message", ""),
         )
     return table
 
@@ -148,6 +162,7 @@ def show(bodies: Iterable[Mapping[str, Any]], console: Console) -> None:
         for body in bodies:
             console.print(frame(body, now()))
             console.print()
+            console.file.flush()  # a pipe is block-buffered: `| tee log` must see each frame
         return
     with Live(console=console, auto_refresh=False, transient=False) as live:
         for body in bodies:

@@ -81,10 +81,8 @@ def render_get(
 ) -> str:
     """`rollout get`: one object (`single`) or a list, in the asked format."""
     if fmt in ("json", "yaml"):
-        if single:
-            data: Any = bodies[0]
-        else:
-            data = {"apiVersion": "v1", "kind": "List", "items": list(bodies)}
+        items = [_without_managed_fields(b) for b in bodies]
+        data: Any = items[0] if single else {"apiVersion": "v1", "kind": "List", "items": items}
         return dump(data, fmt)
     wide = fmt == "wide"
     header = [*GET_COLUMNS, *(GET_WIDE if wide else ())]
@@ -122,6 +120,14 @@ def dump(data: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, sort_keys=False)
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip("\n")
+
+
+def _without_managed_fields(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """kubectl leaves out metadata.managedFields (server-side apply bookkeeping) too."""
+    meta = body.get("metadata") or {}
+    if "managedFields" not in meta:
+        return body
+    return {**body, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
 
 
 def _version(release: Mapping[str, Any] | None) -> str:

@@ -89,3 +89,15 @@ def test_without_a_terminal_each_event_prints_a_frame():
     out = console.file.getvalue()
     assert out.count("ml/churn  strategy Canary") == 2
     assert out.index("phase Progressing") < out.index("phase Promoting")
+
+
+def test_a_rejected_version_says_how_to_retry_or_undo_and_messages_show_once():
+    obj = canary_body(phase="RolledBack", message="serving 1; 2 was rejected")
+    del obj["status"]["canary"]
+    obj["status"]["rejected"] = {"version": "2", "image": "churn:1"}
+    obj["status"]["conditions"][0]["message"] = "serving 1; 2 was rejected"
+    shown = " ".join(text(frame(obj, NOW)).split())
+    assert "modelops rollout promote churn -n ml --yes" in shown
+    assert "modelops rollout undo churn -n ml" in shown
+    assert shown.count("serving 1; 2 was rejected") == 1
+    assert "Ready False RolloutInProgress (the message above)" in shown

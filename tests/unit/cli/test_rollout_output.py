@@ -127,3 +127,8 @@ def test_history_is_newest_first():
 def test_no_history_says_so():
     assert render_history(body(), "table") == "No rollout history for ml/churn yet."
     assert yaml.safe_load(render_history(body(), "yaml")) == []
+
+
+def test_managed_fields_are_left_out_as_kubectl_does():
+    managed = {**CANARY, "metadata": {**CANARY["metadata"], "managedFields": [{"manager": "x"}]}}
+    assert json.loads(render_get([managed], "json", NOW, single=True)) == CANARY
