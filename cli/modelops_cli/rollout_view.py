@@ -1,4 +1,4 @@
-"""What `modelops rollout status|promote|abort` shows and sends (pure).
+"""What `modelops rollout status|promote|abort` shows, sends and refuses (pure).
 
 Output is the CLI's business, so it lives here; what it reads (status field
 names, the default steps, the annotation keys) comes from the operator's api
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelops_operator.api import names
-from modelops_operator.api.spec import DEFAULTS, OPERATOR_DEFAULTS, Spec
+from modelops_operator.api.spec import CANARY, DEFAULTS, IMMEDIATE, OPERATOR_DEFAULTS, Spec
 
 BAR_WIDTH = 30
 
@@ -70,7 +70,8 @@ def render_status(body: Mapping[str, Any]) -> str:
     if rejected:
         lines.append(f"  rejected: {_release(rejected)}: {rejected.get('reason', '')}")
         lines.append(
-            f"            retried when the spec changes, or: modelops rollout promote {meta['name']}"
+            f"            retried when the spec changes, or (a new canary from step 1): "
+            f"modelops rollout promote {_hint(meta)} --yes"
         )
     if status.get("message"):
         lines.append(f"  message:  {status['message']}")
@@ -100,3 +101,54 @@ def action_patch(action: str, token: str) -> dict[str, Any]:
     if action not in keys:
         raise ValueError(f"action must be promote or abort, not {action!r}")
     return {"metadata": {"annotations": {keys[action]: token}}}
+
+
+def refusal(body: Mapping[str, Any], action: str) -> str | None:
+    """Why promote / abort would do nothing on this object (exit 1, saying what to do), or None."""
+    meta, raw = body["metadata"], body.get("spec") or {}
+    status = body.get("status") or {}
+    where, hint = f"{meta['namespace']}/{meta['name']}", _hint(meta)
+    strategy = (raw.get("rollout") or {}).get("strategy", IMMEDIATE)
+    if strategy != CANARY:
+        return (
+            f"{where} uses strategy {strategy}: there is no rollout to {action} (a new version "
+            f"replaces stable in place); to go back to the previous version: "
+            f"modelops rollout undo {hint}"
+        )
+    canary, rejected = status.get("canary"), status.get("rejected")
+    promoting = status.get("phase") == "Promoting"
+    if action == "abort" and promoting:
+        return (
+            f"{where} is already promoting version {canary.get('version')} (abort applies to "
+            f"canary steps); to go back to the version before it: modelops rollout undo {hint}"
+        )
+    if action == "abort" and not canary:
+        return (
+            f"{where} has no canary in progress to abort (phase {status.get('phase', 'Unknown')})"
+        )
+    if action == "promote" and not canary and not rejected:
+        return (
+            f"{where} has nothing to promote: no canary in progress and no rolled-back version "
+            f"(phase {status.get('phase', 'Unknown')})"
+        )
+    return None
+
+
+def retry_warning(body: Mapping[str, Any]) -> str | None:
+    """What promote does to a rolled-back version: a new canary from step 1, not a promotion."""
+    status = body.get("status") or {}
+    rejected = status.get("rejected")
+    if status.get("canary") or not rejected:
+        return None
+    rollout = (body.get("spec") or {}).get("rollout") or {}
+    steps = list(rollout.get("steps") or OPERATOR_DEFAULTS["spec.rollout.steps"])
+    return (
+        f"version {rejected.get('version')} was rolled back ({rejected.get('reason', 'no reason')}); "
+        f"promote does not make it stable: it restarts its canary from step 1 "
+        f"(weight {steps[0]}%, steps {steps}) and judges it again"
+    )
+
+
+def _hint(meta: Mapping[str, Any]) -> str:
+    """NAME -n NS, so a pasted hint finds the object whatever the context's namespace is."""
+    return f"{meta['name']} -n {meta['namespace']}"
