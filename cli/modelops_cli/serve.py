@@ -41,7 +41,9 @@ import click
     help='Serve a version its gates rejected ("latest" then means the newest of any status).',
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=3000, show_default=True, type=int)
+# A TCP port: 0 would make bentoml pick a random port (so the printed URL would lie),
+# and above 65535 bentoml bound some other port and printed the one asked for.
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--ready-timeout", default=120.0, show_default=True, help="Seconds to wait for /readyz."
 )
