@@ -55,15 +55,16 @@ def test_predict_many_records_keeps_order_and_ids(client) -> None:
 
 def test_empty_record_list_is_an_empty_answer(client) -> None:
     assert post(client, "/predict", {"records": []}).json()["predictions"] == []
-    assert post(client, "/predict_batch", {"records": []}).json() == []
+    assert post(client, "/predict_batch", {"records": []}).json()["predictions"] == []
 
 
-def test_predict_batch_matches_predict(client) -> None:
+def test_predict_batch_answers_as_predict(client) -> None:
+    # One contract: the same body and the same answer ({"model", "version",
+    # "predictions"}, like learning-path's /recommend_batch), batching or not.
     records = [{**GOOD, "orders": n} for n in range(5)]
     batch = post(client, "/predict_batch", {"records": records})
     assert batch.status_code == 200, batch.text
-    plain = post(client, "/predict", {"records": records}).json()["predictions"]
-    assert batch.json() == plain
+    assert batch.json() == post(client, "/predict", {"records": records}).json()
 
 
 BAD_INPUTS = [
@@ -73,6 +74,15 @@ BAD_INPUTS = [
     ("huge int", {"records": [{**GOOD, "orders": 10**30}]}, 422, "records.0.orders"),
     ("string number", {"records": [{**GOOD, "orders": "many"}]}, 422, "records.0.orders"),
     ("bool in list", {"records": [True]}, 422, "records.0"),
+    # One strict contract (no coercion): JSON's own types only.
+    ("bool for an int", {"records": [{**GOOD, "orders": True}]}, 422, "records.0.orders"),
+    ("numeric string for an int", {"records": [{**GOOD, "tenure_months": "3"}]}, 422,
+     "records.0.tenure_months"),
+    ("numeric string for a float", {"records": [{**GOOD, "monthly_spend": "10.5"}]}, 422,
+     "records.0.monthly_spend"),
+    ("fractional int", {"records": [{**GOOD, "orders": 2.5}]}, 422, "records.0.orders"),
+    ("number for a category", {"records": [{**GOOD, "plan": 1}]}, 422, "records.0.plan"),
+    ("unknown top-level key", {"records": [GOOD], "extra": "x" * 1000}, 422, "extra"),
     ("missing field", {"records": [{k: v for k, v in GOOD.items() if k != "region"}]}, 422,
      "records.0.region"),
     ("extra field", {"records": [{**GOOD, "churned": 1}]}, 422, "records.0.churned"),

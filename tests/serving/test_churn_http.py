@@ -50,7 +50,7 @@ def test_predict_over_http(http, churn_model) -> None:
     assert body["predictions"][0]["customer_id"] == SAMPLE_RECORD["customer_id"]
     batch = http.post("/predict_batch", json={"records": [SAMPLE_RECORD]})
     assert batch.status_code == 200, batch.text
-    assert batch.json() == body["predictions"]
+    assert batch.json() == body
 
 
 @pytest.mark.parametrize("path", ["/predict", "/predict_batch"])

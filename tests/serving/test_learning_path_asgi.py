@@ -102,6 +102,11 @@ BAD_INPUTS = [
     ("negative video", {"activity": {**A, "video_minutes": -1}}, 422, "activity.video_minutes"),
     ("confidence 0", {"activity": {**A, "confidence": 0}}, 422, "activity.confidence"),
     ("fractional days", {"activity": {**A, "active_days": 2.5}}, 422, "activity.active_days"),
+    # One strict contract (no coercion): JSON's own types only.
+    ("bool for an int", {"activity": {**A, "active_days": True}}, 422, "activity.active_days"),
+    ("numeric string", {"activity": {**A, "video_minutes": "12"}}, 422, "activity.video_minutes"),
+    ("k as a string", {**SAMPLE_REQUEST, "k": "2"}, 422, "k"),
+    ("k as a bool", {**SAMPLE_REQUEST, "k": True}, 422, "k"),
     ("unknown subject", {"activity": {**A, "last_subject": "history"}}, 422, "activity.last_subject"),
     ("null required", {"activity": {**A, "video_minutes": None}}, 422, "activity.video_minutes"),
     ("missing field", {"activity": {k: v for k, v in A.items() if k != "items_started"}}, 422,

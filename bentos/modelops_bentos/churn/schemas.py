@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any
 
+from bentoml import IODescriptor
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from modelops_bentos.common.feedback import item_model, request_model
-from modelops_bentos.common.schemas import strict_model
+from modelops_bentos.common.schemas import STRICT, strict_model
 from modelops_features.churn import RAW_SCHEMA
 from modelops_features.schema import Schema
 
@@ -78,6 +79,22 @@ def _check_record_count(records: list[Any]) -> list[Any]:
 
 
 Records = Annotated[list[ChurnRecord], AfterValidator(_check_record_count)]  # type: ignore[valid-type]
+
+
+class RecordsRequest(IODescriptor):
+    """The body of /predict, /predict_batch and /features: {"records": [ChurnRecord, ...]}.
+
+    An IODescriptor (BentoML's request-model base) so that the body itself is
+    strict and closed like learning-path's: an unknown top-level key (even a
+    2 MB one) is a 422 naming it, not silently dropped.
+    """
+
+    model_config = STRICT
+
+    records: Records = Field(
+        description=f"the customers to score, at most {MAX_RECORDS_ENV} (default "
+        f"{DEFAULT_MAX_RECORDS}) per request; more is a 413"
+    )
 
 
 class Prediction(BaseModel):

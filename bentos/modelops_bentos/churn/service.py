@@ -8,8 +8,8 @@ registry named by MODELOPS_REGISTRY / MODELOPS_MODEL / MODELOPS_MODEL_VERSION;
 
 Endpoints (all POST, JSON):
   /predict        {"records": [...]} -> {"model", "version", "predictions": [...]}
-  /predict_batch  the same body; requests are merged by BentoML's adaptive
-                  batching into one model call -> [{"customer_id", "churn_probability"}]
+  /predict_batch  the same body and answer; concurrent requests are merged by
+                  adaptive batching into one model call (common/batching.py)
   /features       the features and model rows /predict computes (parity, debugging)
   /feedback       {"outcomes": [...]}: observed outcomes of earlier predictions
                   (common/feedback.py) -> {"model", "accepted"}
@@ -25,7 +25,8 @@ from typing import Any
 import bentoml
 import pydantic_core
 
-from modelops_bentos.common.direct import Answer
+from modelops_bentos.common.batching import AdaptiveBatcher, Overloaded
+from modelops_bentos.common.direct import Answer, error_answer
 from modelops_bentos.common.feedback import FeedbackResponse
 from modelops_bentos.common.loader import ModelHolder
 from modelops_bentos.common.service import (
@@ -41,9 +42,8 @@ from .schemas import (
     ChurnFeedback,
     ChurnFeedbackRequest,
     FeaturesResponse,
-    Prediction,
     PredictResponse,
-    Records,
+    RecordsRequest,
     configure_max_records,
     max_records,
 )
@@ -51,6 +51,11 @@ from .scoring import features_as_records, score
 from .telemetry import Telemetry
 
 API_ENDPOINTS = ("predict", "predict_batch", "features", "feedback")
+# Adaptive batching of /predict_batch. max_latency_ms is 1000, not lower: the
+# dispatcher sheds requests it predicts to miss that deadline as 503, and 50 ms
+# shed load at 16 connections.
+BATCH_MAX_RECORDS = 1000
+BATCH_MAX_LATENCY_MS = 1000
 # Generous per-record allowance: a record is ~200 bytes of JSON.
 BYTES_PER_RECORD = 2048
 BODY_OVERHEAD_BYTES = 64 * 1024
@@ -71,33 +76,24 @@ class Churn(ServedModel):
         configure_max_records()  # refuses to start on a malformed MODELOPS_MAX_RECORDS
         request = load_request()
         self.faults = Faults.from_env()  # off unless MODELOPS_FAULT_* are set (faults.py)
+        self.batcher = AdaptiveBatcher(self._score_batch, BATCH_MAX_RECORDS, BATCH_MAX_LATENCY_MS)
         # `Churn` here is the bentoml.Service wrapping this class: its generated
         # input models validate the direct routes (common/direct.py).
         self.serve_model(
             ModelHolder(request, load_model),
             Telemetry(request.model),
             Churn.apis,
-            direct={"predict": self._predict_direct},
+            direct={"predict": self._predict_direct, "predict_batch": self._predict_batch_direct},
             kind="churn",
         )
 
-    @bentoml.api
-    async def predict(self, records: Records) -> PredictResponse:
+    @bentoml.api(input_spec=RecordsRequest)
+    async def predict(self, records: list[Any]) -> PredictResponse:
         """Churn probability per record, with the model version that produced it."""
-        result = await self._predict(records)
-        if isinstance(result, Answer):
-            return as_response(result)  # type: ignore[return-value]
-        return PredictResponse.model_validate(result)
+        return _as_route_answer(await self._predict(records))
 
     async def _predict_direct(self, request: Any) -> Answer:
-        result = await self._predict(request.records)
-        if isinstance(result, Answer):
-            return result
-        # The PredictResponse shape as plain dicts, serialised by pydantic-core's
-        # own JSON writer: the same bytes as PredictResponse(...).model_dump_json()
-        # (the direct-route test compares them) without building one model per
-        # record, which was ~6% of a 100-record request.
-        return Answer(200, pydantic_core.to_json(result))
+        return _as_direct_answer(await self._predict(request.records))
 
     async def _predict(self, records: list[Any]) -> dict[str, Any] | Answer:
         """/predict's work and answer (PredictResponse's fields), for both routes."""
@@ -119,19 +115,38 @@ class Churn(ServedModel):
             ],
         }
 
-    @bentoml.api(batchable=True, max_batch_size=1000, max_latency_ms=1000)
-    async def predict_batch(self, records: Records) -> list[Prediction]:
-        """Like /predict, but concurrent requests share one model call.
+    @bentoml.api(input_spec=RecordsRequest)
+    async def predict_batch(self, records: list[Any]) -> PredictResponse:
+        """Like /predict (same body, same answer), but concurrent requests share one model call."""
+        return _as_route_answer(await self._predict_batch(records))
 
-        max_latency_ms is 1000, not lower: BentoML sheds requests it predicts to
-        miss that deadline as 503, and 50 ms shed load at 16 connections.
-        """
+    async def _predict_batch_direct(self, request: Any) -> Answer:
+        return _as_direct_answer(await self._predict_batch(request.records))
+
+    async def _predict_batch(self, records: list[Any]) -> dict[str, Any] | Answer:
         model = self.holder.loaded
         if model is None:
-            return as_response(self._not_ready())  # type: ignore[return-value]
+            return self._not_ready()
         raw = _records(records)
+        try:
+            probabilities = await self.batcher(raw)
+        except Overloaded as exc:
+            return error_answer(503, {"error": str(exc)}, {"Retry-After": "1"})
+        return {
+            "model": model.model,
+            "version": model.version,
+            "predictions": [
+                {"customer_id": r["customer_id"], "churn_probability": p}
+                for r, p in zip(raw, probabilities, strict=True)
+            ],
+        }
+
+    async def _score_batch(self, raw: list[dict[str, Any]]) -> list[float]:
+        """One model call for the records of concurrent /predict_batch requests (batching.py)."""
+        model = self.holder.loaded
         scored = score(model, raw)
         self.telemetry.observe_predictions(scored.features, scored.probabilities)
+        # Merged requests: the rows cannot name their request id (logged without one).
         self.ground_truth.log(
             "predict_batch",
             model.version,
@@ -140,13 +155,10 @@ class Churn(ServedModel):
             scored.probabilities,
             attributable=False,
         )
-        return [
-            Prediction(customer_id=r["customer_id"], churn_probability=float(p))
-            for r, p in zip(raw, scored.probabilities.tolist(), strict=True)
-        ]
+        return scored.probabilities.tolist()
 
-    @bentoml.api
-    async def features(self, records: Records) -> FeaturesResponse:
+    @bentoml.api(input_spec=RecordsRequest)
+    async def features(self, records: list[Any]) -> FeaturesResponse:
         """The exact features and model rows /predict computes for these records.
 
         Not counted in the feature metrics: it is a debugging / parity tool, not
@@ -174,6 +186,23 @@ class Churn(ServedModel):
         if isinstance(result, Answer):
             return as_response(result)  # type: ignore[return-value]
         return FeedbackResponse.model_validate(result)
+
+
+def _as_route_answer(result: dict[str, Any] | Answer) -> Any:
+    """An answer as BentoML's route returns it: an error Response or the PredictResponse."""
+    if isinstance(result, Answer):
+        return as_response(result)
+    return PredictResponse.model_validate(result)
+
+
+def _as_direct_answer(result: dict[str, Any] | Answer) -> Answer:
+    if isinstance(result, Answer):
+        return result
+    # The PredictResponse shape as plain dicts, serialised by pydantic-core's
+    # own JSON writer: the same bytes as PredictResponse(...).model_dump_json()
+    # (the direct-route test compares them) without building one model per
+    # record, which was ~6% of a 100-record request.
+    return Answer(200, pydantic_core.to_json(result))
 
 
 def _max_body_bytes() -> int:

@@ -26,7 +26,6 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     create_model,
     field_validator,
@@ -36,6 +35,7 @@ from pydantic_core import PydanticCustomError
 
 from .ground_truth import now_us
 from .request_id import MAX_LENGTH
+from .schemas import STRICT
 
 MAX_OUTCOMES = 1000
 # A client clock a little ahead of ours is not an error; an outcome from
@@ -54,7 +54,7 @@ EntityId = Annotated[str | None, Field(min_length=1, max_length=ENTITY_ID_MAX_LE
 class FeedbackItem(BaseModel):
     """What every model kind's outcome carries besides the outcome itself."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     request_id: RequestId = None
     record: Record = None
@@ -118,7 +118,7 @@ def item_model(name: str, outcome: Any, entity_ids: bool) -> type[FeedbackItem]:
 
 
 class _FeedbackRequest(IODescriptor):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
 
 def request_model(name: str, item: type[FeedbackItem]) -> type[IODescriptor]:

@@ -15,6 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from modelops_features.schema import Field as SchemaField
 
+# Every request model of the services: unknown keys refused, no type coercion
+# (JSON's own types only: an integer field takes 3, not 3.0, "3" or true; a
+# float field takes 3 or 3.5). Pydantic's strict mode is checked inside its
+# core validator, so it costs nothing per request (benchmarks/serving_stages.py).
+STRICT = ConfigDict(extra="forbid", strict=True)
+
 
 def pydantic_type(field: SchemaField) -> tuple[Any, Any]:
     """(annotation, default) of one schema field as a strict-enough pydantic field."""
@@ -42,11 +48,13 @@ def pydantic_type(field: SchemaField) -> tuple[Any, Any]:
 def strict_model(
     name: str, fields: Iterable[SchemaField], **extra: tuple[Any, Any]
 ) -> type[BaseModel]:
-    """A model of the schema `fields` (plus `extra` pydantic fields) refusing unknown keys.
+    """A model of the schema `fields` (plus `extra` pydantic fields), strict and closed.
 
     extra="forbid": a misspelt field ("tenure_month") is reported by name instead
     of being silently dropped while the real field is reported missing.
+    STRICT: `"orders": true` or `"tenure_months": "3"` is a 422 naming the field,
+    not a silent 1 or 3 (pydantic's lax mode coerces both).
     """
     definitions: dict[str, Any] = {f.name: pydantic_type(f) for f in fields}
     definitions.update(extra)
-    return create_model(name, __config__=ConfigDict(extra="forbid"), **definitions)
+    return create_model(name, __config__=STRICT, **definitions)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from bentoml import IODescriptor
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from modelops_bentos.common.feedback import item_model, request_model
-from modelops_bentos.common.schemas import strict_model
+from modelops_bentos.common.schemas import STRICT, strict_model
 from modelops_features.learning_path import MODULES, RAW_SCHEMA
 
 STUDENT_ID_MAX_LENGTH = 256
@@ -47,7 +47,7 @@ Candidates = Annotated[
 class StudentQuery(BaseModel):
     """One student's question. `student_id` is echoed back and used for nothing else."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     activity: StudentActivity  # type: ignore[valid-type]
     student_id: StudentId = None
@@ -62,7 +62,7 @@ class RecommendRequest(IODescriptor, StudentQuery):
     keys are refused by name: a misspelt "candidate" must not be ignored.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
 
 MAX_STUDENTS = 1000
@@ -82,7 +82,7 @@ def _check_student_count(students: list[Any]) -> list[Any]:
 class RecommendBatchRequest(IODescriptor):
     """The /recommend_batch body: {"students": [StudentQuery, ...]} (at most MAX_STUDENTS)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     students: Annotated[list[StudentQuery], AfterValidator(_check_student_count)]
 
