@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from modelops_bentos.common.feedback import item_model, request_model
-from modelops_bentos.common.schemas import STRICT, strict_model
+from modelops_bentos.common.schemas import STRICT, integer, strict_model
 from modelops_features.churn import RAW_SCHEMA
 from modelops_features.schema import Schema
 
@@ -116,11 +116,12 @@ class FeaturesResponse(BaseModel):
     feature_names: list[str]
     model_columns: list[str]
     features: list[dict[str, float | str | None]]
-    rows: list[list[float]]
+    # null where the feature is missing (NaN in the model row).
+    rows: list[list[float | None]]
 
 
 # POST /feedback: the observed outcome of a churn prediction, the 0 / 1 label
-# training learns ("churned"); strict, so true / "1" / 1.0 are refused by name.
-ChurnOutcome = Annotated[int, Field(ge=0, le=1, strict=True)]
+# training learns ("churned"); strict, so true / "1" are refused by name.
+ChurnOutcome = Annotated[integer(0, 1), Field(description="1 churned, 0 stayed")]
 ChurnFeedback = item_model("ChurnFeedback", ChurnOutcome, entity_ids=True)
 ChurnFeedbackRequest = request_model("ChurnFeedbackRequest", ChurnFeedback)

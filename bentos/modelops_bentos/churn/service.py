@@ -209,4 +209,13 @@ def _max_body_bytes() -> int:
     return max_records() * BYTES_PER_RECORD + BODY_OVERHEAD_BYTES
 
 
-add_modelops_middleware(Churn, API_ENDPOINTS, _max_body_bytes)
+add_modelops_middleware(
+    Churn,
+    API_ENDPOINTS,
+    _max_body_bytes,
+    model="churn",
+    description=__doc__,
+    extra_errors={
+        "/predict": {"500": "fault injection for canary demos (MODELOPS_FAULT_*, off by default)"}
+    },
+)

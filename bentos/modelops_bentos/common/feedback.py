@@ -35,7 +35,7 @@ from pydantic_core import PydanticCustomError
 
 from .ground_truth import now_us
 from .request_id import MAX_LENGTH
-from .schemas import STRICT
+from .schemas import STRICT, integer
 
 MAX_OUTCOMES = 1000
 # A client clock a little ahead of ours is not an error; an outcome from
@@ -47,12 +47,17 @@ RequestId = Annotated[
     str | None,
     Field(min_length=1, max_length=MAX_LENGTH, pattern=r"^[A-Za-z0-9._:@/+=-]+$"),
 ]
-Record = Annotated[int | None, Field(ge=0, le=1_000_000)]
+Record = Annotated[integer(0, 1_000_000) | None, Field(description="the position in the request")]
 EntityId = Annotated[str | None, Field(min_length=1, max_length=ENTITY_ID_MAX_LENGTH)]
 
 
 class FeedbackItem(BaseModel):
-    """What every model kind's outcome carries besides the outcome itself."""
+    """One outcome: `request_id` (with `record`) or `entity_id`, never both, never neither.
+
+    `record` only with `request_id`; `observed_at` (RFC 3339 with a timezone,
+    default now) not in the future. These cross-field rules are checked and
+    named in a 422 but cannot be stated in the JSON Schema.
+    """
 
     model_config = STRICT
 

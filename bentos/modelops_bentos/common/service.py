@@ -38,6 +38,7 @@ from .direct import (
 from .ground_truth import GroundTruth, LogConfig
 from .loader import LoadRequest, ModelHolder
 from .middleware import ModelopsMiddleware
+from .openapi import DocsRoutes, document, model_schemas, render_json
 from .telemetry import Telemetry
 
 TRACING_ENV = "MODELOPS_TRACE_REQUESTS"
@@ -206,12 +207,62 @@ def current_service() -> Any:
 
 
 def add_modelops_middleware(
-    service: Any, endpoints: Iterable[str], max_body_bytes: Callable[[], int]
+    service: Any,
+    endpoints: Iterable[str],
+    max_body_bytes: Callable[[], int],
+    *,
+    model: str,
+    description: str,
+    extra_errors: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Put the modelops ASGI middleware (middleware.py) in front of the service's routes."""
+    """Put the modelops ASGI middleware in front of the service's routes.
+
+    middleware.py (guards, error shape, accounting) around the API routes, and
+    openapi.py's DocsRoutes: /docs.json as the truth, /docs and / as its UI.
+    """
     service.add_asgi_middleware(
         ModelopsMiddleware,
         endpoints=tuple(endpoints),
         state=current_service,
         max_body_bytes=max_body_bytes,
     )
+    service.add_asgi_middleware(
+        DocsRoutes,
+        render=openapi_renderer(service, model, description, extra_errors),
+        title=f"{model} (modelops)",
+    )
+
+
+def openapi_renderer(
+    service: Any,
+    default_model: str,
+    description: str,
+    extra_errors: Mapping[str, Mapping[str, str]] | None = None,
+) -> Callable[[], bytes]:
+    """The /docs.json bytes for the version this process serves (built once per version)."""
+    cache: dict[tuple[str, str | None], bytes] = {}
+
+    def render() -> bytes:
+        state = current_service()
+        loaded = state.holder.loaded if state is not None else None
+        model = state.holder.request.model if state is not None else default_model
+        version = loaded.version if loaded is not None else None
+        key = (model, version)
+        if key not in cache:
+            bodies, definitions = model_schemas(
+                {api.route: (api.input_spec, api.output_spec) for api in service.apis.values()}
+            )
+            cache[key] = render_json(
+                document(
+                    service.openapi_spec.asdict(),
+                    model=model,
+                    version=version,
+                    description=description,
+                    bodies=bodies,
+                    definitions=definitions,
+                    extra_errors=extra_errors,
+                )
+            )
+        return cache[key]
+
+    return render

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from modelops_bentos.common.feedback import item_model, request_model
-from modelops_bentos.common.schemas import STRICT, strict_model
+from modelops_bentos.common.schemas import STRICT, integer, strict_model
 from modelops_features.learning_path import MODULES, RAW_SCHEMA
 
 STUDENT_ID_MAX_LENGTH = 256
@@ -36,10 +36,15 @@ def _distinct(candidates: list[str] | None) -> list[str] | None:
 
 DEFAULT_K = 3
 StudentId = Annotated[str | None, Field(max_length=STUDENT_ID_MAX_LENGTH)]
-TopK = Annotated[int, Field(ge=1, le=len(MODULES))]
+TopK = Annotated[integer(1, len(MODULES)), Field(description="how many modules to return")]
 Candidates = Annotated[
     list[Module] | None,  # type: ignore[valid-type]
-    Field(min_length=1, max_length=len(MODULES)),
+    Field(
+        min_length=1,
+        max_length=len(MODULES),
+        json_schema_extra={"uniqueItems": True},
+        description="restrict the answer to these modules (distinct)",
+    ),
     AfterValidator(_distinct),
 ]
 

@@ -183,4 +183,10 @@ class LearningPath(ServedModel):
         return FeedbackResponse.model_validate(result)
 
 
-add_modelops_middleware(LearningPath, API_ENDPOINTS, lambda: MAX_BODY_BYTES)
+add_modelops_middleware(
+    LearningPath,
+    API_ENDPOINTS,
+    lambda: MAX_BODY_BYTES,
+    model="learning-path",
+    description=__doc__,
+)
