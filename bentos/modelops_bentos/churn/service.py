@@ -35,6 +35,8 @@ from modelops_bentos.common.service import (
     as_response,
     service_config,
 )
+from modelops_bentos.common.v2 import Tensor, error_of, input_tensors, validate
+from modelops_features.churn import RAW_SCHEMA
 
 from .faults import Faults
 from .model import load_model, load_request
@@ -95,8 +97,10 @@ class Churn(ServedModel):
     async def _predict_direct(self, request: Any) -> Answer:
         return _as_direct_answer(await self._predict(request.records))
 
-    async def _predict(self, records: list[Any]) -> dict[str, Any] | Answer:
-        """/predict's work and answer (PredictResponse's fields), for both routes."""
+    async def _predict(
+        self, records: list[Any], endpoint: str = "predict"
+    ) -> dict[str, Any] | Answer:
+        """/predict's work and answer (PredictResponse's fields), for every route."""
         model = self.holder.loaded
         if (fault := await self.faults.inject(model and model.version)) is not None:
             return fault
@@ -105,7 +109,7 @@ class Churn(ServedModel):
         raw = _records(records)
         scored = score(model, raw)
         self.telemetry.observe_predictions(scored.features, scored.probabilities)
-        self.ground_truth.log("predict", model.version, raw, scored.features, scored.probabilities)
+        self.ground_truth.log(endpoint, model.version, raw, scored.features, scored.probabilities)
         return {
             "model": model.model,
             "version": model.version,
@@ -113,6 +117,33 @@ class Churn(ServedModel):
                 {"customer_id": r["customer_id"], "churn_probability": p}
                 for r, p in zip(raw, scored.probabilities.tolist(), strict=True)
             ],
+        }
+
+    # -- the Open Inference Protocol (common/v2.py): /predict's work on tensors
+
+    def v2_platform(self) -> str:
+        return "modelops-churn-xgboost"
+
+    def v2_inputs(self) -> list[Tensor]:
+        return V2_INPUTS
+
+    def v2_outputs(self) -> list[Tensor]:
+        return V2_OUTPUTS
+
+    async def v2_infer(
+        self, records: list[dict[str, Any]], payload: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
+        parsed = validate(RecordsRequest, {"records": records})
+        result = await self._predict(parsed.records, endpoint="v2_infer")
+        if isinstance(result, Answer):
+            raise error_of(result)
+        probabilities = [p["churn_probability"] for p in result["predictions"]]
+        return {
+            "churn_probability": {
+                "datatype": "FP64",
+                "shape": [len(probabilities)],
+                "data": probabilities,
+            }
         }
 
     @bentoml.api(input_spec=RecordsRequest)
@@ -186,6 +217,14 @@ class Churn(ServedModel):
         if isinstance(result, Answer):
             return as_response(result)  # type: ignore[return-value]
         return FeedbackResponse.model_validate(result)
+
+
+# One tensor per raw field (the columns of /predict's records), customer_id optional.
+V2_INPUTS = input_tensors(
+    (f for f in RAW_SCHEMA.fields if f.name != "customer_id"),
+    extra=[Tensor("customer_id", "BYTES", (-1,), optional=True)],
+)
+V2_OUTPUTS = [Tensor("churn_probability", "FP64", (-1,))]
 
 
 def _as_route_answer(result: dict[str, Any] | Answer) -> Any:

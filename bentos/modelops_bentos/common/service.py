@@ -40,6 +40,7 @@ from .loader import LoadRequest, ModelHolder
 from .middleware import ModelopsMiddleware
 from .openapi import DocsRoutes, document, model_schemas, render_json
 from .telemetry import Telemetry
+from .v2 import V2Routes
 
 TRACING_ENV = "MODELOPS_TRACE_REQUESTS"
 
@@ -132,6 +133,15 @@ class ServedModel:
     def version_header(self) -> bytes:
         return self._version_header
 
+    # -- the Open Inference Protocol (v2.py): what every service answers the same way
+
+    def v2_name(self) -> str:
+        return self.holder.request.model
+
+    def v2_version(self) -> str | None:
+        loaded = self.holder.loaded
+        return loaded.version if loaded is not None else None
+
     async def __is_ready__(self) -> bool:
         return self.holder.ready
 
@@ -217,8 +227,9 @@ def add_modelops_middleware(
 ) -> None:
     """Put the modelops ASGI middleware in front of the service's routes.
 
-    middleware.py (guards, error shape, accounting) around the API routes, and
-    openapi.py's DocsRoutes: /docs.json as the truth, /docs and / as its UI.
+    middleware.py (guards, error shape, accounting) around the API routes,
+    v2.py's V2Routes (the Open Inference Protocol under /v2), and openapi.py's
+    DocsRoutes: /docs.json as the truth, /docs and / as its UI.
     """
     service.add_asgi_middleware(
         ModelopsMiddleware,
@@ -226,6 +237,7 @@ def add_modelops_middleware(
         state=current_service,
         max_body_bytes=max_body_bytes,
     )
+    service.add_asgi_middleware(V2Routes, state=current_service, max_body_bytes=max_body_bytes)
     service.add_asgi_middleware(
         DocsRoutes,
         render=openapi_renderer(service, model, description, extra_errors),

@@ -42,6 +42,8 @@ from modelops_bentos.common.service import (
     as_response,
     service_config,
 )
+from modelops_bentos.common.v2 import Tensor, V2Error, error_of, input_tensors, validate
+from modelops_features.learning_path import RAW_SCHEMA
 
 from .model import LoadedRecommender, load_recommender, load_request
 from .schemas import (
@@ -143,22 +145,7 @@ class LearningPath(ServedModel):
         model: LoadedRecommender | None = self.holder.loaded  # type: ignore[assignment]
         if model is None:
             return as_response(self._not_ready())  # type: ignore[return-value]
-        raw = [vars(s.activity) for s in students]
-        ranked = rank_many(
-            model.scorer, raw, [s.k for s in students], [s.candidates for s in students]
-        )
-        if students:
-            self.telemetry.observe_predictions(ranked.features, ranked.probabilities.max(axis=1))
-            for top in ranked.tops:
-                self.telemetry.observe_recommendation(top[0][0])
-            self.ground_truth.log(
-                "recommend_batch",
-                model.version,
-                raw,
-                ranked.features,
-                ranked.probabilities,
-                answers=[top[0][0] for top in ranked.tops],
-            )
+        tops = self._rank_many(model, students, "recommend_batch")
         return RecommendBatchResponse(
             model=model.model,
             version=model.version,
@@ -170,9 +157,71 @@ class LearningPath(ServedModel):
                         for i, (m, score) in enumerate(top)
                     ],
                 )
-                for s, top in zip(students, ranked.tops, strict=True)
+                for s, top in zip(students, tops, strict=True)
             ],
         )
+
+    def _rank_many(
+        self, model: LoadedRecommender, students: list[Any], endpoint: str
+    ) -> list[list[tuple[str, float]]]:
+        """Each student's top (module, score) list; metrics and inference log as every route."""
+        raw = [vars(s.activity) for s in students]
+        ranked = rank_many(
+            model.scorer, raw, [s.k for s in students], [s.candidates for s in students]
+        )
+        if students:
+            self.telemetry.observe_predictions(ranked.features, ranked.probabilities.max(axis=1))
+            for top in ranked.tops:
+                self.telemetry.observe_recommendation(top[0][0])
+            self.ground_truth.log(
+                endpoint,
+                model.version,
+                raw,
+                ranked.features,
+                ranked.probabilities,
+                answers=[top[0][0] for top in ranked.tops],
+            )
+        return ranked.tops
+
+    # -- the Open Inference Protocol (common/v2.py): /recommend_batch's work on tensors
+
+    def v2_platform(self) -> str:
+        return "modelops-learning-path-softmax"
+
+    def v2_inputs(self) -> list[Tensor]:
+        return V2_INPUTS
+
+    def v2_outputs(self) -> list[Tensor]:
+        return V2_OUTPUTS
+
+    async def v2_infer(
+        self, records: list[dict[str, Any]], payload: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
+        """Top-k modules and scores per row; k from the request's parameters (default 3).
+
+        Other parameters are ignored, not refused: V2 clients add their own
+        protocol extensions there (Triton's client sends binary_data_output;
+        the answer is JSON, which it reads as well).
+        """
+        parameters = payload.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            raise V2Error(422, "parameters: an object")
+        k = parameters.get("k", DEFAULT_K)
+        students = [{"activity": r, "k": k} for r in records]
+        parsed = validate(RecommendBatchRequest, {"students": students})
+        model: LoadedRecommender | None = self.holder.loaded  # type: ignore[assignment]
+        if model is None:
+            raise error_of(self._not_ready())
+        tops = self._rank_many(model, parsed.students, "v2_infer")
+        shape = [len(tops), len(tops[0]) if tops else 0]
+        return {
+            "modules": {
+                "datatype": "BYTES",
+                "shape": shape,
+                "data": [m for t in tops for m, _ in t],
+            },
+            "scores": {"datatype": "FP64", "shape": shape, "data": [s for t in tops for _, s in t]},
+        }
 
     @bentoml.api(input_spec=LearningPathFeedbackRequest)
     async def feedback(self, outcomes: list[LearningPathFeedback]) -> FeedbackResponse:  # type: ignore[valid-type]
@@ -181,6 +230,11 @@ class LearningPath(ServedModel):
         if isinstance(result, Answer):
             return as_response(result)  # type: ignore[return-value]
         return FeedbackResponse.model_validate(result)
+
+
+# One tensor per activity field (the columns of /recommend_batch's students).
+V2_INPUTS = input_tensors(RAW_SCHEMA.fields)
+V2_OUTPUTS = [Tensor("modules", "BYTES", (-1, -1)), Tensor("scores", "FP64", (-1, -1))]
 
 
 add_modelops_middleware(
