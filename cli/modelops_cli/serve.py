@@ -84,7 +84,7 @@ def serve(
     try:
         launch.wait_ready(url, process, timeout=ready_timeout)
         click.echo(f"\nmodelops: {model_name} v{concrete} ready at {url}", err=True)
-        paths = [*launch.ENDPOINTS[service][0], "/metrics"]
+        paths = [*launch.ENDPOINTS[service][0], "/metrics", "/docs", f"/v2/models/{model_name}"]
         click.echo("  endpoints: " + "  ".join(f"{url}{p}" for p in paths), err=True)
         click.echo("  try:", err=True)
         click.echo(launch.sample_curl(url, service))
