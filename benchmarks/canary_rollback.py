@@ -53,15 +53,16 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    sys.path.insert(0, str(REPO))
 
     from modelops_bentos import launch
     from modelops_cli.controlplane import ControlPlane
     from modelops_operator.adapters.kube import KubeAdapter
+    from modelops_testkit.kube import api_client_for, install_project_crds
+    from modelops_testkit.manifests import md_manifest
+    from modelops_testkit.net import free_port
+    from modelops_testkit.prometheus import PrometheusServer
+    from modelops_testkit.traffic import LoadGenerator, WeightWatcher
     from modelops_training import XGBParams, train
-    from tests.cluster.operator_fixtures import md_manifest
-    from tests.e2e.canary_support import LoadGenerator, PrometheusServer, WeightWatcher, free_port
-    from tests.plugins.controlplane import api_client_for, install_project_crds
 
     work = Path(tempfile.mkdtemp(prefix="modelops-canary-bench-"))
     registry = f"file://{work / 'registry'}"

@@ -29,8 +29,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PROVISION = REPO / "tools" / "node" / "provision.sh"
-sys.path.insert(0, str(REPO))
-
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 
@@ -114,7 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="up/down cycles")
     args = parser.parse_args()
-    from tests.plugins.node import build_probe
+    from modelops_testkit.node import build_probe
 
     print("| cold step of `make node` | seconds | recorded at |")
     print("| --- | --- | --- |")
