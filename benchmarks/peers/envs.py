@@ -77,9 +77,20 @@ def ensure(name: str) -> Path:
         [str(UV), "venv", "-q", "--clear", "--python", PYTHON, str(target)], check=True, env=env
     )
     requirements = list(PEERS[name])
+    # Bytecode compiled at install: otherwise the first run of every peer after a
+    # cold install spends tens of seconds compiling its imports.
     requirements += WORKSPACE_PACKAGES.get(name, [])
     subprocess.run(
-        [str(UV), "pip", "install", "-q", "--python", str(python), *requirements],
+        [
+            str(UV),
+            "pip",
+            "install",
+            "-q",
+            "--compile-bytecode",
+            "--python",
+            str(python),
+            *requirements,
+        ],
         check=True,
         env=env,
     )
