@@ -107,6 +107,14 @@ def bodies() -> dict[int, bytes]:
     return {n: json.dumps({"records": records[:n]}).encode() for n in SIZES}
 
 
+def _json_rows(values: list) -> list:
+    """Missing features (NaN) as JSON null: json.dumps would write `NaN`, which is not
+    JSON; MLServer and orjson (Ray's peer) refuse the whole body then."""
+    if values and isinstance(values[0], list):
+        return [_json_rows(v) for v in values]
+    return [None if v != v else v for v in values]  # v != v: NaN
+
+
 def all_bodies() -> dict[str, dict[int, bytes]]:
     """Every body kind by size: raw records, precomputed rows, and rows as a V2 tensor."""
     from modelops_features import churn as churn_features
@@ -116,9 +124,9 @@ def all_bodies() -> dict[str, dict[int, bytes]]:
     out: dict[str, dict[int, bytes]] = {"records": bodies(), "rows": {}, "v2": {}}
     for n in SIZES:
         rows = matrix[:n]
-        out["rows"][n] = json.dumps({"inputs": rows.tolist()}).encode()
+        out["rows"][n] = json.dumps({"inputs": _json_rows(rows.tolist())}).encode()
         tensor = {"name": "input-0", "shape": list(rows.shape), "datatype": "FP32",
-                  "data": rows.reshape(-1).tolist()}  # fmt: skip
+                  "data": _json_rows(rows.reshape(-1).tolist())}  # fmt: skip
         out["v2"][n] = json.dumps({"inputs": [tensor]}).encode()
     return out
 
@@ -364,7 +372,15 @@ def main() -> int:
             for spec in order:
                 ctx = Context(uri, version, artefact, workdir, free_port())
                 try:
-                    rows += run_spec(spec, ctx, bodies_, args, run)
+                    got = run_spec(spec, ctx, bodies_, args, run)
+                    rows += got
+                    # A row of error answers measures nothing: the benchmark is broken there.
+                    failed += [
+                        f"{r.server} {r.body} {r.records} (run {run}): {r.errors} of "
+                        f"{r.requests} requests answered non-2xx or failed"
+                        for r in got
+                        if r.errors > 0.01 * max(r.requests, 1)
+                    ]
                 except Exception as exc:  # one broken peer must not lose the others' numbers
                     print(f"benchmark: {spec.name} failed: {exc}", file=sys.stderr)
                     failed.append(f"{spec.name} (run {run}): {exc}")

@@ -32,6 +32,7 @@ import yaml
 # Moved to modelops_testkit.kube (testkit/), which the benchmarks share; kept for existing imports.
 from modelops_testkit.kube import (
     CRD_DIR,  # noqa: F401  kept for existing imports
+    ESTABLISHED_TIMEOUT,  # noqa: F401  kept for existing imports
     REPO_ROOT,  # noqa: F401  kept for existing imports
     api_client_for,
     crd_documents,  # noqa: F401  kept for existing imports
