@@ -58,6 +58,8 @@ SMOKES = [
           timeout=1200),
     Smoke("drift_offline.py", (r"^\s*shift\s+psi\s+ks\s+js", r"^\s*1\.00\s")),
     Smoke("features_paths.py", (r"^path\s+per call\s+per record", r"^model_matrix_from_records")),
+    Smoke("ground_truth.py", (r"^\| server \| body \|", r"^\| phase \| seconds \| note \|",
+                              r"^\| world \| AUC \|"), python_flags=("-P",)),
     Smoke("operator_latency.py", (r"^measure\s+p50\s+p99", r"^operator RSS with 10 ")),
     Smoke("real_loop.py", (r"^measure\s+run 1", r"^bad canary: first error -> weight 0"),
           timeout=1200, node=True),
