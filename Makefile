@@ -5,7 +5,7 @@ export BENTOML_DO_NOT_TRACK := true
 export OMP_NUM_THREADS := 1
 VENV := .venv/bin
 
-.PHONY: demo test venv system-deps controlplane helm node lint images images-tools
+.PHONY: demo test venv system-deps controlplane helm node lint images images-tools bench-smoke
 
 venv:
 	@tools/bootstrap.sh
@@ -52,3 +52,8 @@ lint: venv
 ## The whole test suite, as CI runs it (.ci/run).
 test: venv system-deps controlplane helm node lint
 	@tools/run-tests.sh
+
+## Every benchmark in its --smoke mode, peers included (the `bench` test layer,
+## which `make test` runs too); the peers' environments are created on first use.
+bench-smoke: venv system-deps controlplane node images-tools
+	@tools/run-tests.sh -m bench

@@ -13,6 +13,7 @@ seconds and in analysis intervals. Compared with Flagger's defaults, which
 roll back after `interval x threshold` = 1 min x 10 = 10 min of failed checks.
 
     .venv/bin/python benchmarks/canary_rollback.py [--runs 10] [--interval 5] [--error-rate 0.2]
+    .venv/bin/python benchmarks/canary_rollback.py --smoke   # one run (CI)
 
 Goal (issue 5): <= 2 intervals.
 """
@@ -50,18 +51,22 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=5.0, help="analysis interval, seconds")
     parser.add_argument("--error-rate", type=float, default=0.2)
     parser.add_argument("--rate", type=float, default=40.0, help="requests per second")
+    parser.add_argument("--smoke", action="store_true", help="one run, same settings (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = 1
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    sys.path.insert(0, str(REPO))
 
     from modelops_bentos import launch
     from modelops_cli.controlplane import ControlPlane
     from modelops_operator.adapters.kube import KubeAdapter
+    from modelops_testkit.kube import api_client_for, install_project_crds
+    from modelops_testkit.manifests import md_manifest
+    from modelops_testkit.net import free_port
+    from modelops_testkit.prometheus import PrometheusServer
+    from modelops_testkit.traffic import LoadGenerator, WeightWatcher
     from modelops_training import XGBParams, train
-    from tests.cluster.operator_fixtures import md_manifest
-    from tests.e2e.canary_support import LoadGenerator, PrometheusServer, WeightWatcher, free_port
-    from tests.plugins.controlplane import api_client_for, install_project_crds
 
     work = Path(tempfile.mkdtemp(prefix="modelops-canary-bench-"))
     registry = f"file://{work / 'registry'}"
@@ -143,7 +148,8 @@ def main() -> int:
         load = LoadGenerator(urls["stable"], urls["canary"], lambda: watcher.current, args.rate)
         watcher.start()
         load.start()
-        results = []
+        results: list[float] = []
+        rows: list[tuple[int, str, float, str]] = []
         try:
             for run in range(args.runs):
                 v = str(run + 2)
@@ -169,15 +175,18 @@ def main() -> int:
                     print(f"run {run + 1}: no canary error seen ({status['rejected']['reason']})")
                     continue
                 seconds = ended - first
+                reason = status["rejected"]["reason"]
                 results.append(seconds)
+                rows.append((run + 1, v, seconds, reason))
                 print(
                     f"run {run + 1}: {seconds:.1f}s = {seconds / args.interval:.2f} intervals "
-                    f"({status['rejected']['reason'][:120]})",
+                    f"({reason[:120]})",
                     flush=True,
                 )
         finally:
             load.stop()
             watcher.stop()
+        print(table(rows, args.interval))
         if results:
             ivs = [s / args.interval for s in results]
             print(
@@ -201,7 +210,20 @@ def main() -> int:
         if prom is not None:
             prom.stop()
         plane.stop()
-    return 0
+    # No run saw a canary error: nothing was measured, the benchmark is broken.
+    return 0 if results else 1
+
+
+def table(rows: list[tuple[int, str, float, str]], interval: float) -> str:
+    lines = [
+        "\n| run | canary version | first canary error -> weight 0, s | intervals | reason |",
+        "| ---: | --- | ---: | ---: | --- |",
+    ]
+    for run, version, seconds, reason in rows:
+        lines.append(
+            f"| {run} | {version} | {seconds:.1f} | {seconds / interval:.2f} | {reason[:90]} |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

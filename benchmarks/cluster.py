@@ -3,6 +3,7 @@
 Run from the repo root, as root, after `make node`, with no node running:
 
     .venv/bin/python benchmarks/cluster.py [--runs 3]
+    .venv/bin/python benchmarks/cluster.py --smoke   # one warm provisioning, one up/down (CI)
 
 The cold cost of `make node` is not repeated here (it rebuilds kubelet,
 kube-proxy, kubectl and CoreDNS); it is read from the provision-seconds file
@@ -29,8 +30,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PROVISION = REPO / "tools" / "node" / "provision.sh"
-sys.path.insert(0, str(REPO))
-
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 
@@ -113,8 +112,11 @@ def one_cycle(ref: str, archive: Path) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="up/down cycles")
+    parser.add_argument("--smoke", action="store_true", help="one run of each (CI)")
     args = parser.parse_args()
-    from tests.plugins.node import build_probe
+    if args.smoke:
+        args.runs = 1
+    from modelops_testkit.node import build_probe
 
     print("| cold step of `make node` | seconds | recorded at |")
     print("| --- | --- | --- |")

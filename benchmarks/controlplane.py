@@ -3,6 +3,7 @@
 Run from the repo root after `make controlplane`:
 
     .venv/bin/python benchmarks/controlplane.py [--runs 5]
+    .venv/bin/python benchmarks/controlplane.py --smoke   # one run of each (CI)
 
 The cold build is not repeated here (it costs ~10 minutes and a cleared Go
 cache); its time is read from the build-seconds file provision.sh writes next
@@ -73,7 +74,10 @@ def row(what: str, timings: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="repetitions per measurement")
+    parser.add_argument("--smoke", action="store_true", help="one run of each measurement (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = 1
 
     from modelops_cli.controlplane import discover
 

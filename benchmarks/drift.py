@@ -1,6 +1,7 @@
 """Drift benchmark (not a test): modelops vs Evidently vs NannyML offline, and the online check.
 
     .venv/bin/python benchmarks/drift.py [--rows 1000000] [--features 20] [--skip-peers]
+    .venv/bin/python benchmarks/drift.py --smoke    # 2,000 rows x 4 features, peers included (CI)
 
 Offline: a reference and a current sample of `--rows` rows x `--features`
 numeric features (half of them shifted by one standard deviation, half not),
@@ -19,13 +20,10 @@ calculate()); Evidently has no separate fit:
 * NannyML (UnivariateDriftCalculator, Jensen-Shannon, one chunk, a constant
   threshold 0.1).
 
-The peers run in bench-only venvs under ~/.cache/modelops/bench-envs/
-(drift-evidently with pandas<3, drift-nannyml), never in the product venv:
-
-    uv venv --python python3.11 ~/.cache/modelops/bench-envs/drift-evidently
-    VIRTUAL_ENV=... uv pip install evidently psutil "pandas<3"
-    uv venv --python python3.11 ~/.cache/modelops/bench-envs/drift-nannyml
-    VIRTUAL_ENV=... uv pip install nannyml statsmodels
+The peers run in bench-only venvs (drift-evidently with pandas<3,
+drift-nannyml), never in the product venv: the script creates them on first
+use and caches them under ~/.cache/modelops/bench-envs/<name>-<hash of the
+pins>/ (benchmarks/peers/envs.py, shared with serving.py).
 
 Online: the operator's drift measurement (three Prometheus queries over HTTP,
 de-cumulation, PSI) against a local HTTP server answering like Prometheus with
@@ -53,11 +51,9 @@ os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 import numpy as np
 
-ENVS = Path.home() / ".cache" / "modelops" / "bench-envs"
-PEERS = {
-    "evidently": ENVS / "drift-evidently" / "bin" / "python",
-    "nannyml": ENVS / "drift-nannyml" / "bin" / "python",
-}
+HERE = Path(__file__).resolve().parent
+# tool -> its bench environment in benchmarks/peers/envs.py
+PEERS = {"evidently": "drift-evidently", "nannyml": "drift-nannyml"}
 
 COMMON = textwrap.dedent(
     """
@@ -174,15 +170,22 @@ def run_tool(python: str, code: str, ref: Path, cur: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def offline(args) -> None:
+def offline(args) -> bool:
+    """Prints the offline table; False when a tool failed (its row says why)."""
     with tempfile.TemporaryDirectory() as tmp:
         ref, cur, truth = make_data(args.rows, args.features, Path(tmp))
         names = [f"f{i:02d}" for i in range(args.features)]
         results = {"modelops": run_tool(sys.executable, MODELOPS, ref, cur)}
         if not args.skip_peers:
-            results["evidently"] = run_tool(str(PEERS["evidently"]), EVIDENTLY, ref, cur)
-            results["nannyml"] = run_tool(str(PEERS["nannyml"]), NANNYML, ref, cur)
+            sys.path.insert(0, str(HERE))
+            from peers import envs
+
+            for tool, code in (("evidently", EVIDENTLY), ("nannyml", NANNYML)):
+                results[tool] = run_tool(str(envs.ensure(PEERS[tool])), code, ref, cur)
     mine = results["modelops"]
+    if "error" in mine:
+        print(f"modelops error: {mine['error']}")
+        return False
     print(
         f"\nOffline: {args.rows:,} rows x {args.features} features (reference and current), "
         f"{sum(truth)} shifted by 1 sd"
@@ -206,6 +209,7 @@ def offline(args) -> None:
             f"{r['peak_mb'] - r['loaded_mb']:14.0f} {r['seconds'] / mine['seconds']:9.1f}  "
             f"agree with modelops {agree}/{len(names)}, match truth {correct}/{len(names)}"
         )
+    return not any("error" in r for r in results.values())
 
 
 class _Canned(BaseHTTPRequestHandler):
@@ -304,18 +308,26 @@ def online(args) -> None:
     server.shutdown()
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--online-only", action="store_true")
+    parser.add_argument(
+        "--smoke", action="store_true", help="2,000 rows x 4 features, 2 repeats, peers included"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.features, args.repeat = 2_000, 4, 2
+    ok = True
     if not args.online_only:
-        offline(args)
+        ok = offline(args)
     online(args)
+    # A tool that failed is a broken benchmark, not a slow one: the exit status says so.
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

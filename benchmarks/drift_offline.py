@@ -1,6 +1,7 @@
 """Drift scores of synthetic churn data against its training profile (not a test).
 
     .venv/bin/python benchmarks/drift_offline.py [--rows 5000] [--buckets 10]
+    .venv/bin/python benchmarks/drift_offline.py --smoke   # 2,000-row reference, 1,000-row samples
 
 Builds a reference profile from unshifted synthetic data, then scores fresh
 samples at growing `shift` with PSI, binned KS and JS: the table shows what the
@@ -29,9 +30,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000, help="rows per live sample")
     parser.add_argument("--buckets", type=int, default=10, help="profile buckets per feature")
+    parser.add_argument("--smoke", action="store_true", help="small frames, same table (CI)")
     args = parser.parse_args()
+    reference_rows = 20_000
+    if args.smoke:
+        # compare() needs min_samples (1000) live rows to score at all.
+        reference_rows, args.rows = 2_000, 1_000
 
-    reference = compute(synthetic.churn(20_000, seed=1))
+    reference = compute(synthetic.churn(reference_rows, seed=1))
     profile = build_profile(reference, FEATURE_SCHEMA, None, n_buckets=args.buckets)
 
     header = f"{'shift':>6s} " + " ".join(f"{m:>6s}" for m in METHODS)

@@ -15,6 +15,7 @@ cluster of $KUBECONFIG with --kubeconfig):
 Run from the repo root (after `make controlplane`):
 
     .venv/bin/python benchmarks/operator_latency.py [--burst 200] [--total 1000] [--replicas 0]
+    .venv/bin/python benchmarks/operator_latency.py --smoke   # 2 single, a burst of 5, 10 in all, 1 trigger (CI)
 
 `--modelops PATH` runs another checkout's operator (e.g. a worktree of an
 older commit, for a before/after comparison on the same machine).
@@ -320,9 +321,12 @@ def main() -> int:
         default=20,
         help="rounds of retrain annotation -> Job -> outcome (0: skip)",
     )
+    parser.add_argument(
+        "--smoke", action="store_true", help="2 single, a burst of 5, 10 in all, 1 trigger round"
+    )
     args = parser.parse_args()
-
-    sys.path.insert(0, str(REPO))
+    if args.smoke:
+        args.single_runs, args.burst, args.total, args.triggers = 2, 5, 10, 1
     from modelops_operator.adapters.kube import KubeAdapter
 
     plane = None

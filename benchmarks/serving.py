@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/serving.py [--registry URI --version V] [--duration 15]
         [--runs 2] [--only churn,fastapi,...]
+    .venv/bin/python benchmarks/serving.py --smoke   # every server, 1 s wrk runs (CI)
 
 Servers (one at a time, one worker each, OMP_NUM_THREADS=1, same model artefact):
   churn, churn-batch   the churn bento (/predict, /predict_batch), product venv
@@ -26,7 +27,11 @@ Server CPU per request is the server process tree's user+system CPU (from
 /proc/<pid>/stat) over the measured run divided by its requests; idle RSS is
 the tree's resident memory once ready, before any load. Without --registry a
 model is trained on synthetic:20000 into a temporary registry first. Timings
-are not asserted anywhere: this is a report, not a test.
+are not asserted anywhere: this is a report, not a test. A server that fails
+to start or to answer is reported and makes the exit status 1 (the others'
+rows are still printed). `--smoke` runs every server and body once with 1 s
+wrk runs on a model trained on synthetic:3000: it proves the benchmark and
+every peer environment work, its numbers mean nothing.
 """
 
 from __future__ import annotations
@@ -61,7 +66,9 @@ BENTO_NAMES = ("churn", "churn-batch", "churn-routed", "churn-stock", "bento-noo
 # -- model and bodies ----------------------------------------------------------------
 
 
-def ensure_model(registry: str | None, version: str, workdir: Path) -> tuple[str, str]:
+def ensure_model(
+    registry: str | None, version: str, workdir: Path, rows: int = 20_000
+) -> tuple[str, str]:
     if registry:
         from modelops_registry import Registry
 
@@ -69,8 +76,10 @@ def ensure_model(registry: str | None, version: str, workdir: Path) -> tuple[str
     from modelops_training import train
 
     uri = f"file://{workdir / 'registry'}"
-    print("benchmark: training churn on synthetic:20000 into a temporary registry", file=sys.stderr)
-    result = train(model="churn", data="synthetic:20000", registry_uri=uri, base_version=None)
+    print(
+        f"benchmark: training churn on synthetic:{rows} into a temporary registry", file=sys.stderr
+    )
+    result = train(model="churn", data=f"synthetic:{rows}", registry_uri=uri, base_version=None)
     return uri, str(result["version"])
 
 
@@ -98,6 +107,14 @@ def bodies() -> dict[int, bytes]:
     return {n: json.dumps({"records": records[:n]}).encode() for n in SIZES}
 
 
+def _json_rows(values: list) -> list:
+    """Missing features (NaN) as JSON null: json.dumps would write `NaN`, which is not
+    JSON; MLServer and orjson (Ray's peer) refuse the whole body then."""
+    if values and isinstance(values[0], list):
+        return [_json_rows(v) for v in values]
+    return [None if v != v else v for v in values]  # v != v: NaN
+
+
 def all_bodies() -> dict[str, dict[int, bytes]]:
     """Every body kind by size: raw records, precomputed rows, and rows as a V2 tensor."""
     from modelops_features import churn as churn_features
@@ -107,9 +124,9 @@ def all_bodies() -> dict[str, dict[int, bytes]]:
     out: dict[str, dict[int, bytes]] = {"records": bodies(), "rows": {}, "v2": {}}
     for n in SIZES:
         rows = matrix[:n]
-        out["rows"][n] = json.dumps({"inputs": rows.tolist()}).encode()
+        out["rows"][n] = json.dumps({"inputs": _json_rows(rows.tolist())}).encode()
         tensor = {"name": "input-0", "shape": list(rows.shape), "datatype": "FP32",
-                  "data": rows.reshape(-1).tolist()}  # fmt: skip
+                  "data": _json_rows(rows.reshape(-1).tolist())}  # fmt: skip
         out["v2"][n] = json.dumps({"inputs": [tensor]}).encode()
     return out
 
@@ -307,7 +324,7 @@ def ratios(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -320,7 +337,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--runs", type=int, default=2, help="suite runs, alternating order")
     parser.add_argument("--only", help="comma-separated server names (default: all)")
+    parser.add_argument("--smoke", action="store_true", help="every server once, 1 s runs (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.duration, args.warmup, args.runs = 1.0, 1.0, 1
     if shutil.which("wrk") is None:
         sys.exit(
             "benchmark: wrk is missing; install it with tools/system-deps.sh (Debian: apt-get install wrk)"
@@ -339,19 +359,31 @@ def main() -> None:
     runs_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="serving-", dir=runs_root) as tmp:
         workdir = Path(tmp)
-        uri, version = ensure_model(args.registry, args.version, workdir)
+        uri, version = ensure_model(
+            args.registry, args.version, workdir, 3_000 if args.smoke else 20_000
+        )
         artefact = model_file(uri, version, workdir)
         bodies_ = all_bodies()
         floor = in_process(uri, version, bodies_["records"], seconds=min(args.duration, 5.0))
+        failed: list[str] = []
         for run in range(1, args.runs + 1):
             order = specs if run % 2 else list(reversed(specs))
             rows: list[Row] = []
             for spec in order:
                 ctx = Context(uri, version, artefact, workdir, free_port())
                 try:
-                    rows += run_spec(spec, ctx, bodies_, args, run)
+                    got = run_spec(spec, ctx, bodies_, args, run)
+                    rows += got
+                    # A row of error answers measures nothing: the benchmark is broken there.
+                    failed += [
+                        f"{r.server} {r.body} {r.records} (run {run}): {r.errors} of "
+                        f"{r.requests} requests answered non-2xx or failed"
+                        for r in got
+                        if r.errors > 0.01 * max(r.requests, 1)
+                    ]
                 except Exception as exc:  # one broken peer must not lose the others' numbers
                     print(f"benchmark: {spec.name} failed: {exc}", file=sys.stderr)
+                    failed.append(f"{spec.name} (run {run}): {exc}")
             runs.append(rows)
 
     print(f"\nchurn model version {version}; wrk -t1 -c{args.connections} -d{args.duration:g}s "
@@ -366,7 +398,11 @@ def main() -> None:
         print(table(sorted(rows, key=lambda r: (r.body, r.records, -r.rps))))
         print()
         print(ratios(rows))
+    if failed:
+        print("\nfailed (no row above):\n" + "\n".join(f"- {f}" for f in failed))
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

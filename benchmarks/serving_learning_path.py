@@ -1,6 +1,7 @@
 """Serving benchmark of the learning-path service, in the same table as churn's.
 
     .venv/bin/python benchmarks/serving_learning_path.py [--registry URI --version V] [--duration 10]
+    .venv/bin/python benchmarks/serving_learning_path.py --smoke   # 1 s runs, small model (CI)
 
 Rows (same columns and load generator as benchmarks/serving.py, through
 benchmarks/serving_http.py):
@@ -38,7 +39,9 @@ TARGET = "modelops_bentos.learning_path.service:LearningPath"
 BODY = "student"  # the "body" column: one student's activity per request
 
 
-def ensure_model(registry: str | None, version: str, workdir: Path) -> tuple[str, str]:
+def ensure_model(
+    registry: str | None, version: str, workdir: Path, rows: int = 20_000
+) -> tuple[str, str]:
     if registry:
         from modelops_registry import Registry
 
@@ -46,8 +49,8 @@ def ensure_model(registry: str | None, version: str, workdir: Path) -> tuple[str
     from modelops_training import train
 
     uri = f"file://{workdir / 'registry'}"
-    print("benchmark: training learning-path on synthetic:20000", file=sys.stderr)
-    result = train(model=MODEL, data="synthetic:20000", registry_uri=uri)
+    print(f"benchmark: training learning-path on synthetic:{rows}", file=sys.stderr)
+    result = train(model=MODEL, data=f"synthetic:{rows}", registry_uri=uri)
     return uri, str(result["version"])
 
 
@@ -97,13 +100,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--smoke", action="store_true", help="1 s wrk runs, a small model (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.duration, args.warmup = 1.0, 1.0
     if shutil.which("wrk") is None:
         sys.exit("benchmark: wrk is missing; install it with tools/system-deps.sh")
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="modelops-bench-lp-") as tmp:
         workdir = Path(tmp)
-        uri, version = ensure_model(args.registry, args.version, workdir)
+        rows = 3_000 if args.smoke else 20_000
+        uri, version = ensure_model(args.registry, args.version, workdir, rows)
         rows = [in_process(uri, version, seconds=min(args.duration, 5.0))]
         rows += bento(uri, version, args, workdir)
     print(f"\nlearning-path model version {version}; wrk -t1 -c{args.connections} "

@@ -3,12 +3,15 @@
     .venv/bin/python benchmarks/serving_profile.py --pid <worker pid> --url http://127.0.0.1:3000/predict \
         --body benchmarks-body.lua [--seconds 20]
     .venv/bin/python benchmarks/serving_profile.py --summarise samples.txt   # an existing raw py-spy file
+    .venv/bin/python benchmarks/serving_profile.py --smoke   # its own churn bento, 2 s of samples (CI)
 
 py-spy (from the bench-only "tools" environment, see benchmarks/peers/envs.py)
 samples the worker's Python stacks while wrk keeps 16 connections busy. Each
 sample is charged to the *innermost* frame that belongs to a known part of the
 stack (so pydantic called by BentoML counts as pydantic, not BentoML), and the
-table gives each part's share of the non-idle samples.
+table gives each part's share of the non-idle samples. `--smoke` trains a small
+churn model, serves it with the churn bento, finds the worker and records it
+for 2 seconds: the whole path, without a server of your own.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("event loop (asyncio / uvloop)", ("asyncio/", "uvloop", "selectors.py")),
 ]
 OTHER = "other"
+DEFAULT_OUT = Path("serving-profile.txt")
 
 
 def part_of(stack: list[str]) -> str:
@@ -106,6 +110,43 @@ def record(pid: int, url: str, lua: Path, seconds: float, out: Path) -> str:
     return out.read_text()
 
 
+def smoke(seconds: float, out: Path | None) -> str:
+    """Record a churn bento of our own (a small model) for `seconds`: the whole path."""
+    import tempfile
+
+    from serving import bench_env, bodies, ensure_model
+    from serving_http import free_port, lua_script, server
+
+    from modelops_bentos.launch import bentoml_executable
+
+    with tempfile.TemporaryDirectory(prefix="modelops-profile-") as tmp:
+        workdir = Path(tmp)
+        uri, version = ensure_model(None, "latest", workdir, 3_000)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        cmd = [*bentoml_executable(), "serve", "modelops_bentos.churn.service:Churn",
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        lua = lua_script(bodies()[1], workdir / "body.lua")
+        with server(cmd, bench_env(uri, version), base, workdir / "churn.log") as pid:
+            out = out or workdir / "samples.txt"
+            return record(worker_pid(pid), f"{base}/predict", lua, seconds, out)
+
+
+def worker_pid(server_pid: int) -> int:
+    """The BentoML worker under `bentoml serve` (the process that runs /predict)."""
+    from serving_http import _tree
+
+    _, pids = _tree(server_pid)
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"_bentoml_impl.worker" in cmdline:
+            return pid
+    raise SystemExit(f"benchmark: no BentoML worker under process {server_pid}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--summarise", type=Path, help="a raw py-spy output file")
@@ -113,12 +154,15 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--body", type=Path, help="a wrk Lua script setting the POST body")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--out", type=Path, default=Path("serving-profile.txt"))
+    parser.add_argument("--out", type=Path, help="raw samples file (default serving-profile.txt)")
+    parser.add_argument("--smoke", action="store_true", help="profile a bento of its own, 2 s")
     args = parser.parse_args()
-    if args.summarise:
+    if args.smoke:
+        raw = smoke(2.0, args.out)
+    elif args.summarise:
         raw = args.summarise.read_text()
     elif args.pid and args.url and args.body:
-        raw = record(args.pid, args.url, args.body, args.seconds, args.out)
+        raw = record(args.pid, args.url, args.body, args.seconds, args.out or DEFAULT_OUT)
     else:
         parser.error("give --summarise FILE, or --pid, --url and --body")
     print(table(summarise(raw)))

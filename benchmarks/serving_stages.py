@@ -1,6 +1,7 @@
 """CPU per stage of a churn /predict request, in process: where the work goes, without HTTP.
 
     .venv/bin/python benchmarks/serving_stages.py [--registry URI --version V] [--repeat 5]
+    .venv/bin/python benchmarks/serving_stages.py --smoke   # every stage a few times (CI)
 
 py-spy (serving_profile.py) shows shares of a *running* server, but it charges
 time a worker spends runnable-but-preempted (e.g. right after the socket write
@@ -90,21 +91,24 @@ def main() -> None:
     )
     parser.add_argument("--version", default="latest")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="1 round of few calls (CI)")
     args = parser.parse_args()
+    # Calls per round for 1 and for 100 records; smoke divides them by 100.
+    calls = {1: 20, 100: 2} if args.smoke else {1: 2000, 100: 200}
+    if args.smoke:
+        args.repeat = 1
     from serving import SIZES, bodies, ensure_model
 
     with tempfile.TemporaryDirectory(prefix="modelops-stages-") as tmp:
-        uri, version = ensure_model(args.registry, args.version, Path(tmp))
+        rows = 3_000 if args.smoke else 20_000
+        uri, version = ensure_model(args.registry, args.version, Path(tmp), rows)
         by_size = {n: stages(uri, version, body) for n, body in bodies().items()}
         print(f"churn model version {version}; best of {args.repeat} rounds of CPU time per call")
         print()
         print("| stage | " + " | ".join(f"{n} record(s), us" for n in SIZES) + " |")
         print("| --- |" + " ---: |" * len(SIZES))
         for name in by_size[SIZES[0]]:
-            cells = [
-                f"{cpu_us(by_size[n][name], 2000 if n == 1 else 200, args.repeat):.1f}"
-                for n in SIZES
-            ]
+            cells = [f"{cpu_us(by_size[n][name], calls[n], args.repeat):.1f}" for n in SIZES]
             print(f"| {name} | " + " | ".join(cells) + " |")
 
 

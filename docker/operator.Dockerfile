@@ -27,6 +27,7 @@ COPY training/pyproject.toml training/pyproject.toml
 COPY bentos/pyproject.toml bentos/pyproject.toml
 COPY operator/pyproject.toml operator/pyproject.toml
 COPY cli/pyproject.toml cli/pyproject.toml
+COPY testkit/pyproject.toml testkit/pyproject.toml
 # Third-party dependencies first, hash-checked from uv.lock; this layer is
 # rebuilt only when the lock changes.
 RUN uv export --frozen --no-dev --no-emit-workspace \

@@ -30,6 +30,7 @@ COPY training/pyproject.toml training/pyproject.toml
 COPY bentos/pyproject.toml bentos/pyproject.toml
 COPY operator/pyproject.toml operator/pyproject.toml
 COPY cli/pyproject.toml cli/pyproject.toml
+COPY testkit/pyproject.toml testkit/pyproject.toml
 RUN uv export --frozen --no-dev --no-emit-workspace \
         --package modelops-training --package modelops \
         --no-emit-package nvidia-nccl-cu12 -o /tmp/requirements.txt \

@@ -38,7 +38,8 @@ class RecordsBody(BaseModel):
 
 
 class RowsBody(BaseModel):
-    inputs: list[list[float]]
+    # null: a missing feature (JSON has no NaN); numpy reads None as NaN below.
+    inputs: list[list[float | None]]
 
 
 def rows_for(records: list[dict[str, Any]]) -> np.ndarray:

@@ -1,6 +1,9 @@
-"""Bench-only virtual environments for the serving peers (never the product's venv).
+"""Bench-only virtual environments for the peers the benchmarks compare with
+(serving.py's servers, drift.py's drift libraries, py-spy); never the product's venv.
 
-Each peer gets its own venv under ~/.cache/modelops/bench-envs/<name>-<hash>/,
+One helper for every benchmark: `ensure(name)` returns the environment's python,
+creating it on first use, so each benchmark runs with one command on a fresh
+machine. Each peer gets its own venv under ~/.cache/modelops/bench-envs/<name>-<hash>/,
 where <hash> is taken from the pinned requirement list: changing a pin creates a
 fresh environment, an unchanged one is reused. MLServer needs its own venv
 anyway (it pins fastapi<0.116, and fails to start with uvloop 0.23:
@@ -12,12 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("MODELOPS_BENCH_ENVS", Path.home() / ".cache/modelops/bench-envs"))
-UV = Path.home() / ".cache/modelops/tools/uv-0.13.9/bin/uv"
+BASE = Path(os.environ.get("MODELOPS_CACHE") or Path.home() / ".cache" / "modelops")
+CACHE = Path(os.environ.get("MODELOPS_BENCH_ENVS") or BASE / "bench-envs")
+# tools/bootstrap.sh installs this uv when the machine has none on PATH.
+UV = Path(shutil.which("uv") or BASE / "tools" / "uv-0.13.9" / "bin" / "uv")
 PYTHON = "python3.11"
 
 COMMON = ["numpy==2.4.6", "pandas==3.1.1", "xgboost==3.2.0", "pydantic==2.14.3", "orjson>=3.10"]
@@ -35,6 +42,10 @@ PEERS: dict[str, list[str]] = {
     # httptools), so "before" and "after" are measured in the same run.
     "bento-stock": [*COMMON, "bentoml==1.4.39", "prometheus-client==0.26.0"],
     "tools": ["py-spy"],
+    # drift.py's offline peers. Evidently's legacy Report still reads pandas 2
+    # frames only; NannyML pins its own pandas and scipy range.
+    "drift-evidently": ["evidently==0.7.23", "pandas<3", "psutil"],
+    "drift-nannyml": ["nannyml==0.13.1", "statsmodels"],
 }
 # Peers that compute the features from raw records need the workspace packages.
 WORKSPACE_PACKAGES = {
@@ -59,12 +70,27 @@ def ensure(name: str) -> Path:
     if not UV.exists():
         raise SystemExit(f"benchmark: {UV} is missing (tools/bootstrap.sh installs uv)")
     CACHE.mkdir(parents=True, exist_ok=True)
+    # Said on stderr: a cold environment is a pip install (seconds to minutes).
+    print(f"benchmark: creating the {name} environment in {target}", file=sys.stderr, flush=True)
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    subprocess.run([str(UV), "venv", "-q", "--python", PYTHON, str(target)], check=True, env=env)
+    subprocess.run(
+        [str(UV), "venv", "-q", "--clear", "--python", PYTHON, str(target)], check=True, env=env
+    )
     requirements = list(PEERS[name])
+    # Bytecode compiled at install: otherwise the first run of every peer after a
+    # cold install spends tens of seconds compiling its imports.
     requirements += WORKSPACE_PACKAGES.get(name, [])
     subprocess.run(
-        [str(UV), "pip", "install", "-q", "--python", str(python), *requirements],
+        [
+            str(UV),
+            "pip",
+            "install",
+            "-q",
+            "--compile-bytecode",
+            "--python",
+            str(python),
+            *requirements,
+        ],
         check=True,
         env=env,
     )
@@ -73,7 +99,5 @@ def ensure(name: str) -> Path:
 
 
 if __name__ == "__main__":
-    import sys
-
     for peer in sys.argv[1:] or list(PEERS):
         print(peer, ensure(peer))

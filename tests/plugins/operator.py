@@ -19,7 +19,6 @@ import copy
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -28,6 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Moved to modelops_testkit (testkit/), which the benchmarks share; kept for existing imports.
+from modelops_testkit.manifests import IMAGE, md_manifest
+from modelops_testkit.net import free_port
 from tests.plugins.controlplane import eventually
 
 if TYPE_CHECKING:  # imported when used: the plugin loads for every test run
@@ -35,7 +37,6 @@ if TYPE_CHECKING:  # imported when used: the plugin loads for every test run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELOPS = REPO_ROOT / ".venv" / "bin" / "modelops"
-IMAGE = "ghcr.io/acme/churn-bento:1.2.0"
 
 __all__ = [
     "IMAGE",
@@ -52,12 +53,6 @@ __all__ = [
     "start_operator",
     "wait_condition",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class OperatorProcess:
@@ -199,23 +194,6 @@ def start_operator(control_plane, tmp_path: Path) -> Iterator[Any]:
 @pytest.fixture
 def operator(start_operator, namespace: str) -> OperatorProcess:
     return start_operator(namespace)
-
-
-def md_manifest(name: str = "churn", version: str = "1", **spec: Any) -> dict[str, Any]:
-    body = {
-        "apiVersion": "modelops.io/v1alpha1",
-        "kind": "ModelDeployment",
-        "metadata": {"name": name},
-        "spec": {
-            "model": {"name": "churn", "version": version},
-            "image": IMAGE,
-            "registry": {"uri": "s3://models"},
-            "replicas": 2,
-            "rollout": {"strategy": "Immediate"},
-        },
-    }
-    body["spec"].update(copy.deepcopy(spec))
-    return body
 
 
 def apply_md(kube: KubeAdapter, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
