@@ -2,7 +2,7 @@
 
 Peers run in their own bench-only environments (envs.py) with the workspace's
 feature package installed and bentos/ on PYTHONPATH for the request schema
-(`modelops_bentos.churn.schemas` needs only pydantic and modelops_features), so
+(`modelops_bentos.churn.records` needs only pydantic and modelops_features), so
 they validate with the same generated pydantic model, compute the same
 features with the package's public functions and predict with the same
 artefact. They record no metrics: they are the bare servers to beat.
@@ -20,7 +20,7 @@ import numpy as np
 import xgboost as xgb
 from pydantic import BaseModel
 
-from modelops_bentos.churn.schemas import Records
+from modelops_bentos.churn.records import Records
 from modelops_features import churn as churn_features
 
 MODEL_ENV = "MODELOPS_BENCH_MODEL_FILE"

@@ -18,6 +18,7 @@ Missing binaries make the fixture fail with instructions; it never skips.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
