@@ -60,6 +60,7 @@ SIZES = (1, 100)
 # The churn bento before issue 9's performance work: run from this commit's
 # source in the stock-BentoML bench environment, so before / after share a run.
 BEFORE_COMMIT = "a60cf7799cc9d243ae0e8cd468f5cc10e7e810ae"
+STOCK_SOURCE = HERE / "peers" / "churn-stock-a60cf77.tar.gz"
 BENTO_NAMES = ("churn", "churn-batch", "churn-routed", "churn-stock", "bento-noop")
 
 
@@ -207,9 +208,9 @@ def _stock_bento_cmd(ctx: Context) -> tuple[list[str], dict[str, str]]:
     source = ctx.workdir / "stock"
     if not source.exists():
         source.mkdir()
-        archive = subprocess.run(["git", "archive", BEFORE_COMMIT, "bentos/modelops_bentos"],
-                                 cwd=REPO, check=True, capture_output=True).stdout  # fmt: skip
-        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+        # `git archive BEFORE_COMMIT bentos/modelops_bentos`, kept in the repository so
+        # a shallow checkout (CI's, often) has the "before" service too.
+        subprocess.run(["tar", "-xzf", str(STOCK_SOURCE), "-C", str(source)], check=True)
     env = bench_env(ctx.uri, ctx.version)
     env["PYTHONPATH"] = str(source / "bentos")
     cmd = [str(python.parent / "bentoml"), "serve", "modelops_bentos.churn.service:Churn",
