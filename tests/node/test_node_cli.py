@@ -28,8 +28,16 @@ def test_status_lists_every_process_and_the_ready_node(node_cluster):
 
 
 def test_env_prints_the_kubeconfig_export(node_cluster):
+    """KUBECONFIG, and the cluster's own kubectl first on PATH (so the docs' kubectl exists)."""
     result = _modelops("env", "--state-dir", str(node_cluster.state_dir))
-    assert result.stdout.strip() == f"export KUBECONFIG={node_cluster.kubeconfig}"
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == f"export KUBECONFIG={node_cluster.kubeconfig}"
+    assert lines[1] == f'export PATH={node_cluster.kubectl.parent}:"$PATH"'
+    shell = subprocess.run(
+        ["bash", "-c", f"{result.stdout}\ncommand -v kubectl"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert shell.stdout.strip() == str(node_cluster.kubectl)
 
 
 def test_load_imports_an_archive_into_the_node(node_cluster, tmp_path):
