@@ -272,7 +272,7 @@ def estimate_error(uri: str, version: str, customers: int) -> list[tuple[str, di
 # -- report --------------------------------------------------------------------------
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -304,14 +304,18 @@ def main() -> None:
 
     print(f"\nchurn model version {version} (synthetic:20000); {os.cpu_count()} CPUs; 1-min load "
           f"average {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after (shared machine)\n")  # fmt: skip
+    status = 0
     if serving_rows:
         rows, notes = serving_rows
+        rows, refused = serving_http.reportable(rows)
         print(f"1. Serving cost of the inference log: wrk -t1 -c{args.connections} "
               f"-d{args.duration:g}s --latency after {args.warmup:g}s warm-up, POST /predict\n")  # fmt: skip
         print(serving_http.table(sorted(rows, key=lambda r: (r.run, r.records, r.server))))
         print()
         for note in notes:
             print(f"- {note}")
+        serving_http.print_refused(refused)
+        status = 1 if refused else 0
     if scale:
         print(
             f"\n2. Live quality over {args.rows:,} labelled predictions (one window, one version)\n"
@@ -329,7 +333,8 @@ def main() -> None:
             print(f"| {name} | {measured['auc']:.3f} | {estimated['auc']:.3f} | "
                   f"{estimated['auc'] - measured['auc']:+.3f} | {measured['accuracy']:.3f} | "
                   f"{estimated['accuracy']:.3f} | {estimated['accuracy'] - measured['accuracy']:+.3f} |")  # fmt: skip
+    return status
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

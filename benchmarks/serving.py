@@ -49,7 +49,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from serving_http import Row, free_port, measure_http, server, table, tree_rss_mb
+from serving_http import (
+    Row,
+    free_port,
+    measure_http,
+    print_refused,
+    reportable,
+    server,
+    table,
+    tree_rss_mb,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -303,10 +312,8 @@ def ratios(rows: list[Row]) -> str:
     out = []
     for n in SIZES:
         churn = [r for r in rows if r.server == "churn" and r.records == n]
-        # A peer answering more than 1% errors is not serving: it does not count.
         peers = [r for r in rows
-                 if r.server not in BENTO_NAMES and r.body == "records" and r.records == n
-                 and r.errors <= 0.01 * r.requests]  # fmt: skip
+                 if r.server not in BENTO_NAMES and r.body == "records" and r.records == n]  # fmt: skip
         if not churn or not peers:
             continue
         c, best = churn[0], max(peers, key=lambda r: r.rps)
@@ -374,14 +381,11 @@ def main() -> int:
                 ctx = Context(uri, version, artefact, workdir, free_port())
                 try:
                     got = run_spec(spec, ctx, bodies_, args, run)
-                    rows += got
-                    # A row of error answers measures nothing: the benchmark is broken there.
-                    failed += [
-                        f"{r.server} {r.body} {r.records} (run {run}): {r.errors} of "
-                        f"{r.requests} requests answered non-2xx or failed"
-                        for r in got
-                        if r.errors > 0.01 * max(r.requests, 1)
-                    ]
+                    # A row of error answers measures nothing: it is not reported at all
+                    # (Row.refusal), and the run exits non-zero naming it.
+                    kept, refused = reportable(got)
+                    rows += kept
+                    failed += refused
                 except Exception as exc:  # one broken peer must not lose the others' numbers
                     print(f"benchmark: {spec.name} failed: {exc}", file=sys.stderr)
                     failed.append(f"{spec.name} (run {run}): {exc}")
@@ -400,7 +404,7 @@ def main() -> int:
         print()
         print(ratios(rows))
     if failed:
-        print("\nfailed (no row above):\n" + "\n".join(f"- {f}" for f in failed))
+        print_refused(failed)
         return 1
     return 0
 

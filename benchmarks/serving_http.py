@@ -29,13 +29,28 @@ class Row:
     p50_ms: float
     p99_ms: float
     rps: float
-    errors: int = 0
+    errors: int = 0  # non-2xx answers plus socket errors (connect, read, write, timeout)
     cpu_ms_per_req: float | None = None
     note: str = ""
     body: str = "records"
     rss_mb: float | None = None
     run: int = 1
     requests: int = 0
+    non_2xx: int = 0  # answers that were not 2xx: any at all means the body is wrong
+
+    def refusal(self) -> str | None:
+        """Why this row measures nothing, or None when it can be reported.
+
+        A server that answers errors is fast at refusing, not at serving, so a
+        single non-2xx answer disqualifies the row (the request body, not the
+        server, is then what is broken). Socket errors are tolerated up to 1%:
+        wrk cuts the connections open at the end of a run."""
+        where = f"{self.server} {self.body} {self.records} (run {self.run})"
+        if self.non_2xx:
+            return f"{where}: {self.non_2xx} of {self.requests} requests answered non-2xx"
+        if self.errors > 0.01 * max(self.requests, 1):
+            return f"{where}: {self.errors} of {self.requests} requests failed (socket errors)"
+        return None
 
 
 # -- processes -----------------------------------------------------------------------
@@ -167,7 +182,7 @@ def run_wrk(url: str, script: Path, seconds: float, connections: int) -> dict[st
         "-s", str(script), url,
     ]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    result: dict[str, float] = {"errors": 0.0}
+    result: dict[str, float] = {"errors": 0.0, "non_2xx": 0.0}
     for line in out.splitlines():
         line = line.strip()
         if m := re.match(r"(50|99)(?:\.0+)?%\s+(\S+)", line):
@@ -178,6 +193,7 @@ def run_wrk(url: str, script: Path, seconds: float, connections: int) -> dict[st
             result["requests"] = float(m.group(1))
         elif m := re.match(r"Non-2xx or 3xx responses:\s+(\d+)", line):
             result["errors"] += float(m.group(1))
+            result["non_2xx"] = float(m.group(1))
         elif m := re.match(
             r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", line
         ):
@@ -200,13 +216,26 @@ def measure_http(
         cpu = tree_cpu_seconds(pid) - cpu0
         requests = r.get("requests") or 1.0
         rows.append(Row(name, n, r["p50"], r["p99"], r["rps"], int(r["errors"]),
-                        cpu / requests * 1e3, note, body, requests=int(requests)))  # fmt: skip
+                        cpu / requests * 1e3, note, body, requests=int(requests),
+                        non_2xx=int(r["non_2xx"])))  # fmt: skip
         print(f"benchmark: {name} {body} {n}: {r['rps']:.0f} req/s, "
               f"{cpu / requests * 1e3:.2f} ms CPU/req", file=sys.stderr)  # fmt: skip
     return rows
 
 
 # -- report ----------------------------------------------------------------------
+
+
+def reportable(rows: list[Row]) -> tuple[list[Row], list[str]]:
+    """(rows that can be reported, why each other row cannot): see Row.refusal."""
+    refused = [(r, why) for r in rows if (why := r.refusal())]
+    ids = {id(r) for r, _ in refused}
+    return [r for r in rows if id(r) not in ids], [why for _, why in refused]
+
+
+def print_refused(refused: list[str]) -> None:
+    if refused:
+        print("\nfailed (no row above):\n" + "\n".join(f"- {f}" for f in refused))
 
 
 def table(rows: list[Row]) -> str:

@@ -91,7 +91,7 @@ def bento(uri: str, version: str, args: argparse.Namespace, workdir: Path) -> li
                                     workdir, "BentoML 1.4, /recommend", body=BODY)  # fmt: skip
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -112,12 +112,14 @@ def main() -> None:
         rows = 3_000 if args.smoke else 20_000
         uri, version = ensure_model(args.registry, args.version, workdir, rows)
         rows = [in_process(uri, version, seconds=min(args.duration, 5.0))]
-        rows += bento(uri, version, args, workdir)
+        rows, refused = serving.reportable(rows + bento(uri, version, args, workdir))
     print(f"\nlearning-path model version {version}; wrk -t1 -c{args.connections} "
           f"-d{args.duration:g}s --latency after {args.warmup:g}s warm-up; {os.cpu_count()} CPUs; "
           f"1-min load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after\n")  # fmt: skip
     print(serving.table(rows))
+    serving.print_refused(refused)
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
