@@ -136,6 +136,9 @@ def serve_env(
             "MODELOPS_MODEL_VERSION": version,
             "BENTOML_DO_NOT_TRACK": "true",
             "OMP_NUM_THREADS": "1",
+            # Serve as the bento images do, where scikit-learn is not installed
+            # (churn/xgboost_import.py): ~130 MB less per process.
+            "MODELOPS_XGBOOST_WITHOUT_SKLEARN": "1",
         }
     )
     env.update(extra or {})

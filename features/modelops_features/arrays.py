@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    # The record paths (serving) need numpy only; pandas (~60 MB with pyarrow)
+    # is imported by the frame paths, which are given frames.
+    import pandas as pd
 
 # The label of a missing or undeclared categorical value; profiles count it in a
 # bucket of its own and the model matrices encode it as the all-zero one-hot row.
@@ -73,6 +77,8 @@ def object_array(values: Iterable[str]) -> np.ndarray:
 
 def numeric_column(df: pd.DataFrame, name: str) -> np.ndarray:
     """Column `name` as float64, NaN where missing; an absent column is all NaN."""
+    import pandas as pd
+
     if name not in df.columns:
         return np.full(len(df), np.nan)
     column = df[name]
@@ -107,6 +113,8 @@ def category_codes(categories: Sequence[str], values: Any) -> np.ndarray:
     # A hash lookup over the whole column: no Python loop (iterating an Arrow-backed
     # string column costs microseconds per value). Only a string equal to a declared
     # category is found, as in category_or_other.
+    import pandas as pd
+
     return pd.Index(list(categories), dtype=object).get_indexer(pd.Index(values, dtype=object))
 
 

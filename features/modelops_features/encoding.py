@@ -11,10 +11,9 @@ else. `ModelLayout` builds that layout once per model and encodes a whole batch
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from modelops_features.arrays import (
     FeatureArrays,
@@ -22,6 +21,9 @@ from modelops_features.arrays import (
     numeric_block_from_frame,
     to_float,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd  # annotations only: serving imports this without pandas
 
 # For a request-sized batch a dict lookup per value is cheaper than building pandas
 # indexes; above it the indexes win. Both give the same codes (the parity tests

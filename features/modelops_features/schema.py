@@ -15,10 +15,15 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    # Only the DataFrame checks need pandas, and they receive frames, so pandas
+    # is loaded by then. The serving processes import this module for the
+    # schema alone; importing pandas here cost each of them ~60 MB (with pyarrow).
+    import pandas as pd
 
 DTYPES = ("float", "int", "category", "string")
 NUMERIC_DTYPES = ("float", "int")
@@ -254,6 +259,8 @@ def ensure_valid(df: pd.DataFrame, schema: Schema) -> ValidationReport:
 
 
 def _check_numeric(column: pd.Series, f: Field) -> Iterator[tuple[str, np.ndarray]]:
+    import pandas as pd  # loaded already: `column` is a Series
+
     raw_null = np.array(column.isna(), dtype=bool)
     if pd.api.types.is_bool_dtype(column.dtype):
         # True/False would silently read as 1/0; a boolean in a numeric column is
@@ -317,6 +324,8 @@ def _examples(values: np.ndarray) -> list:
 
 
 def _jsonable(v: Any) -> Any:
+    import pandas as pd  # loaded already: the values come from a DataFrame's column
+
     if isinstance(v, np.generic):
         v = v.item()
     if v is None or v is pd.NA or v is pd.NaT:

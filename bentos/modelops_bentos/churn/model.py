@@ -11,15 +11,21 @@ silently feed features into the wrong tree inputs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import xgboost as xgb
+from typing import TYPE_CHECKING, Any
 
 from modelops_bentos.common.loader import LoadedVersion, LoadRequest, ModelLoadError
 from modelops_features import churn as churn_features
 from modelops_registry import Registry
 
-from .predict import DensePredictor
+from .xgboost_import import import_xgboost
+
+if TYPE_CHECKING:
+    # Imported when a model loads, not with the service module: BentoML's
+    # arbiter process imports the service to read its definition and never
+    # predicts, so it would hold XGBoost's ~80 MB for nothing.
+    import xgboost as xgb
+
+    from .predict import DensePredictor
 
 ARTEFACT = "model.ubj"
 DEFAULT_MODEL = "churn"
@@ -58,6 +64,9 @@ def load_model(request: LoadRequest) -> LoadedModel:
     metadata = registry.metadata(request.model, version)
     # read_artefact verifies the sha256 recorded in metadata.json (ChecksumError).
     raw = registry.read_artefact(request.model, version, ARTEFACT)
+    xgb = import_xgboost()
+    from .predict import DensePredictor  # after import_xgboost: it imports xgboost.core
+
     booster = xgb.Booster()
     booster.load_model(bytearray(raw))
     # One thread per prediction: requests are concurrent at the HTTP level and

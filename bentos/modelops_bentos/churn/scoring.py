@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from modelops_features import churn as churn_features
 
@@ -44,11 +43,6 @@ class Scored:
 def raw_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """Only the schema's raw fields (customer_id and anything else is never a feature)."""
     return {name: record.get(name) for name in RAW_NAMES}
-
-
-def raw_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records([raw_record(r) for r in records], columns=list(RAW_NAMES))
-    return frame
 
 
 def feature_columns(records: Sequence[Mapping[str, Any]]) -> tuple[Features, np.ndarray]:
@@ -84,12 +78,10 @@ def score(model: LoadedModel, records: Sequence[Mapping[str, Any]]) -> Scored:
     return Scored(features=features, rows=rows, probabilities=probabilities.reshape(-1))
 
 
-def features_as_records(features: pd.DataFrame | Features) -> list[dict[str, Any]]:
+def features_as_records(features: Features) -> list[dict[str, Any]]:
     """Features as JSON-ready dicts (NaN -> None) in FEATURE_NAMES order."""
     names = churn_features.FEATURE_NAMES
-    if isinstance(features, pd.DataFrame):
-        rows = features[names].to_dict(orient="records")
-    elif features and isinstance(features[names[0]], np.ndarray):
+    if features and isinstance(features[names[0]], np.ndarray):
         lists = [features[name].tolist() for name in names]
         rows = [dict(zip(names, values, strict=True)) for values in zip(*lists, strict=True)]
     else:

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import bisect
 import math
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -51,6 +51,9 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.utils import floatToGoString
+
+if TYPE_CHECKING:
+    import pandas as pd  # a serving process never needs pandas (memory): see _is_frame
 
 LATENCY_BUCKETS = (
     0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -151,7 +154,7 @@ class ModelMetrics:
         One record goes through `bisect` per feature, a batch through one
         `searchsorted` + `bincount` per feature.
         """
-        if isinstance(features, pd.DataFrame):
+        if _is_frame(features):
             frame = features
             features = {
                 name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -318,3 +321,13 @@ class Telemetry:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self)
         return generate_latest(registry).decode("utf-8")
+
+
+def _is_frame(value: object) -> bool:
+    """Whether `value` is a pandas DataFrame, without importing pandas.
+
+    A DataFrame can only exist once pandas is imported; the serving path passes
+    mappings of arrays and leaves pandas (and pyarrow, ~60 MB) out of the process.
+    """
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)

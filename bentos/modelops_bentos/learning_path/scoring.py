@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from modelops_features import arrays
 from modelops_features import learning_path as lp
 from modelops_features.softmax import SoftmaxLinear
 
@@ -67,7 +67,7 @@ def rank(
 
 @dataclass(frozen=True)
 class RankedBatch:
-    features: pd.DataFrame  # compute() output, for the feature histograms
+    features: dict[str, np.ndarray]  # feature name -> array over the students (histograms, log)
     probabilities: np.ndarray  # (n, len(MODULES))
     tops: list[list[tuple[str, float]]]
 
@@ -78,13 +78,16 @@ def rank_many(
     ks: Sequence[int],
     candidates: Sequence[Sequence[str] | None],
 ) -> RankedBatch:
-    """Many students at once through training's vectorised path (compute + model_matrix)."""
-    frame = pd.DataFrame.from_records(
-        [raw_activity(a) for a in activities], columns=lp.RAW_SCHEMA.names
-    )
-    features = lp.compute(frame)
-    probabilities = (
-        scorer.proba(lp.model_matrix(features)) if len(frame) else np.zeros((0, len(lp.MODULES)))
-    )
+    """Many students at once through the package's vectorised record path.
+
+    The same derivations training's `compute` + `model_matrix` run on a
+    DataFrame, minus the DataFrame: the serving process never imports pandas.
+    """
+    if not activities:
+        empty = {name: np.zeros(0) for name in lp.FEATURE_NAMES}
+        return RankedBatch(empty, np.zeros((0, len(lp.MODULES))), [])
+    computed = lp.feature_arrays_from_records([raw_activity(a) for a in activities])
+    features = arrays.feature_columns(computed, lp.NUMERIC_FEATURES, lp.FEATURE_NAMES)
+    probabilities = scorer.proba(lp.model_matrix_from_arrays(computed))
     tops = [top_k(p, k, c) for p, k, c in zip(probabilities, ks, candidates, strict=True)]
     return RankedBatch(features, probabilities, tops)

@@ -8,15 +8,17 @@ float32 because that is what XGBoost reads; values beyond its range become +/-in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from modelops_features.arrays import FeatureArrays
 from modelops_features.churn.contract import CATEGORICAL_FEATURES, FEATURE_NAMES, NUMERIC_FEATURES
 from modelops_features.churn.readers import feature_arrays_from_records
 from modelops_features.encoding import ModelLayout
+
+if TYPE_CHECKING:
+    import pandas as pd  # annotations only: serving imports this without pandas
 
 LAYOUT = ModelLayout(NUMERIC_FEATURES, CATEGORICAL_FEATURES, np.float32)
 MODEL_COLUMNS: list[str] = LAYOUT.columns

@@ -12,10 +12,9 @@ run the same array code, so their values are bit-identical.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from modelops_features import arrays
 from modelops_features.arrays import FeatureArrays
@@ -26,6 +25,9 @@ from modelops_features.churn.contract import (
     RAW_NUMERIC,
 )
 from modelops_features.churn.definitions import derive
+
+if TYPE_CHECKING:
+    import pandas as pd  # the frame functions import it; the record paths never do
 
 _CATEGORY_SETS = {name: frozenset(values) for name, values in RAW_CATEGORICAL.items()}
 
@@ -71,6 +73,8 @@ def compute(raw: pd.DataFrame) -> pd.DataFrame:
     Columns beyond the raw schema (customer_id, the label) are ignored; a missing
     raw column reads as all-missing (validate the data first to reject it).
     """
+    import pandas as pd
+
     return pd.DataFrame(feature_columns(feature_arrays_from_frame(raw)), index=raw.index)
 
 

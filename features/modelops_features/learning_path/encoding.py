@@ -7,10 +7,9 @@ precision makes training-time and serving-time scores the same numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from modelops_features.arrays import FeatureArrays
 from modelops_features.encoding import ModelLayout
@@ -20,6 +19,9 @@ from modelops_features.learning_path.contract import (
     NUMERIC_FEATURES,
 )
 from modelops_features.learning_path.readers import feature_arrays_from_records
+
+if TYPE_CHECKING:
+    import pandas as pd  # the frame functions import it; the record paths never do
 
 LAYOUT = ModelLayout(NUMERIC_FEATURES, CATEGORICAL_FEATURES, np.float64)
 MODEL_COLUMNS: list[str] = LAYOUT.columns

@@ -11,9 +11,7 @@ code, so their values are bit-identical.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from modelops_features import arrays
 from modelops_features.arrays import FeatureArrays
@@ -24,6 +22,9 @@ from modelops_features.learning_path.contract import (
     SUBJECTS,
 )
 from modelops_features.learning_path.definitions import derive
+
+if TYPE_CHECKING:
+    import pandas as pd  # the frame functions import it; the record paths never do
 
 _SUBJECT_SET = frozenset(SUBJECTS)
 
@@ -55,6 +56,8 @@ def compute(raw: pd.DataFrame) -> pd.DataFrame:
     columns = arrays.feature_columns(
         feature_arrays_from_frame(raw), NUMERIC_FEATURES, FEATURE_NAMES
     )
+    import pandas as pd
+
     return pd.DataFrame(columns, index=raw.index)
 
 
