@@ -23,6 +23,7 @@ buffered.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -168,9 +169,32 @@ class ModelopsMiddleware:
         async def lifespan_send(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
                 self._state = self._lookup_state()
+                # The serving loop: from now on overload is refused as requests arrive.
+                paced = {p: e for p, e in self.paths.items() if e not in self.unpaced}
+                overload.shed_on_arrival(
+                    asyncio.get_running_loop(), self.queue, paced, self._shed_app
+                )
             await send(message)
 
         return lifespan_send
+
+    def _shed_app(self, endpoint: str, expected: float) -> ASGIApp:
+        """The app that answers a request refused on arrival (overload.py): a 503, counted."""
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            headers = dict(scope.get("headers") or [])
+            rid = request_ids.from_header(headers.get(request_ids.HEADER))
+            start, body = json_response(
+                *self.queue.refusal(expected),
+                [(request_ids.HEADER, rid.encode("ascii")), overload.RETRY_AFTER_HEADER],
+            )
+            await send(start)
+            await send(body)
+            state = self.state()
+            if state is not None:
+                state.telemetry.observe_request(endpoint, 503, 0.0)
+
+        return app
 
     def state(self) -> Any:
         # The service instance is created once per app (before its first request)
