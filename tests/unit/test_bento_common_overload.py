@@ -104,3 +104,67 @@ def test_metrics_name_the_shed_requests_per_endpoint() -> None:
         ({"model": "churn", "version": "4", "endpoint": "predict"}, 3.0)
     ]
     assert waits.name == "modelops_request_queue_seconds"
+
+
+class Cycle:
+    """The shape shed_on_arrival relies on: uvicorn's RequestResponseCycle.run_asgi(app)."""
+
+    def __init__(self, method: str, path: str) -> None:
+        self.scope = {"type": "http", "method": method, "path": path}
+
+    async def run_asgi(self, app) -> None:
+        await app(self.scope, None, None)
+
+
+def shed_app(endpoint: str, expected: float):
+    async def app(scope, receive, send) -> None:
+        scope["answered"] = f"503 {endpoint}"
+
+    return app
+
+
+async def service_app(scope, receive, send) -> None:
+    scope["answered"] = "service"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "overloaded", "answered"),
+    [("POST", "/predict", True, "503 predict"),
+     ("POST", "/predict", False, "service"),
+     ("GET", "/predict", True, "service"),
+     ("POST", "/readyz", True, "service"),
+     ("POST", "/predict_batch", True, "service")],
+)  # fmt: skip
+async def test_a_request_is_refused_on_arrival_only_when_over_the_bound(
+    method, path, overloaded, answered
+) -> None:
+    queue = overload.AdmissionQueue(10)
+    queue.queued_work = 0.050 if overloaded else 0.0
+    loop = asyncio.get_running_loop()
+    previous = loop.get_task_factory()
+    try:
+        overload.shed_on_arrival(loop, queue, {"/predict": "predict"}, shed_app)
+        cycle = Cycle(method, path)
+        # As uvicorn does: from a protocol callback, outside any task.
+        created: list[asyncio.Task] = []
+        loop.call_soon(lambda: created.append(loop.create_task(cycle.run_asgi(service_app))))
+        await asyncio.sleep(0)
+        await created[0]
+    finally:
+        loop.set_task_factory(previous)
+    assert cycle.scope["answered"] == answered
+    assert queue.shed == ({"predict": 1} if answered.startswith("503") else {})
+
+
+async def test_tasks_created_inside_a_task_are_never_touched() -> None:
+    queue = overload.AdmissionQueue(10)
+    queue.queued_work = 1.0
+    loop = asyncio.get_running_loop()
+    previous = loop.get_task_factory()
+    try:
+        overload.shed_on_arrival(loop, queue, {"/predict": "predict"}, shed_app)
+        cycle = Cycle("POST", "/predict")
+        await loop.create_task(cycle.run_asgi(service_app))
+    finally:
+        loop.set_task_factory(previous)
+    assert cycle.scope["answered"] == "service"
