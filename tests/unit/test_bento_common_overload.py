@@ -168,3 +168,13 @@ async def test_tasks_created_inside_a_task_are_never_touched() -> None:
     finally:
         loop.set_task_factory(previous)
     assert cycle.scope["answered"] == "service"
+
+
+async def test_an_emptied_queue_forgets_an_old_overload() -> None:
+    queue = overload.AdmissionQueue(100)
+    queue.cost["predict"] = 0.001
+    queue.work_share = 0.01  # as after a storm of rejections
+    assert await queue.enter("predict") is None
+    assert queue.work_share == 1.0
+    # A few callers at once are far below the bound again.
+    assert await asyncio.gather(*(queue.enter("predict") for _ in range(5))) == [None] * 5

@@ -172,9 +172,12 @@ class AdmissionQueue:
             asyncio.get_running_loop().call_soon(self._release)
             self._last_release, self._last_released = now, released
         else:
-            # Idle gaps are not overload: the next busy period measures afresh.
+            # The queue emptied: the loop had time to spare, so an old overload's
+            # small share must not make the next few callers look queued behind
+            # seconds of work (recovery). The next busy period measures afresh.
             self._releasing = None
             self._last_release = None
+            self.work_share = 1.0
             self.queued_work = 0.0  # no drift from rounding
 
     def refusal(self, expected: float) -> tuple[int, dict[str, Any]]:
