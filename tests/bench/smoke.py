@@ -66,6 +66,8 @@ SMOKES = [
     Smoke("serving.py", (r"^\| server \| body \|", *(rf"^\| {name} \|" for name in (
         "churn", "churn-batch", "churn-routed", "churn-stock", "bento-noop", "fastapi",
         "litserve", "ray", "mlserver"))), timeout=2400),
+    Smoke("serving_overload.py", (r"^\| setting \| load \|", r"^\| default \| 10x \|",
+                                  r"^\| MODELOPS_MAX_QUEUE_MS=0 \| 10x \|")),
     Smoke("serving_learning_path.py", (r"^\| server \| body \|", r"^\| learning-path \|")),
     Smoke("serving_profile.py", (r"^\| part of the stack \| samples \| share \|",
                                  r"^\| xgboost predict \|"), timeout=900),

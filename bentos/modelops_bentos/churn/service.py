@@ -257,4 +257,6 @@ add_modelops_middleware(
     extra_errors={
         "/predict": {"500": "fault injection for canary demos (MODELOPS_FAULT_*, off by default)"}
     },
+    # Adaptive batching has its own bounded queue and sheds by itself (batching.py).
+    unpaced=("predict_batch",),
 )

@@ -11,6 +11,9 @@ before our code runs (validation errors, overload), which a method body cannot:
   some errors with a one-element list;
 * counts requests and their duration per endpoint and status, and stamps the
   model version on every response (X-Modelops-Model-Version);
+* sheds load: a prediction request waits for its turn in the worker's
+  admission queue, or, when more than MODELOPS_MAX_QUEUE_MS of work is queued
+  ahead of it, is answered 503 with Retry-After at once (overload.py);
 * gives every request an id (the caller's X-Request-Id, or a new one), sets it
   where the handler finds it (request_id.py) and returns it in X-Request-Id.
 
@@ -20,11 +23,13 @@ buffered.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from . import overload
 from . import request_id as request_ids
 
 Scope = dict[str, Any]
@@ -141,12 +146,17 @@ class ModelopsMiddleware:
         endpoints: Iterable[str],
         state: Callable[[], Any],
         max_body_bytes: Callable[[], int],
+        unpaced: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.paths = {f"/{e.strip('/')}": e.strip("/") for e in endpoints}
         self._lookup_state = state
         self._state: Any = None
         self.max_body_bytes = max_body_bytes
+        # Read when the app is built: a malformed MODELOPS_MAX_QUEUE_MS refuses to start.
+        self.queue = overload.admission_queue()
+        # Endpoints that queue elsewhere (adaptive batching) skip the admission queue.
+        self.unpaced = frozenset(e.strip("/") for e in unpaced)
 
     def _capture_state_on_startup(self, send: Send) -> Send:
         """Remember the service instance the moment this app's startup completes.
@@ -159,9 +169,32 @@ class ModelopsMiddleware:
         async def lifespan_send(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
                 self._state = self._lookup_state()
+                # The serving loop: from now on overload is refused as requests arrive.
+                paced = {p: e for p, e in self.paths.items() if e not in self.unpaced}
+                overload.shed_on_arrival(
+                    asyncio.get_running_loop(), self.queue, paced, self._shed_app
+                )
             await send(message)
 
         return lifespan_send
+
+    def _shed_app(self, endpoint: str, expected: float) -> ASGIApp:
+        """The app that answers a request refused on arrival (overload.py): a 503, counted."""
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            headers = dict(scope.get("headers") or [])
+            rid = request_ids.from_header(headers.get(request_ids.HEADER))
+            start, body = json_response(
+                *self.queue.refusal(expected),
+                [(request_ids.HEADER, rid.encode("ascii")), overload.RETRY_AFTER_HEADER],
+            )
+            await send(start)
+            await send(body)
+            state = self.state()
+            if state is not None:
+                state.telemetry.observe_request(endpoint, 503, 0.0)
+
+        return app
 
     def state(self) -> Any:
         # The service instance is created once per app (before its first request)
@@ -186,7 +219,21 @@ class ModelopsMiddleware:
         rid = request_ids.from_header(headers.get(request_ids.HEADER))
         token = request_ids.current.set(rid)
         stamps = [(request_ids.HEADER, rid.encode("ascii"))]
+        paced = self.queue.enabled and endpoint not in self.unpaced
+        released = 0.0
         try:
+            if paced:
+                expected = await self.queue.enter(endpoint)
+                if expected is not None:
+                    # Shed before the body is read: no parsing, features or model work.
+                    paced = False  # not admitted: its time is not a cost sample
+                    refusal = self.queue.refusal(expected)
+                    start, body = json_response(*refusal, [*stamps, overload.RETRY_AFTER_HEADER])
+                    await send(start)
+                    await send(body)
+                    status = refusal[0]
+                    return
+                released = time.perf_counter()
             refusal = self._refuse(scope, headers)
             if refusal is not None:
                 start, body = json_response(*refusal, stamps)
@@ -204,8 +251,11 @@ class ModelopsMiddleware:
                 status = await self._through_bentoml(scope, receive, send, stamps)
         finally:
             request_ids.current.reset(token)
+            ended = time.perf_counter()
+            if paced and released:
+                self.queue.done(endpoint, ended - released)
             if state is not None:
-                state.telemetry.observe_request(endpoint, status, time.perf_counter() - started)
+                state.telemetry.observe_request(endpoint, status, ended - started)
 
     @staticmethod
     def _direct_route(state: Any, endpoint: str, scope: Scope) -> Any:

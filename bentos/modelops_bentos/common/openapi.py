@@ -68,7 +68,8 @@ ERRORS: dict[str, str] = {
     "422": "invalid input: wrong type (no coercion), out of range, unknown category, "
     "missing or unknown field; every failing field by path",
     "503": "the model is not loaded yet or cannot be loaded (Retry-After: 5), or the "
-    "request was shed under overload",
+    "request was shed under overload (more than MODELOPS_MAX_QUEUE_MS of work queued; "
+    "Retry-After: 1)",
 }
 
 RESPONSE_HEADERS: dict[str, Any] = {

@@ -26,7 +26,7 @@ import bentoml
 from starlette.responses import Response
 
 from . import feedback as feedback_api
-from . import logfilter
+from . import logfilter, overload
 from .direct import (
     Answer,
     DirectRoute,
@@ -108,6 +108,8 @@ class ServedModel:
         self.telemetry = telemetry
         self.ground_truth = ground_truth_for(kind, holder.request)
         telemetry.add_source(self.ground_truth.families)
+        queue = overload.admission_queue()
+        telemetry.add_source(lambda: queue.families(telemetry.model, telemetry.version))
         holder.on_loaded(self._on_loaded)
         enabled = direct_routes_enabled(tracing=tracing_requested(), cors=bentoml_cors_enabled())
         self.direct_routes = (
@@ -224,10 +226,12 @@ def add_modelops_middleware(
     model: str,
     description: str,
     extra_errors: Mapping[str, Mapping[str, str]] | None = None,
+    unpaced: Iterable[str] = (),
 ) -> None:
     """Put the modelops ASGI middleware in front of the service's routes.
 
-    middleware.py (guards, error shape, accounting) around the API routes,
+    middleware.py (guards, error shape, accounting, the admission queue of
+    overload.py; `unpaced` endpoints, which queue elsewhere, skip it) around the API routes,
     v2.py's V2Routes (the Open Inference Protocol under /v2), and openapi.py's
     DocsRoutes: /docs.json as the truth, /docs and / as its UI.
     """
@@ -236,6 +240,7 @@ def add_modelops_middleware(
         endpoints=tuple(endpoints),
         state=current_service,
         max_body_bytes=max_body_bytes,
+        unpaced=tuple(unpaced),
     )
     service.add_asgi_middleware(V2Routes, state=current_service, max_body_bytes=max_body_bytes)
     service.add_asgi_middleware(

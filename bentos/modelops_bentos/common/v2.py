@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from modelops_features.schema import Field as SchemaField
 
+from . import overload
 from . import request_id as request_ids
 from .middleware import JSON_TYPES, VERSION_HEADER, json_response, read_body
 
@@ -215,6 +216,7 @@ class V2Routes:
         self.app = app
         self.state = state
         self.max_body_bytes = max_body_bytes
+        self.queue = overload.admission_queue()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -231,7 +233,23 @@ class V2Routes:
             stamps.append((VERSION_HEADER, state.version_header()))
         infer = path.endswith("/infer")
         status = 500
+        paced = infer and self.queue.enabled
+        released = 0.0
         try:
+            # Inference queues and is shed like /predict (overload.py); health and
+            # metadata never are.
+            if paced:
+                expected = await self.queue.enter(ENDPOINT)
+                if expected is not None:
+                    paced = False
+                    status, refusal = self.queue.refusal(expected)
+                    start, message = json_response(
+                        status, {"error": refusal["error"]}, [*stamps, overload.RETRY_AFTER_HEADER]
+                    )
+                    await send(start)
+                    await send(message)
+                    return
+                released = time.perf_counter()
             try:
                 status, body = await self._answer(state, path, scope, headers, receive)
             except V2Error as exc:
@@ -241,8 +259,11 @@ class V2Routes:
             await send(message)
         finally:
             request_ids.current.reset(token)
+            ended = time.perf_counter()
+            if paced and released:
+                self.queue.done(ENDPOINT, ended - released)
             if infer and state is not None:
-                state.telemetry.observe_request(ENDPOINT, status, time.perf_counter() - started)
+                state.telemetry.observe_request(ENDPOINT, status, ended - started)
 
     async def _answer(
         self,
