@@ -56,3 +56,41 @@ def test_describe_errors_uses_body_for_the_root() -> None:
     assert describe_errors([{"loc": [], "msg": "Input should be an object"}]) == (
         "body: Input should be an object"
     )
+
+
+def test_a_request_whose_client_left_is_still_answered_so_bentoml_lets_it_end() -> None:
+    """BentoML's timeout middleware ends a request's task only after its first send().
+
+    A caller that left before its body was read (one parked in the admission
+    queue under overload, typically) used to get no send at all, so each held
+    its task for the whole traffic timeout and a stopping worker waited for it.
+    The answer goes nowhere (uvicorn drops sends on a closed connection).
+    """
+    import asyncio
+
+    from bentoml._internal.server.http.traffic import TimeoutMiddleware
+
+    from modelops_bentos.common.middleware import CLIENT_GONE, ModelopsMiddleware
+
+    middleware = ModelopsMiddleware(
+        app=None, endpoints=["predict"], state=lambda: None, max_body_bytes=lambda: 1 << 20
+    )
+    sent: list[dict] = []
+
+    async def route(body: bytes) -> None:
+        raise AssertionError("nothing to predict for a caller that left")
+
+    async def app(scope: dict, receive, send) -> None:
+        assert await middleware._answer_directly(route, receive, send, []) == CLIENT_GONE
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    # An hour of traffic timeout: without the answer this would not return for an hour.
+    guarded = TimeoutMiddleware(app, timeout=3600)
+    asyncio.run(asyncio.wait_for(guarded({"type": "http"}, receive, send), timeout=60))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == CLIENT_GONE

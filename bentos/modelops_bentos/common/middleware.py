@@ -130,6 +130,17 @@ async def read_body(receive: Receive, limit: int) -> bytes | int | None:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+# nginx's "client closed request": never seen by the client, only in our metrics.
+CLIENT_GONE = 499
+
+
+def client_gone() -> tuple[int, dict[str, Any]]:
+    return CLIENT_GONE, {
+        "error": "the client closed the connection before its request was read",
+        "detail": [{"loc": ["body"], "type": "client_gone"}],
+    }
+
+
 def too_large(size: int, limit: int) -> tuple[int, dict[str, Any]]:
     return 413, {
         "error": f"request body of {size} bytes exceeds the limit of {limit} bytes",
@@ -271,7 +282,16 @@ class ModelopsMiddleware:
         """Read the body, let the route answer, send it; returns the status sent."""
         body = await read_body(receive, self.max_body_bytes())
         if body is None:
-            return 499  # the client went away before sending its body: nothing to answer
+            # The client went away before its body was read (e.g. while it waited in
+            # the admission queue). Nobody receives this answer (uvicorn drops sends
+            # on a closed connection), but BentoML's timeout middleware waits for a
+            # first send() before it lets the request's task end: without one, every
+            # abandoned request held its task for the whole traffic timeout (30 s),
+            # and a worker stopping after an overload waited that long to exit.
+            start, message = json_response(*client_gone(), stamps)
+            await send(start)
+            await send(message)
+            return CLIENT_GONE
         if isinstance(body, int):
             start, message = json_response(*too_large(body, self.max_body_bytes()), stamps)
             await send(start)
