@@ -2,8 +2,9 @@
 
 One test per Markdown file runs that file's unmarked blocks in order, in one
 shell (tests/docs/runner.py), and fails naming the block's file:line. Blocks
-marked `needs: controlplane` / `needs: node` run in the layers that have
-that cluster; `illustrative` and `not-run` blocks are shapes or run
+marked `needs: controlplane` run on private control planes
+(test_docs_controlplane_blocks.py), `needs: node` ones on a real node (not
+here: tests/node); `illustrative` and `not-run` blocks are shapes or run
 elsewhere (tests/docs/blocks.py says how to mark a block).
 """
 
