@@ -5,7 +5,7 @@ export BENTOML_DO_NOT_TRACK := true
 export OMP_NUM_THREADS := 1
 VENV := .venv/bin
 
-.PHONY: demo test venv system-deps controlplane helm node lint images images-tools bench-smoke
+.PHONY: demo test venv system-deps controlplane helm node lint images images-tools bench-smoke docs-test
 
 venv:
 	@tools/bootstrap.sh
@@ -57,3 +57,8 @@ test: venv system-deps controlplane helm node lint
 ## which `make test` runs too); the peers' environments are created on first use.
 bench-smoke: venv system-deps controlplane node images-tools
 	@tools/run-tests.sh -m bench
+
+## Every command block of README.md and docs/*.md, run as written (tests/docs; `make test`
+## runs them too): the no-cluster pages, then the control-plane pages on private control planes.
+docs-test: venv controlplane
+	@tools/run-tests.sh -m docs

@@ -29,7 +29,7 @@ pytest_plugins = [
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-LAYERS = ("unit", "contract", "cluster", "serving", "e2e", "node", "bench")
+LAYERS = ("unit", "contract", "cluster", "serving", "e2e", "node", "bench", "docs")
 TESTS_ROOT = Path(__file__).parent
 
 

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "images": "modelops_cli.images.commands:images",
     "score": "modelops_cli.score.command:score",
     "feedback": "modelops_cli.feedback:feedback",
+    "drift": "modelops_cli.drift_report.command:drift",
 }
 
 

@@ -40,11 +40,30 @@ SEED = 20261206
 # off, for that one route. Every other check runs everywhere (schemathesis 4
 # runs all of its checks by default; max_response_time needs a threshold and
 # timings belong in benchmarks).
+#
+# The same for V2 infer: which tensors are required, each one's datatype and
+# that all have one batch size depend on each other's names, which a JSON
+# Schema of an array of tensors cannot say (the document states them in words).
 SCHEMATHESIS_CONFIG = """
 [[operations]]
 include-path = "/feedback"
 checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-path-regex = "^/v2/models/.*/infer$"
+checks.positive_data_acceptance.enabled = false
 """
+V2_ROUTES = {
+    "/v2": "get",
+    "/v2/health/live": "get",
+    "/v2/health/ready": "get",
+    "/v2/models/{name}": "get",
+    "/v2/models/{name}/ready": "get",
+    "/v2/models/{name}/infer": "post",
+    "/v2/models/{name}/versions/{version}": "get",
+    "/v2/models/{name}/versions/{version}/ready": "get",
+    "/v2/models/{name}/versions/{version}/infer": "post",
+}
 
 
 @pytest.fixture(scope="module", params=list(SERVICES))
@@ -79,6 +98,15 @@ def test_docs_json_names_the_model_version_and_the_real_answers(server) -> None:
         assert "X-Request-Id" in operation["responses"]["200"]["headers"]
         assert operation["description"], route
     assert set(doc["paths"]["/readyz"]["get"]["responses"]) == {"200", "503"}
+    for route, method in V2_ROUTES.items():
+        assert method in doc["paths"][route], route
+    infer = doc["paths"]["/v2/models/{name}/infer"]["post"]
+    assert set(infer["responses"]) >= {"200", "404", *ERROR_CODES}
+    metadata = httpx.get(f"{running.url}/v2/models/{model.model}", timeout=10).json()
+    tensor = infer["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert tensor["inputs"]["items"]["properties"]["name"]["enum"] == [
+        t["name"] for t in metadata["inputs"]
+    ]
 
 
 def test_the_error_bodies_are_the_documented_shape(server) -> None:
@@ -132,3 +160,12 @@ def test_schemathesis_all_checks(server, tmp_path: Path) -> None:
     assert result.returncode == 0, f"{name}:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
     assert "passed" in result.stdout
     assert running.process.poll() is None, "the server died"
+
+
+def test_a_wrong_method_on_a_v2_route_says_which_is_allowed(server) -> None:
+    name, model, running = server
+    for path, allowed in [("/v2/health/live", "GET"), (f"/v2/models/{model.model}/infer", "POST")]:
+        resp = httpx.request("DELETE", f"{running.url}{path}", timeout=10)
+        assert resp.status_code == 405, (name, path, resp.text)
+        assert resp.headers["allow"] == allowed
+        assert allowed in resp.json()["error"]

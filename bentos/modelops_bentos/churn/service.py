@@ -244,6 +244,9 @@ def _as_direct_answer(result: dict[str, Any] | Answer) -> Answer:
     return Answer(200, pydantic_core.to_json(result))
 
 
+FAULT = "fault injection for canary demos (MODELOPS_FAULT_*, off by default)"
+
+
 def _max_body_bytes() -> int:
     return max_records() * BYTES_PER_RECORD + BODY_OVERHEAD_BYTES
 
@@ -255,7 +258,8 @@ add_modelops_middleware(
     model="churn",
     description=__doc__,
     extra_errors={
-        "/predict": {"500": "fault injection for canary demos (MODELOPS_FAULT_*, off by default)"}
+        "/predict": {"500": FAULT},
+        "/v2/models/{name}/infer": {"500": FAULT},  # the same _predict, the same faults
     },
     # Adaptive batching has its own bounded queue and sheds by itself (batching.py).
     unpaced=("predict_batch",),

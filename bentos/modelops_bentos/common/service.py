@@ -257,18 +257,19 @@ def openapi_renderer(
     extra_errors: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Callable[[], bytes]:
     """The /docs.json bytes for the version this process serves (built once per version)."""
-    cache: dict[tuple[str, str | None], bytes] = {}
+    cache: dict[tuple[str, str | None, bool], bytes] = {}
 
     def render() -> bytes:
         state = current_service()
         loaded = state.holder.loaded if state is not None else None
         model = state.holder.request.model if state is not None else default_model
         version = loaded.version if loaded is not None else None
-        key = (model, version)
+        key = (model, version, state is not None)
         if key not in cache:
             bodies, definitions = model_schemas(
                 {api.route: (api.input_spec, api.output_spec) for api in service.apis.values()}
             )
+            v2_paths, v2_schemas = _v2_parts(state, model, extra_errors)
             cache[key] = render_json(
                 document(
                     service.openapi_spec.asdict(),
@@ -276,10 +277,24 @@ def openapi_renderer(
                     version=version,
                     description=description,
                     bodies=bodies,
-                    definitions=definitions,
+                    definitions={**definitions, **v2_schemas},
                     extra_errors=extra_errors,
+                    extra_paths=v2_paths,
                 )
             )
         return cache[key]
 
     return render
+
+
+def _v2_parts(
+    state: Any, model: str, extra_errors: Mapping[str, Mapping[str, str]] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(paths, schemas) of the /v2 routes V2Routes answers, with this service's tensors
+    (none while the service object does not exist yet)."""
+    if state is None:
+        return {}, {}
+    from .v2_openapi import INFER, SCHEMAS, paths
+
+    infer_errors = (extra_errors or {}).get(INFER)
+    return paths(model, state.v2_inputs(), state.v2_outputs(), infer_errors), SCHEMAS

@@ -65,10 +65,13 @@ def input_tensors(fields: Iterable[SchemaField], extra: Iterable[Tensor] = ()) -
 class V2Error(Exception):
     """A refused V2 request: its status and message."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers  # e.g. Allow on a 405 (RFC 9110 requires it)
 
 
 def _flatten(data: Any) -> list[Any]:
@@ -254,6 +257,7 @@ class V2Routes:
                 status, body = await self._answer(state, path, scope, headers, receive)
             except V2Error as exc:
                 status, body = exc.status, {"error": exc.message}
+                stamps.extend(exc.headers)
             start, message = json_response(status, body, stamps)
             await send(start)
             await send(message)
@@ -348,4 +352,8 @@ class V2Routes:
 
 def _only(method: Any, allowed: str) -> None:
     if method != allowed:
-        raise V2Error(405, f"method {method} not allowed here: use {allowed}")
+        raise V2Error(
+            405,
+            f"method {method} not allowed here: use {allowed}",
+            headers=((b"allow", allowed.encode("ascii")),),
+        )

@@ -170,6 +170,9 @@ def line_with_threshold(
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
+TURN_LABELS_ABOVE = 6  # more bucket labels than this are turned 30 degrees to fit
+
+
 def bucket_labels(edges: Sequence[float]) -> list[str]:
     """Labels of Prometheus `le` buckets over `edges`: "<= e1", "e1-e2", ..., "> ek"."""
     if not edges:
@@ -221,12 +224,80 @@ def reference_vs_observed(
             color=style.OBSERVED,
             label=observed_label,
         )
-    ax.set_xticks(positions, labels, rotation=30 if len(labels) > 6 else 0, ha="right")
+    turned = len(labels) > TURN_LABELS_ABOVE
+    ax.set_xticks(
+        positions, labels, rotation=30 if turned else 0, ha="right" if turned else "center"
+    )
     ax.set_ylabel("share of values (%)")
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.grid(axis="x", visible=False)
     ax.legend(loc="upper right")
+
+
+ROTATED_LABELS_ROOM = 1.2  # inches below a histogram's axes for turned bucket labels
+
+
+def profile_labels(feature_profile: Mapping[str, Any]) -> list[str]:
+    """Bucket labels of one feature of a reference profile (numeric edges or categories)."""
+    if feature_profile.get("kind") == "categorical":
+        return [str(c) for c in feature_profile.get("categories") or []]
+    return bucket_labels([float(e) for e in feature_profile.get("edges") or []])
+
+
+def feature_distribution(
+    feature_profile: Mapping[str, Any],
+    observed: Sequence[float] | None,
+    *,
+    key: str,
+    title: str = "",
+    xlabel: str = "",
+    observed_label: str = "observed (live)",
+    height: float = 3.2,
+) -> Html:
+    """One feature's reference distribution (its profile) against observed bucket counts,
+    as an inline <svg>: the histogram every drift view draws, so the demo's and
+    `modelops drift report`'s bars look and read the same.
+    """
+    with plotting():
+        fig = distribution_figure(
+            feature_profile,
+            observed,
+            title=title,
+            xlabel=xlabel,
+            observed_label=observed_label,
+            height=height,
+        )
+        return to_svg(fig, key)
+
+
+def distribution_figure(
+    feature_profile: Mapping[str, Any],
+    observed: Sequence[float] | None,
+    *,
+    title: str = "",
+    xlabel: str = "",
+    observed_label: str = "observed (live)",
+    height: float = 3.2,
+) -> Any:
+    """The figure of `feature_distribution` (draw inside `plotting()`; to_png for a look)."""
+    fig, (ax,) = new_figure(height=height)
+    reference_vs_observed(
+        ax,
+        profile_labels(feature_profile),
+        list(feature_profile.get("proportions") or []),
+        observed,
+        title=title,
+        xlabel=xlabel,
+        observed_label=observed_label,
+    )
+    # The legend goes where the page's other figures keep theirs: right of the axes.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    # Bucket labels of numeric features ("120.5-310.2") are long and turned:
+    # room below the axes so they are not cut off.
+    if len(profile_labels(feature_profile)) > TURN_LABELS_ABOVE:
+        fig.subplots_adjust(bottom=min(0.5, ROTATED_LABELS_ROOM / height))
+    return fig
 
 
 def _percent(values: Sequence[float]) -> list[float]:
