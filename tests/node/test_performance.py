@@ -45,6 +45,10 @@ from modelops_cli.demo.traffic import LoadGenerator
 from modelops_testkit.prometheus import PROMETHEUS
 from tests.chart_tools import by_kind, render
 
+# The first node test of a run pays the image builds and imports in its module fixture
+# (5-7 minutes cold, ~25 s warm); the story itself takes 3-4 minutes.
+pytestmark = pytest.mark.timeout(1200)
+
 SETTINGS = Settings(
     name="churn",
     replicas=2,
@@ -56,7 +60,6 @@ SETTINGS = Settings(
     drift_window="60s",
     drift_interval="5s",
     drift_min_samples=200,
-    training_rows=8000,
 )
 WINDOW = "15m"  # the performance window: every logged prediction of this test
 CUSTOMERS = 4000  # of the shifted world, scored and then labelled
@@ -104,6 +107,7 @@ def modeldeployment(stack: LocalStack) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def stack(node_cluster, tmp_path_factory):
     stack = LocalStack(SETTINGS, echo=print, cluster=node_cluster)
+    DIAGNOSE[:] = [stack]
     try:
         stack.up()
         yield stack
@@ -223,6 +227,9 @@ def prometheus(stack, tmp_path_factory):
 # -- the world -------------------------------------------------------------------------
 
 
+DIAGNOSE: list[LocalStack] = []  # the stack whose state a failed wait prints
+
+
 def wait_for(check, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     last = None
@@ -231,7 +238,34 @@ def wait_for(check, timeout: float, what: str):
         if last:
             return last
         time.sleep(1)
-    pytest.fail(f"{what} not reached within {timeout:.0f} s (last: {last!r})", pytrace=False)
+    pytest.fail(
+        f"{what} not reached within {timeout:.0f} s (last: {last!r}){diagnosis()}", pytrace=False
+    )
+
+
+def diagnosis() -> str:
+    """The ModelDeployment's status and the operator's last log lines, for a failed wait."""
+    if not DIAGNOSE:
+        return ""
+    stack = DIAGNOSE[0]
+    out = []
+    for args in (
+        ("get", "md", SETTINGS.name, "-n", SETTINGS.namespace, "-o", "jsonpath={.status}"),
+        ("get", "pods,jobs", "-n", SETTINGS.namespace, "-o", "wide"),
+        (
+            "logs",
+            "-n",
+            OPERATOR_NAMESPACE,
+            "-l",
+            "app.kubernetes.io/name=modelops-operator",
+            "--tail=60",
+        ),
+    ):
+        try:
+            out.append(f"$ kubectl {' '.join(args)}\n{stack.kubectl(*args, timeout=30)}")
+        except Exception as exc:  # diagnostics only: never hide the failure itself
+            out.append(f"$ kubectl {' '.join(args)}: {exc}")
+    return "\n\n" + "\n".join(out)
 
 
 def post(host: str, path: str, body: dict, headers: dict[str, str] | None = None) -> int:
@@ -295,11 +329,15 @@ class DriftWatch:
 
 
 def test_concept_shift_degrades_performance_retrains_on_the_log_and_alerts_fire(stack, prometheus):
-    stack.publish(seed=1)
+    published = stack.publish(seed=1)
+    assert published.get("status") == "approved", f"the base model was not approved: {published}"
     stack.apply(
         [json.loads(json.dumps(modeldeployment(stack)))]  # plain JSON types for the YAML dump
     )
-    stack.wait_serving(timeout=240)
+    try:
+        stack.wait_serving(timeout=240)
+    except Exception as exc:
+        pytest.fail(f"{exc}{diagnosis()}", pytrace=False)
     host = stack.service_ip
     base = md(stack)["status"]["stable"]["version"]
     # Steady callers, as trained: canary analysis traffic, and input drift stays quiet.
