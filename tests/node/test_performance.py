@@ -403,15 +403,17 @@ def test_concept_shift_degrades_performance_retrains_on_the_log_and_alerts_fire(
     assert meta["retraining"]["reason"] == "Performance"
     assert meta["retraining"]["performance"]["value"] == performance["value"]
 
-    # ...and the approved candidate goes through the canary to stable ("Promoted" is
-    # the canary's ending; an Immediate replacement would read "Deployed").
-    wait_for(
-        lambda: md(stack)["status"]["stable"]["version"] == candidate["version"],
-        180,
-        f"candidate {candidate['version']} promoted",
-    )
-    last = md(stack)["status"]["history"][-1]
-    assert (last["version"], last["outcome"]) == (candidate["version"], "Promoted"), last
+    # ...and the approved candidate goes through the canary to stable: the history's
+    # "Promoted" is the canary's ending, written once the promotion completed (an
+    # Immediate replacement would read "Deployed").
+    def promoted() -> dict | None:
+        history = md(stack)["status"].get("history") or []
+        last = history[-1] if history else {}
+        done = (last.get("version"), last.get("outcome")) == (candidate["version"], "Promoted")
+        return last if done else None
+
+    wait_for(promoted, 180, f"candidate {candidate['version']} promoted by the canary")
+    assert md(stack)["status"]["stable"]["version"] == candidate["version"]
     seen = watch.stop()
     assert ("True", "DriftDetected") not in seen, seen
 
