@@ -16,6 +16,7 @@ check and must be asked for explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -128,6 +129,11 @@ def retraining_request(job: str | None) -> dict[str, Any] | None:
     owner_uid = os.environ.get("MODELOPS_RETRAIN_OWNER_UID")
     if owner_uid:
         request["owner_uid"] = owner_uid
+    # spec.monitoring.performance's measurement that started the Job (reason Performance).
+    text = os.environ.get("MODELOPS_PERFORMANCE_REPORT")
+    if text:
+        with contextlib.suppress(ValueError):  # provenance only, as the drift report
+            request["performance"] = json.loads(text)
     return request
 
 
@@ -145,8 +151,11 @@ def retraining_request(job: str | None) -> dict[str, Any] | None:
     "data_source",
     required=True,
     metavar="SOURCE",
-    help="A .csv / .parquet file, or synthetic:N[:seed[:shift]] "
-    "(learning-path: synthetic:N[:seed[:shift[:bias]]]).",
+    envvar="MODELOPS_TRAIN_DATA",
+    help="A .csv / .parquet file, synthetic:N[:seed[:shift]] "
+    "(learning-path: synthetic:N[:seed[:shift[:bias]]]), or inference-log:<model>[:window] "
+    "($MODELOPS_TRAIN_DATA: a retraining Job of a ModelDeployment that monitors performance "
+    "is offered its logged, labelled predictions).",
 )
 @registry_option
 @click.option(

@@ -14,7 +14,9 @@ its fsspec backends) only when a ModelDeployment needs it:
 * the `candidate` a retraining Job published (the version whose
   metadata.retraining.job is the Job's name and whose owner_uid, when
   recorded, is the ModelDeployment's uid); never cached, since the answer
-  changes when a Job publishes.
+  changes when a Job publishes;
+* and, beside the versions, a `window_quality` of the inference log joined
+  with feedback (the registry's DataLog), for spec.monitoring.performance.
 
 Every call may run on several threads at once (the reconcile workers and
 the drift measurements), so the caches are guarded.
@@ -125,3 +127,16 @@ def is_candidate_of(metadata: Mapping[str, Any], job: str, owner_uid: str | None
         return False
     recorded = retraining.get("owner_uid")
     return recorded is None or owner_uid is None or recorded == owner_uid
+
+
+def window_quality(uri: str, model: str, start: Any, end: Any) -> Any:
+    """Live quality per version over [start, end) from the inference log and feedback in `uri`
+    (modelops_features.groundtruth.window_quality over the registry's DataLog).
+
+    Not cached: every call reads the window afresh, since outcomes keep arriving.
+    Raises whatever the store raises; the caller makes it an Unknown measurement.
+    """
+    from modelops_features.groundtruth import window_quality as measure
+    from modelops_registry.datalog import DataLog
+
+    return measure(DataLog.from_uri(uri), model, start, end)

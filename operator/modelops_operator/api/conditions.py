@@ -20,9 +20,18 @@ PROGRESSING = "Progressing"
 DEGRADED = "Degraded"
 ANALYSIS_PASSED = "AnalysisPassed"
 DRIFTED = "Drifted"
+PERFORMANCE_DEGRADED = "PerformanceDegraded"
 RETRAINING = "Retraining"
 
-CONDITION_TYPES = (READY, PROGRESSING, DEGRADED, ANALYSIS_PASSED, DRIFTED, RETRAINING)
+CONDITION_TYPES = (
+    READY,
+    PROGRESSING,
+    DEGRADED,
+    ANALYSIS_PASSED,
+    DRIFTED,
+    PERFORMANCE_DEGRADED,
+    RETRAINING,
+)
 
 TRUE = "True"
 FALSE = "False"
@@ -76,6 +85,15 @@ REASON_NO_DRIFT = "NoDrift"
 REASON_INSUFFICIENT_DATA = "InsufficientData"
 REASON_DRIFT_UNKNOWN = "DriftUnknown"
 REASON_DRIFT_CLEARED = "DriftCleared"  # an Event only
+
+# Live performance from labelled outcomes (quality/). The condition's reason when True
+# is the condition type itself, as Kubernetes conditions often do.
+REASON_PERFORMANCE_DEGRADED = "PerformanceDegraded"
+REASON_PERFORMANCE_OK = "PerformanceOK"
+REASON_INSUFFICIENT_LABELS = "InsufficientLabels"
+REASON_METRIC_UNDEFINED = "MetricUndefined"  # enough labels, but e.g. AUC over one class
+REASON_PERFORMANCE_UNKNOWN = "PerformanceUnknown"
+REASON_PERFORMANCE_RECOVERED = "PerformanceRecovered"  # an Event only
 
 # Retraining (retraining/).
 REASON_RETRAINING_STARTED = "RetrainingStarted"

@@ -53,7 +53,11 @@ DEFAULTS: dict[str, Any] = {
     "spec.monitoring.drift.window": "1h",
     "spec.monitoring.drift.minSamples": 1000,
     "spec.monitoring.drift.interval": "5m",
+    "spec.monitoring.performance.window": "24h",
+    "spec.monitoring.performance.minLabelledSamples": 200,
+    "spec.monitoring.performance.interval": "10m",
     "spec.retraining.triggerOnDrift": True,
+    "spec.retraining.triggerOnPerformance": True,
     "spec.retraining.cooldown": "6h",
     "spec.retraining.maxAttempts": 3,
     # The gates are handed to the retraining Job as written (MODELOPS_GATES):
@@ -179,6 +183,40 @@ class DriftSpec:
     interval: Duration
 
 
+# Live quality metrics spec.monitoring.performance may judge, as modelops_features.quality
+# names them; the direction of each threshold is implied by the metric.
+PERFORMANCE_METRICS = (
+    "auc",
+    "accuracy",
+    "logloss",
+    "ece",
+    "fairness_gap",
+    "top1_accuracy",
+    "top3_accuracy",
+)
+LOWER_IS_BETTER = frozenset({"logloss", "ece", "fairness_gap"})
+
+
+@dataclass(frozen=True)
+class PerformanceSpec:
+    """spec.monitoring.performance; present means live quality is judged from labelled outcomes."""
+
+    metric: str
+    threshold: float
+    window: Duration
+    min_labelled_samples: int
+    interval: Duration
+
+    @property
+    def lower_is_better(self) -> bool:
+        """logloss, ece and fairness_gap degrade upwards; the others downwards."""
+        return self.metric in LOWER_IS_BETTER
+
+    def breached(self, value: float) -> bool:
+        """Whether a live value is past the threshold, in the metric's direction."""
+        return value > self.threshold if self.lower_is_better else value < self.threshold
+
+
 @dataclass(frozen=True)
 class RetrainingSpec:
     """spec.retraining; present means retraining Jobs may be started."""
@@ -188,6 +226,7 @@ class RetrainingSpec:
     max_attempts: int
     gates: Mapping[str, Any]
     trigger_on_drift: bool
+    trigger_on_performance: bool = True
 
 
 class Spec:
@@ -383,11 +422,60 @@ class Spec:
             trigger_on_drift=bool(
                 _get(retraining, "triggerOnDrift", "spec.retraining.triggerOnDrift")
             ),
+            trigger_on_performance=bool(
+                _get(retraining, "triggerOnPerformance", "spec.retraining.triggerOnPerformance")
+            ),
         )
+
+    @cached_property
+    def performance(self) -> PerformanceSpec | None:
+        """Live-quality settings, or None when performance is not monitored."""
+        section = _section(self.raw.get("monitoring")).get("performance")
+        if section is None:
+            return None
+        section = _section(section)
+        metric = str(section.get("metric", ""))
+        if metric not in PERFORMANCE_METRICS:
+            raise SpecError(
+                "spec.monitoring.performance.metric",
+                f"spec.monitoring.performance.metric must be one of "
+                f"{', '.join(PERFORMANCE_METRICS)}, got {metric!r}",
+            )
+        threshold = section.get("threshold")
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise SpecError(
+                "spec.monitoring.performance.threshold",
+                f"spec.monitoring.performance.threshold must be a number, got {threshold!r}",
+            )
+        prefix = "spec.monitoring.performance"
+        return PerformanceSpec(
+            metric=metric,
+            threshold=float(threshold),
+            window=Duration.parse(_get(section, "window", f"{prefix}.window"), f"{prefix}.window"),
+            min_labelled_samples=int(
+                _get(section, "minLabelledSamples", f"{prefix}.minLabelledSamples")
+            ),
+            interval=Duration.parse(
+                _get(section, "interval", f"{prefix}.interval"), f"{prefix}.interval"
+            ),
+        )
+
+    @property
+    def log_store(self) -> str:
+        """Where the serving pods write the inference log and feedback: MODELOPS_LOG_URI
+        from spec.env, else the registry (the bentos' own default)."""
+        for entry in self.env:
+            if entry.get("name") == "MODELOPS_LOG_URI" and entry.get("value"):
+                return str(entry["value"])
+        return self.registry.uri
 
     @property
     def watches_drift(self) -> bool:
         """Whether the object asks for drift monitoring or retraining at all."""
         monitoring = _section(self.raw.get("monitoring"))
         # An empty drift object still asks for drift (with the defaults).
-        return monitoring.get("drift") is not None or bool(self.raw.get("retraining"))
+        return (
+            monitoring.get("drift") is not None
+            or monitoring.get("performance") is not None
+            or bool(self.raw.get("retraining"))
+        )

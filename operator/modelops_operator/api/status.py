@@ -79,6 +79,21 @@ class DriftStatus(TypedDict):
     prediction: NotRequired[float]
 
 
+class PerformanceStatus(TypedDict, total=False):
+    """status.performance: the latest live-quality measurement of the stable version (quality/)."""
+
+    metric: str
+    value: float  # absent when undefined (one class only) or no labels
+    threshold: float
+    estimated: dict[str, float]  # label-free CBPE estimates, never the verdict
+    labelled: int
+    predictions: int
+    insufficient: bool
+    version: str
+    window: str
+    measuredAt: str
+
+
 class Candidate(TypedDict):
     """status.retraining.candidate: what the registry says a finished Job produced."""
 
@@ -93,7 +108,7 @@ class RetrainingStatus(TypedDict, total=False):
 
     job: str  # deterministic name: the same decision always names the same Job
     baseVersion: str
-    reason: str  # Drift, Manual, Retry
+    reason: str  # Drift, Performance, Manual, Retry
     state: str  # Running, Succeeded, Failed
     triggeredAt: str
     attempts: int  # per base version
@@ -125,6 +140,7 @@ class Status(TypedDict, total=False):
     actions: Actions
     conditions: list[Condition]
     drift: DriftStatus
+    performance: PerformanceStatus
     retraining: RetrainingStatus
     history: list[HistoryEntry]
 

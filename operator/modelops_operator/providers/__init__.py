@@ -1,6 +1,6 @@
 """Providers: where the numbers the operator judges come from (the I/O seam of analysis and drift).
 
-Two small protocols, each with a factory that refuses a spec it cannot serve
+Three small protocols, each with a factory that refuses a spec it cannot serve
 with an error naming the field (no silent fallback):
 
 * `rollout.analysis.MetricsProvider` (`requests`, `measure`) for canary
@@ -8,13 +8,18 @@ with an error naming the field (no silent fallback):
   inconclusive check, never a pass;
 * `drift.counts.DriftSource` (`histograms`) for drift, built by
   `drift_source_for`; an error makes the drift verdict Unknown, which never
-  starts retraining.
+  starts retraining;
+* `quality.source.QualitySource` (`window_quality`) for live performance,
+  built by `quality_source_for`: the inference log and feedback in the log's
+  store (quality.py); an error makes PerformanceDegraded Unknown, which never
+  starts retraining either.
 
 Prometheus (prometheus.py) serves both. `MODELOPS_METRICS_PROVIDER_FILE` (an
 environment variable of the operator process) replaces the canary analysis'
-provider with the file-backed one in file.py: the test and demo seam that
-injects canary health at the protocol boundary without running Prometheus.
-Drift always reads Prometheus. Production deployments leave it unset.
+provider and the live-quality source with the file-backed one in file.py:
+the test and demo seam that injects canary health and labelled quality at the
+protocol boundary without running Prometheus or writing logs. Drift always
+reads Prometheus. Production deployments leave it unset.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Mapping
 from modelops_operator.api.durations import parse_duration
 from modelops_operator.api.spec import Spec
 from modelops_operator.drift.counts import DriftSource
+from modelops_operator.quality.source import QualitySource
 from modelops_operator.rollout.analysis import MetricsProvider
 
 FILE_PROVIDER_ENV = "MODELOPS_METRICS_PROVIDER_FILE"
@@ -60,3 +66,15 @@ def drift_source_for(spec: Spec) -> DriftSource:
     from modelops_operator.providers.prometheus import PrometheusProvider
 
     return PrometheusProvider(address)
+
+
+def quality_source_for(spec: Spec, env: Mapping[str, str] | None = None) -> QualitySource:
+    """The live-quality source for `spec`: the file seam when set, else the log's store."""
+    env = os.environ if env is None else env
+    if env.get(FILE_PROVIDER_ENV):
+        from modelops_operator.providers.file import FileProvider
+
+        return FileProvider(env[FILE_PROVIDER_ENV])
+    from modelops_operator.providers.quality import LogQualitySource
+
+    return LogQualitySource()

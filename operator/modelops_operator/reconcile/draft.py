@@ -79,6 +79,7 @@ class Draft:
     phase: str = ""
     summary: str = ""
     drift_verdict: str = UNKNOWN
+    performance_verdict: str = UNKNOWN  # quality.verdict's; only Degraded may start retraining
 
     @classmethod
     def start(cls, inputs: Inputs) -> Draft:

@@ -4,7 +4,7 @@ No I/O happens here. The engine (runtime/engine.py) gathers an `Observed`
 through the adapters and providers, calls `reconcile`, writes the plan's
 status in one guarded patch, and only then acts on it (children, Jobs) and
 tells (Events). Everything the operator decides -- which version is stable,
-the rollout's next step, the drift verdict, whether a retraining Job starts,
+the rollout's next step, the drift and performance verdicts, whether a retraining Job starts,
 the conditions, the events, the history -- is decided here, so it can be
 table-tested exactly.
 
@@ -16,7 +16,8 @@ draft) -> draft` (draft.py), run in this order:
 3. children.children  the Deployments, Service and router objects to apply or delete
 4. health.tell        Events for health transitions; the serving fields of status
 5. drift.report       status.drift, Drifted and its Events, from a measurement that was due
-6. retraining.report  status.retraining, Retraining, its Events and the Job to create
+6. performance.report status.performance, PerformanceDegraded and its Events, likewise
+7. retraining.report  status.retraining, Retraining, its Events and the Job to create
 
 A part never writes what another part owns, and status keeps every field no
 part changed (a re-reconcile of a settled object is a fixed point: the plan's
@@ -30,7 +31,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from modelops_operator.api.spec import Spec
-from modelops_operator.reconcile import children, drift, health, release, retraining
+from modelops_operator.reconcile import (
+    children,
+    drift,
+    health,
+    performance,
+    release,
+    retraining,
+)
 from modelops_operator.reconcile.draft import Draft, Inputs
 from modelops_operator.reconcile.plan import Observed, Plan, Policy
 
@@ -43,6 +51,7 @@ PARTS: tuple[Part, ...] = (
     children.children,
     health.tell,
     drift.report,
+    performance.report,
     retraining.report,
 )
 

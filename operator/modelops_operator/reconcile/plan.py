@@ -18,6 +18,7 @@ from typing import Any
 
 from modelops_features.drift import DriftReport
 from modelops_operator.api.objects import DeploymentState, EventSpec, Owner
+from modelops_operator.quality.source import QualityMeasurement
 from modelops_operator.retraining.state import JOB_ABSENT
 from modelops_operator.rollout.analysis import CheckResult
 
@@ -49,6 +50,8 @@ class Observed:
     # A drift measurement finished since the last reconcile; None when none was due
     # (or it is still being taken).
     drift: DriftMeasurement | None = None
+    # A live-quality measurement finished since the last reconcile; None likewise.
+    performance: QualityMeasurement | None = None
     # The retraining Job status.retraining names, while it runs: its state
     # (retraining.outcome.job_state, or Lost / Foreign / Rejected) and, once it finished, the version the
     # registry holds for it with its metadata.

@@ -18,6 +18,7 @@ from modelops_operator.api import names
 from modelops_operator.api.conditions import Cond
 from modelops_operator.api.spec import SpecError
 from modelops_operator.drift.verdict import DRIFTED
+from modelops_operator.quality.verdict import DEGRADED
 from modelops_operator.reconcile.draft import Draft, Inputs
 from modelops_operator.retraining import policy, trigger
 from modelops_operator.retraining.job import build_job
@@ -55,6 +56,7 @@ def report(inputs: Inputs, draft: Draft) -> Draft:
         job_uid=observed.job_uid,
         job_note=observed.job_note,
         rejected_spec=_rejected_spec(inputs),
+        degraded=draft.performance_verdict == DEGRADED,
     )
     if decision.status != previous:
         draft = draft.with_status(retraining=decision.status)
@@ -73,6 +75,7 @@ def report(inputs: Inputs, draft: Draft) -> Draft:
                 reason=decision.status.get("reason") or TRIGGER_DRIFT,
                 drift_report=draft.status.get("drift"),
                 allowed_accounts=accounts,
+                performance_report=draft.status.get("performance"),
             )
         except policy.JobTemplateRefused as exc:
             # The template changed to a refused one while its Job was due.

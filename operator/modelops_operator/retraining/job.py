@@ -20,11 +20,13 @@ from typing import Any
 
 from modelops_operator.api import names
 from modelops_operator.api.objects import Owner
-from modelops_operator.api.spec import Spec
+from modelops_operator.api.spec import Spec, SpecError
 from modelops_operator.retraining import policy
 
 JOB_NAME_MAX = 63  # the Job controller copies the name into a pod label (63 characters max)
 LABEL_RETRAIN_ATTEMPT = "modelops.io/retrain-attempt"
+LABEL_RETRAIN_REASON = "modelops.io/retrain-reason"  # Drift, Performance, Manual, Retry
+ANNOTATION_TRAIN_DATA = "modelops.io/train-data"  # the inference-log: source it was offered
 LABEL_OWNER_UID = "modelops.io/owner-uid"
 UID_IN_NAME = 8  # uid characters kept readable in the name (the hash covers all of it)
 
@@ -64,6 +66,27 @@ def _label_value(text: str) -> str:
 # --- the Job ----------------------------------------------------------------------
 
 
+def window_text(seconds: float) -> str:
+    """A window in the one unit the `inference-log:` source reads (d, h, m or s)."""
+    whole = max(1, round(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
+
+
+def train_data(spec: Spec) -> str | None:
+    """`inference-log:<model>:<window>`: the predictions judged by spec.monitoring.performance,
+    joined with their outcomes; None when performance is not monitored."""
+    try:
+        settings = spec.performance
+    except SpecError:
+        return None  # reported on PerformanceDegraded; the Job keeps its template's data
+    if settings is None:
+        return None
+    return f"inference-log:{spec.model.name}:{window_text(settings.window.seconds)}"
+
+
 def request_env(
     spec: Spec,
     base_version: str,
@@ -72,8 +95,15 @@ def request_env(
     owner_uid: str,
     drift_report: Mapping[str, Any] | None,
     gates: Mapping[str, Any],
+    performance_report: Mapping[str, Any] | None = None,
 ) -> list[dict[str, str]]:
-    """The MODELOPS_* environment describing the request; `modelops train` reads it."""
+    """The MODELOPS_* environment describing the request; `modelops train` reads it.
+
+    With spec.monitoring.performance the Job is also offered the logged data:
+    MODELOPS_TRAIN_DATA (`--data`'s default, and `$(MODELOPS_TRAIN_DATA)` in a
+    template's args) and MODELOPS_LOG_URI (where that log lives), with the
+    measurement that judged it in MODELOPS_PERFORMANCE_REPORT.
+    """
     env = {
         "MODELOPS_MODEL": spec.model.name,
         "MODELOPS_BASE_VERSION": base_version,
@@ -86,6 +116,11 @@ def request_env(
         "MODELOPS_DRIFT_REPORT": json.dumps(drift_report or {}, sort_keys=True),
         "MODELOPS_GATES": json.dumps(dict(gates), sort_keys=True),
     }
+    data = train_data(spec)
+    if data is not None:
+        env["MODELOPS_TRAIN_DATA"] = data
+        env["MODELOPS_LOG_URI"] = spec.log_store
+        env["MODELOPS_PERFORMANCE_REPORT"] = json.dumps(performance_report or {}, sort_keys=True)
     return [{"name": k, "value": v} for k, v in env.items()]
 
 
@@ -99,6 +134,7 @@ def build_job(
     reason: str,
     drift_report: Mapping[str, Any] | None,
     allowed_accounts: tuple[str, ...] | None = None,
+    performance_report: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The batch/v1 Job for one attempt: the user's template plus our name, labels, env, owner.
 
@@ -133,10 +169,20 @@ def build_job(
         names.LABEL_DEPLOYMENT: owner.name,
         names.LABEL_MODEL_VERSION: _label_value(base_version),
         LABEL_RETRAIN_ATTEMPT: str(attempt),
+        LABEL_RETRAIN_REASON: _label_value(reason),
         LABEL_OWNER_UID: _label_value(owner.uid),
     }
     pod_meta["labels"] = {**(pod_meta.get("labels") or {}), **labels}
-    env = request_env(spec, base_version, reason, name, owner.uid, drift_report, settings.gates)
+    env = request_env(
+        spec,
+        base_version,
+        reason,
+        name,
+        owner.uid,
+        drift_report,
+        settings.gates,
+        performance_report,
+    )
     ours = {e["name"] for e in env}
     for container in pod_spec.get("containers") or []:
         kept = [e for e in container.get("env") or [] if e.get("name") not in ours]
@@ -148,7 +194,7 @@ def build_job(
             "name": name,
             "namespace": owner.namespace,
             "labels": labels,
-            "annotations": dict(meta.get("annotations") or {}),
+            "annotations": {**(meta.get("annotations") or {}), **_data_annotation(spec)},
             "ownerReferences": [
                 {
                     "apiVersion": names.API_VERSION,
@@ -162,3 +208,8 @@ def build_job(
         },
         "spec": job_spec,
     }
+
+
+def _data_annotation(spec: Spec) -> dict[str, str]:
+    data = train_data(spec)
+    return {} if data is None else {ANNOTATION_TRAIN_DATA: data}

@@ -37,6 +37,9 @@ JOB_REJECTED = "Rejected"
 
 # Why a Job started (status.retraining.reason, MODELOPS_RETRAIN_REASON).
 TRIGGER_DRIFT = "Drift"
+TRIGGER_PERFORMANCE = (
+    "Performance"  # PerformanceDegraded (labelled outcomes), spec.monitoring.performance
+)
 TRIGGER_MANUAL = "Manual"
 TRIGGER_RETRY = "Retry"
 

@@ -10,6 +10,10 @@ already exists is adopted only when this ModelDeployment controls it: never
 a second Job, never a stranger's.
 
 Rules (what users count on):
+* Degraded live performance (the PerformanceDegraded condition, from labelled
+  outcomes) triggers like drift, under the same cooldown and maxAttempts,
+  with reason Performance and only with `triggerOnPerformance`; when both
+  hold, Performance wins (labels showing harm are the stronger evidence).
 * Drift triggers only when the drift verdict is Drifted (`drifted`; insufficient
   or unknown data never is), only with `triggerOnDrift`, at most once per `cooldown` (measured from
   the latest Job's triggeredAt, across operator restarts since it is in status),
@@ -58,6 +62,7 @@ from modelops_operator.retraining.state import (
     SUCCEEDED,
     TRIGGER_DRIFT,
     TRIGGER_MANUAL,
+    TRIGGER_PERFORMANCE,
     TRIGGER_RETRY,
     RetrainingDecision,
 )
@@ -120,12 +125,14 @@ def decide(
     job_uid: str | None = None,
     job_note: str = "",
     rejected_spec: bool = False,
+    degraded: bool = False,
 ) -> RetrainingDecision:
     """One step of the retraining state machine (see the module docstring).
 
     `job_state` is the state of the Job status.retraining names (outcome.job_state,
     or Lost / Foreign / Rejected; only read while that Job runs), `job_uid` its
     uid and `job_note` what the observer says about a foreign or refused one.
+    `degraded` is whether the performance verdict is Degraded (quality/).
     `owner_uid` is the ModelDeployment's uid (part of every Job name).
     `rejected_spec`: the API server refused this generation's Job, so no
     new one starts until the spec changes. `reported` is the Retraining condition in
@@ -151,7 +158,7 @@ def decide(
     # 2. Should a new Job start?
     manual = bool(annotation_token) and annotation_token != handled_token
     new_token = annotation_token if manual else None
-    reason = _trigger(prev, manual, same_base, attempts, drifted, settings, now)
+    reason = _trigger(prev, manual, same_base, attempts, drifted, settings, now, degraded)
     idle = _idle_condition(prev, attempts, settings, reported)
     refused = policy.violations(settings.job_template, allowed_accounts)
     refusal_reported = reported is not None and reported.reason == cond.REASON_JOB_TEMPLATE_REFUSED
@@ -215,19 +222,24 @@ def _trigger(
     drifted: bool,
     settings: RetrainingSpec,
     now: dt.datetime,
+    degraded: bool = False,
 ) -> str | None:
-    """Why a new Job should start (Manual, Retry or Drift), or None; maxAttempts is not checked here."""
+    """Why a new Job should start (Manual, Retry, Performance or Drift), or None; maxAttempts
+    is not checked here."""
     if manual:
         return TRIGGER_MANUAL
     if prev.get("state") == FAILED and same_base and attempts > 0:
         failed_at = parse_time(prev.get("finishedAt")) or parse_time(prev.get("triggeredAt"))
         waited = (now - failed_at).total_seconds() if failed_at else math.inf
         return TRIGGER_RETRY if waited >= backoff(attempts, settings) else None
-    if drifted and settings.trigger_on_drift:
-        triggered = parse_time(prev.get("triggeredAt"))
-        if triggered is None or (now - triggered).total_seconds() >= settings.cooldown.seconds:
-            return TRIGGER_DRIFT
-    return None
+    performance = degraded and settings.trigger_on_performance
+    if not performance and not (drifted and settings.trigger_on_drift):
+        return None
+    # One cooldown for both: a lasting problem starts at most one Job per cooldown.
+    triggered = parse_time(prev.get("triggeredAt"))
+    if triggered is not None and (now - triggered).total_seconds() < settings.cooldown.seconds:
+        return None
+    return TRIGGER_PERFORMANCE if performance else TRIGGER_DRIFT
 
 
 def _refuse(

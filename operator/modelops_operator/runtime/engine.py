@@ -28,11 +28,12 @@ from modelops_operator.api import names
 from modelops_operator.api.spec import CANARY, Spec
 from modelops_operator.api.status import merge_patch
 from modelops_operator.drift.counts import DriftSource
-from modelops_operator.providers import drift_source_for, metrics_provider_for
+from modelops_operator.providers import drift_source_for, metrics_provider_for, quality_source_for
+from modelops_operator.quality.source import QualityMeasurement, QualitySource
 from modelops_operator.reconcile.pipeline import reconcile
 from modelops_operator.reconcile.plan import DriftMeasurement, Observed, Plan, Policy
 from modelops_operator.rollout.analysis import MetricsProvider
-from modelops_operator.runtime import metrics
+from modelops_operator.runtime import metrics, quality_metrics
 from modelops_operator.runtime.children import ChildMemory, slim
 from modelops_operator.runtime.events import EventPoster
 from modelops_operator.runtime.freshness import Freshness
@@ -45,6 +46,13 @@ log = logging.getLogger("modelops.operator")
 
 MAX_CONFLICT_RETRIES = 5
 DRIFT_WORKERS = 4  # drift measurements running side by side (each waits on Prometheus)
+# Live-quality measurements side by side: each reads and joins a window of Parquet
+# (CPU and memory, not waiting), so fewer than the drift pool.
+QUALITY_WORKERS = 2
+
+
+def _quality_failed(message: str) -> QualityMeasurement:
+    return QualityMeasurement(version="", report=None, error=message)
 
 
 def utcnow() -> dt.datetime:
@@ -65,6 +73,7 @@ class Engine:
     # Build a spec's providers (providers/); seams for tests.
     metrics_provider: Callable[[Spec], MetricsProvider] = metrics_provider_for
     drift_source: Callable[[Spec], DriftSource] = drift_source_for
+    quality_source: Callable[[Spec], QualitySource] = quality_source_for
     # The site's policy (operator flags), e.g. --retraining-service-accounts.
     policy: Policy = field(default_factory=Policy)
     # Wakes an object up when its plan asks (a canary step's interval ending,
@@ -85,6 +94,9 @@ class Engine:
         # Posts synchronously until started (runtime/main.py starts its thread).
         self.events = EventPoster(self.kube, self.instance)
         self.measurements = DriftMeasurements(self.drift_workers, self._measured)
+        self.quality_measurements = DriftMeasurements(
+            QUALITY_WORKERS, self._measured, name="quality", failed=_quality_failed
+        )
         self.observer = Observer(
             kube=self.kube,
             registry=self.registry,
@@ -93,6 +105,8 @@ class Engine:
             measurements=self.measurements,
             metrics_provider=self.metrics_provider,
             drift_source=self.drift_source,
+            quality_source=self.quality_source,
+            quality_measurements=self.quality_measurements,
         )
 
     def stop(self) -> None:
@@ -102,6 +116,7 @@ class Engine:
         if self.requeuer is not None:
             self.requeuer.stop()
         self.measurements.stop()
+        self.quality_measurements.stop()
         self.events.stop()
 
     def _requeued(self, namespace: str, name: str) -> None:
@@ -175,6 +190,7 @@ class Engine:
     ) -> Plan | None:
         key = (namespace, name)
         drift: DriftMeasurement | None = None  # a measurement survives a conflict
+        performance: QualityMeasurement | None = None
         for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
             if attempt == 1 and given is not None and not self.freshness.stale(key, given):
                 body: Mapping[str, Any] | None = given
@@ -186,7 +202,7 @@ class Engine:
             self.freshness.seen(key, body)
             spec = Spec(body["spec"])
             now = self.clock()
-            observed = self.observer.observe(body, spec, now, drift=drift)
+            observed = self.observer.observe(body, spec, now, drift=drift, performance=performance)
             plan = reconcile(spec, observed, now, self.policy)
             try:
                 self.carry_out(body, plan, force=force)
@@ -199,7 +215,7 @@ class Engine:
                     attempt,
                     exc.message,
                 )
-                drift = observed.drift
+                drift, performance = observed.drift, observed.performance
                 continue
             self._account(body, spec, observed, plan)
             return plan
@@ -223,6 +239,8 @@ class Engine:
         if deleted:
             self.freshness.forget((namespace, name))
             self.measurements.forget((namespace, name))
+            self.quality_measurements.forget((namespace, name))
+            quality_metrics.forget(namespace, name)
 
     # --- persist, act, tell ------------------------------------------------------------------
 
@@ -287,6 +305,7 @@ class Engine:
         drift = plan.status.get("drift")
         if observed.drift is not None and observed.drift.report is not None and drift:
             metrics.export_drift(namespace, name, drift, spec.drift.threshold if spec.drift else 0)
+        quality_metrics.export(namespace, name, spec, observed.performance, plan.status)
         if plan.retraining_outcome:
             metrics.RETRAINING_JOBS.labels(namespace, name, plan.retraining_outcome).inc()
         if plan.requeue_after is not None and self.requeuer is not None:

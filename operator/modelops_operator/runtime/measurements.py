@@ -12,6 +12,10 @@ status patch.
 At most one measurement per object runs at a time, and a result is handed
 over only to a reconcile that would take the same measurement (same stable
 version and drift settings); a stale one is dropped and measured afresh.
+
+Live-quality measurements (spec.monitoring.performance: reading a window of
+the inference log and feedback) run on a second pool of the same kind, with
+their own `failed` result, so a slow log read never delays a drift check.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from modelops_operator.reconcile.plan import DriftMeasurement
 
@@ -28,18 +33,29 @@ log = logging.getLogger("modelops.operator.drift")
 Key = tuple[str, str]
 
 
+def _drift_failed(message: str) -> DriftMeasurement:
+    return DriftMeasurement(version="", report=None, error=message)
+
+
 class DriftMeasurements:
-    def __init__(self, workers: int, on_done: Callable[[str, str], None]) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drift")
+    def __init__(
+        self,
+        workers: int,
+        on_done: Callable[[str, str], None],
+        *,
+        name: str = "drift",
+        failed: Callable[[str], Any] = _drift_failed,
+    ) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._on_done = on_done
+        self._name = name
+        self._failed = failed
         self._lock = threading.Lock()
         self._running: set[Key] = set()
-        self._results: dict[Key, tuple[Hashable, DriftMeasurement]] = {}
+        self._results: dict[Key, tuple[Hashable, Any]] = {}
         self._stopped = False
 
-    def take_or_start(
-        self, key: Key, scope: Hashable, measure: Callable[[], DriftMeasurement]
-    ) -> DriftMeasurement | None:
+    def take_or_start(self, key: Key, scope: Hashable, measure: Callable[[], Any]) -> Any:
         """A finished measurement of `scope` for this object, else start one (None meanwhile)."""
         with self._lock:
             done = self._results.pop(key, None)
@@ -51,12 +67,12 @@ class DriftMeasurements:
         self._pool.submit(self._run, key, scope, measure)
         return None
 
-    def _run(self, key: Key, scope: Hashable, measure: Callable[[], DriftMeasurement]) -> None:
+    def _run(self, key: Key, scope: Hashable, measure: Callable[[], Any]) -> None:
         try:
             result = measure()
         except Exception as exc:  # measure reports its own failures; this is a bug guard
-            log.exception("drift measurement of %s/%s failed", *key)
-            result = DriftMeasurement(version="", report=None, error=f"{type(exc).__name__}: {exc}")
+            log.exception("%s measurement of %s/%s failed", self._name, *key)
+            result = self._failed(f"{type(exc).__name__}: {exc}")
         with self._lock:
             self._running.discard(key)
             if self._stopped:

@@ -8,6 +8,8 @@ For one ModelDeployment body, as the engine read it:
 * the canary analysis, only when a step's interval is over (metrics provider);
 * a drift measurement, only when one is due: started in the background
   (measurements.py) and handed over by the reconcile after it finished;
+* a live-quality measurement (spec.monitoring.performance), likewise, on a
+  pool of its own;
 * the retraining Job status.retraining names while it runs (from the Job
   watch's memory), read as this object must: its own, someone else's, lost
   or refused; and the candidate it published once it finished.
@@ -35,6 +37,8 @@ from modelops_operator.drift import counts
 from modelops_operator.drift import verdict as drift_verdict
 from modelops_operator.drift.counts import DriftScope, DriftSource
 from modelops_operator.drift.verdict import due
+from modelops_operator.quality import verdict as quality_verdict
+from modelops_operator.quality.source import QualityMeasurement, QualityScope, QualitySource
 from modelops_operator.reconcile.plan import DriftMeasurement, Observed
 from modelops_operator.retraining.outcome import job_state
 from modelops_operator.retraining.state import (
@@ -46,7 +50,7 @@ from modelops_operator.retraining.state import (
 )
 from modelops_operator.rollout import analysis
 from modelops_operator.rollout.verdict import analysis_due
-from modelops_operator.runtime import metrics
+from modelops_operator.runtime import metrics, quality_metrics
 from modelops_operator.runtime.children import ChildMemory, controller_uid
 from modelops_operator.runtime.jobs import JobMemory, JobRecord, record_of
 from modelops_operator.runtime.measurements import DriftMeasurements
@@ -64,6 +68,8 @@ class Observer:
     # Build a spec's providers (providers/); seams for tests.
     metrics_provider: Callable[[Spec], analysis.MetricsProvider]
     drift_source: Callable[[Spec], DriftSource]
+    quality_source: Callable[[Spec], QualitySource] | None = None
+    quality_measurements: DriftMeasurements | None = None
 
     def observe(
         self,
@@ -71,9 +77,10 @@ class Observer:
         spec: Spec,
         now: dt.datetime,
         drift: DriftMeasurement | None = None,
+        performance: QualityMeasurement | None = None,
     ) -> Observed:
-        """What the reconcile of `body` needs. `drift` is a measurement an earlier attempt
-        of the same reconcile took (a conflict must not throw a measurement away)."""
+        """What the reconcile of `body` needs. `drift` and `performance` are measurements an
+        earlier attempt of the same reconcile took (a conflict must not throw one away)."""
         metadata = body["metadata"]
         owner = Owner(
             name=metadata["name"],
@@ -94,6 +101,7 @@ class Observer:
             resolve_error=error,
             analysis=self._analysis(owner, spec, status, deployments, now),
             drift=self._drift(owner, spec, status, now, drift),
+            performance=self._performance(owner, spec, status, now, performance),
             job_state=job,
             job_uid=job_uid,
             job_note=job_note,
@@ -233,6 +241,62 @@ class Observer:
             metrics.DRIFT_CHECK_DURATION.observe(time.perf_counter() - started)
         metrics.DRIFT_CHECKS.labels(verdict=drift_verdict.verdict(report, settings)).inc()
         return DriftMeasurement(scope.version, report)
+
+    # --- live quality ---------------------------------------------------------------------
+
+    def _performance(
+        self,
+        owner: Owner,
+        spec: Spec,
+        status: Mapping[str, Any],
+        now: dt.datetime,
+        taken: QualityMeasurement | None,
+    ) -> QualityMeasurement | None:
+        """A finished live-quality measurement when one is due; starts one otherwise."""
+        version = (status.get("stable") or {}).get("version")
+        try:
+            settings = spec.performance
+        except SpecError:
+            return None  # reconcile reports the bad field
+        pool, source = self.quality_measurements, self.quality_source
+        if settings is None or version is None or pool is None or source is None:
+            return None
+        if not quality_verdict.due(status.get("performance"), version, settings, now):
+            return None
+        if taken is not None and taken.version == version:
+            return taken
+        scope = QualityScope(
+            model=spec.model.name,
+            store=spec.log_store,
+            window_seconds=settings.window.seconds,
+            namespace=owner.namespace,
+            deployment=owner.name,
+        )
+        key = (owner.uid, version, scope, settings)
+        return pool.take_or_start(
+            (owner.namespace, owner.name),
+            key,
+            lambda: self._measure_quality(spec, scope, version, source),
+        )
+
+    def _measure_quality(
+        self, spec: Spec, scope: QualityScope, version: str, source: Callable[[Spec], QualitySource]
+    ) -> QualityMeasurement:
+        """One live-quality measurement (runs on its pool, never in a reconcile)."""
+        started = time.perf_counter()
+        try:
+            report = source(spec).window_quality(scope, dt.datetime.now(dt.UTC))
+        except Exception as exc:
+            # Unknown never triggers; the condition says why (and the next interval retries).
+            quality_metrics.QUALITY_CHECKS.labels(verdict=quality_verdict.UNKNOWN).inc()
+            return QualityMeasurement(version, None, f"{type(exc).__name__}: {exc}")
+        finally:
+            quality_metrics.QUALITY_CHECK_DURATION.observe(time.perf_counter() - started)
+        settings = spec.performance
+        assert settings is not None
+        verdict = quality_verdict.judge(report.versions.get(version), settings)
+        quality_metrics.QUALITY_CHECKS.labels(verdict=verdict).inc()
+        return QualityMeasurement(version, report)
 
     # --- retraining ----------------------------------------------------------------------
 

@@ -316,6 +316,7 @@ def test_build_job() -> None:
         "modelops.io/deployment": "churn",
         "modelops.io/model-version": "3",
         "modelops.io/retrain-attempt": "1",
+        "modelops.io/retrain-reason": "Drift",
         "modelops.io/owner-uid": "u-1",
     }
     ref = job["metadata"]["ownerReferences"][0]

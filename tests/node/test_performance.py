@@ -1,0 +1,433 @@
+"""Concept shift on the real node: labels show it, input drift does not; the operator retrains on
+what the model saw, and the alerts fire in a real Prometheus.
+
+The system is the demo's (images built from the project's files, the
+registry's S3 store and Prometheus in the cluster, the operator installed by
+its chart). The ModelDeployment logs every prediction
+(`MODELOPS_LOG_SAMPLE=1`) and monitors live performance (AUC over labelled
+outcomes) beside input drift. The test plays the world:
+
+1. customers of a world whose churn follows other rules (the synthetic
+   generator's concept shift: the same inputs, other answers) are scored
+   through the Service, and their outcomes arrive through `POST /feedback`;
+2. the operator's live-quality measurement (the inference log joined with
+   the feedback, read from S3) sets PerformanceDegraded, while Drifted stays
+   False: the inputs did not move;
+3. a retraining Job (reason Performance) runs `modelops train` in a pod on
+   `inference-log:churn:<window>` (the operator offers it; the template names
+   no data), publishes an approved candidate, which the canary takes to
+   stable;
+4. the callers' inputs then shift, so input drift fires too.
+
+Alerts: a Prometheus on the host (Debian's, as the e2e tests run it) scrapes
+the operator pod and evaluates the chart's PrometheusRule groups as rule
+files; the test reads /api/v1/alerts for ModelopsModelPerformanceDegraded
+(phase 2) and ModelopsModelDrifted (phase 4) firing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from modelops_cli.demo import manifests
+from modelops_cli.demo.manifests import Settings
+from modelops_cli.demo.stack import OPERATOR_NAMESPACE, RELEASE, LocalStack, _helm
+from modelops_cli.demo.traffic import LoadGenerator
+from modelops_testkit.prometheus import PROMETHEUS
+from tests.chart_tools import by_kind, render
+
+# The first node test of a run pays the image builds and imports in its module fixture
+# (5-7 minutes cold, ~25 s warm); the story itself took 86 s (one run, machine shared).
+pytestmark = pytest.mark.timeout(1200)
+
+SETTINGS = Settings(
+    name="churn",
+    replicas=2,
+    steps=(50,),
+    interval_seconds=10,
+    min_requests=10,
+    rate=8.0,
+    fault_version="999",  # no fault injection in this story
+    drift_window="60s",
+    drift_interval="5s",
+    drift_min_samples=200,
+)
+WINDOW = "15m"  # the performance window: every logged prediction of this test
+CUSTOMERS = 4000  # of the shifted world, scored and then labelled
+THRESHOLD = 0.7  # live AUC below it is degraded (as trained: about 0.8)
+BATCH = 100  # records per /predict request, and outcomes per /feedback request
+
+
+def modeldeployment(stack: LocalStack) -> dict[str, Any]:
+    body = manifests.modeldeployment(
+        SETTINGS,
+        bento_image=stack.images["churn-bento"],
+        training_image=stack.images["modelops-training"],
+    )
+    spec = body["spec"]
+    spec["env"] = [
+        # Log every prediction and write a file every 2 s (the default 30 s would
+        # only slow the test down); identifiers hashed (the default).
+        {"name": "MODELOPS_LOG_SAMPLE", "value": "1"},
+        {"name": "MODELOPS_LOG_FLUSH_SECONDS", "value": "2"},
+    ]
+    spec["monitoring"]["performance"] = {
+        "metric": "auc",
+        "threshold": THRESHOLD,
+        "window": WINDOW,
+        "minLabelledSamples": 500,
+        "interval": "5s",
+    }
+    retraining = spec["retraining"]
+    # Input drift is measured and alerted on, but only degraded performance retrains here.
+    retraining["triggerOnDrift"] = False
+    retraining["maxAttempts"] = 1
+    # The shifted world's model is judged on its own held-out labels. A few thousand
+    # rows make the logistic-baseline gate and the per-segment AUC spread (segments of
+    # 50+ held-out labels) noisier than a month of production labels would.
+    retraining["gates"] = {
+        "minMetric": {"auc": 0.7},
+        "maxRegression": 0.02,
+        "maxBaselineRegression": 0.1,
+        "maxFairnessGap": 0.25,
+    }
+    pod = retraining["jobTemplate"]["spec"]["template"]["spec"]
+    # No --data: the operator offers MODELOPS_TRAIN_DATA=inference-log:churn:15m.
+    pod["containers"][0]["args"] = ["train"]
+    return body
+
+
+@pytest.fixture(scope="module")
+def stack(node_cluster, tmp_path_factory):
+    stack = LocalStack(SETTINGS, echo=print, cluster=node_cluster)
+    DIAGNOSE[:] = [stack]
+    try:
+        stack.up()
+        yield stack
+    finally:
+        if stack.traffic:
+            stack.traffic.stop()
+        stack.down()
+        _uninstall(stack)
+
+
+def _uninstall(stack: LocalStack) -> None:
+    """Leave the shared node as the other node tests expect it."""
+    subprocess.run(
+        [_helm(), "uninstall", RELEASE, "-n", OPERATOR_NAMESPACE, "--wait"],
+        env=stack.cluster.env(), capture_output=True, timeout=180, check=False,
+    )  # fmt: skip
+    for namespace in (SETTINGS.namespace, "monitoring", "registry", OPERATOR_NAMESPACE):
+        stack.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
+
+
+# -- a Prometheus on the host with the chart's alerts as rule files ---------------------
+
+
+class AlertingPrometheus:
+    """Debian's prometheus scraping the operator pod (honouring its namespace/deployment
+    labels, as the chart's ServiceMonitor does) and evaluating the chart's rules."""
+
+    def __init__(self, workdir: Path, operator_target: str) -> None:
+        if not PROMETHEUS:
+            pytest.fail(
+                "a real Prometheus is needed: `apt-get install prometheus` (tools/system-deps.sh)",
+                pytrace=False,
+            )
+        rules = by_kind(render(workdir, alert_values()), "PrometheusRule")
+        assert len(rules) == 1, "the chart rendered no PrometheusRule with alerts.enabled"
+        (workdir / "rules.yml").write_text(yaml.safe_dump({"groups": rules[0]["spec"]["groups"]}))
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(workdir / "rules.yml")],
+            "scrape_configs": [
+                {
+                    "job_name": "modelops-operator",
+                    "honor_labels": True,
+                    "scrape_timeout": "1s",
+                    "static_configs": [{"targets": [operator_target]}],
+                }
+            ],
+        }
+        (workdir / "prometheus.yml").write_text(json.dumps(config))
+        from modelops_testkit.net import free_port
+
+        self.port = free_port()
+        self.address = f"http://127.0.0.1:{self.port}"
+        self.log = (workdir / "prometheus.log").open("wb")
+        self.proc = subprocess.Popen(
+            [
+                PROMETHEUS,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(lambda: self._get("/-/ready") is not None, 60, "the host Prometheus ready")
+
+    def _get(self, path: str) -> bytes | None:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(self.address + path, timeout=3) as response:
+                return response.read()
+        except OSError:
+            return None
+
+    def firing(self) -> dict[str, dict[str, str]]:
+        """Firing alerts by name (their labels)."""
+        body = self._get("/api/v1/alerts")
+        alerts = json.loads(body)["data"]["alerts"] if body else []
+        return {a["labels"]["alertname"]: a["labels"] for a in alerts if a["state"] == "firing"}
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def alert_values() -> dict[str, Any]:
+    # The operator's job is this test's own; the alerts fire after 1 s instead of minutes.
+    return {
+        "alerts": {
+            "enabled": True,
+            "operatorJob": "modelops-operator",
+            "drift": {"for": "1s"},
+            "performance": {"for": "1s"},
+        }
+    }
+
+
+@pytest.fixture(scope="module")
+def prometheus(stack, tmp_path_factory):
+    pods = stack.kube.request(
+        "GET",
+        f"/api/v1/namespaces/{OPERATOR_NAMESPACE}/pods",
+        query={"labelSelector": "app.kubernetes.io/name=modelops-operator"},
+    )["items"]
+    ips = [p["status"].get("podIP") for p in pods if p["status"].get("phase") == "Running"]
+    assert ips, f"no running operator pod in {OPERATOR_NAMESPACE}"
+    server = AlertingPrometheus(tmp_path_factory.mktemp("alerts"), f"{ips[0]}:8080")
+    yield server
+    server.stop()
+
+
+# -- the world -------------------------------------------------------------------------
+
+
+DIAGNOSE: list[LocalStack] = []  # the stack whose state a failed wait prints
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(1)
+    pytest.fail(
+        f"{what} not reached within {timeout:.0f} s (last: {last!r}){diagnosis()}", pytrace=False
+    )
+
+
+def diagnosis() -> str:
+    """The ModelDeployment's status and the operator's last log lines, for a failed wait."""
+    if not DIAGNOSE:
+        return ""
+    stack = DIAGNOSE[0]
+    out = []
+    for args in (
+        ("get", "md", SETTINGS.name, "-n", SETTINGS.namespace, "-o", "jsonpath={.status}"),
+        ("get", "pods,jobs", "-n", SETTINGS.namespace, "-o", "wide"),
+        (
+            "logs",
+            "-n",
+            OPERATOR_NAMESPACE,
+            "-l",
+            "app.kubernetes.io/name=modelops-operator",
+            "--tail=60",
+        ),
+    ):
+        try:
+            out.append(f"$ kubectl {' '.join(args)}\n{stack.kubectl(*args, timeout=30)}")
+        except Exception as exc:  # diagnostics only: never hide the failure itself
+            out.append(f"$ kubectl {' '.join(args)}: {exc}")
+    return "\n\n" + "\n".join(out)
+
+
+def post(host: str, path: str, body: dict, headers: dict[str, str] | None = None) -> int:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(
+        f"http://{host}{path}",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json", **(headers or {})},
+    )
+    with opener.open(request, timeout=30) as response:
+        response.read()
+        return response.status
+
+
+def shifted_world(host: str) -> list[dict[str, Any]]:
+    """Score CUSTOMERS customers of the concept-shifted world; their outcomes, by request."""
+    from modelops_features.churn import RAW_SCHEMA
+    from modelops_features.synthetic import churn
+
+    world = churn(CUSTOMERS, seed=8, concept=1.0)
+    rows = json.loads(world[[*RAW_SCHEMA.names, "customer_id"]].to_json(orient="records"))
+    outcomes = []
+    for start in range(0, len(rows), BATCH):
+        rid = f"shift-{start}"
+        assert post(host, "/predict", {"records": rows[start : start + BATCH]},
+                    {"X-Request-Id": rid}) == 200  # fmt: skip
+        for i, y in enumerate(world["churned"][start : start + BATCH]):
+            outcomes.append({"request_id": rid, "record": i, "outcome": int(y)})
+    return outcomes
+
+
+def md(stack: LocalStack) -> dict[str, Any]:
+    return stack.kube.get_model_deployment(SETTINGS.namespace, SETTINGS.name) or {}
+
+
+def condition(body: dict, ctype: str) -> dict[str, Any]:
+    for c in (body.get("status") or {}).get("conditions") or []:
+        if c["type"] == ctype:
+            return c
+    return {}
+
+
+class DriftWatch:
+    """Samples the Drifted condition in the background (it must never be True before phase 4)."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack, self.seen, self._stop = stack, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            drifted = condition(md(self.stack), "Drifted")
+            if drifted:
+                self.seen.append((drifted["status"], drifted["reason"]))
+
+    def stop(self) -> list[tuple[str, str]]:
+        self._stop.set()
+        self.thread.join(5)
+        return self.seen
+
+
+def test_concept_shift_degrades_performance_retrains_on_the_log_and_alerts_fire(stack, prometheus):
+    published = stack.publish(seed=1)
+    assert published.get("status") == "approved", f"the base model was not approved: {published}"
+    stack.apply(
+        [json.loads(json.dumps(modeldeployment(stack)))]  # plain JSON types for the YAML dump
+    )
+    try:
+        stack.wait_serving(timeout=240)
+    except Exception as exc:
+        pytest.fail(f"{exc}{diagnosis()}", pytrace=False)
+    host = stack.service_ip
+    base = md(stack)["status"]["stable"]["version"]
+    # Steady callers, as trained: canary analysis traffic, and input drift stays quiet.
+    stack.traffic = LoadGenerator(host, 80, rate=SETTINGS.rate).start()
+    watch = DriftWatch(stack)
+
+    # 1. The shifted world is scored, then its outcomes arrive.
+    outcomes = shifted_world(host)
+    time.sleep(3)  # the next log flush (2 s) writes the predictions before their labels
+    for start in range(0, len(outcomes), 1000):
+        assert post(host, "/feedback", {"outcomes": outcomes[start : start + 1000]}) == 200
+
+    # 2. PerformanceDegraded from the labels; the alert fires; the inputs did not drift.
+    body = wait_for(
+        lambda: (b := md(stack)) and condition(b, "PerformanceDegraded").get("status") == "True" and b,
+        120,
+        "PerformanceDegraded True",
+    )  # fmt: skip
+    performance = body["status"]["performance"]
+    assert performance["version"] == base and performance["value"] < THRESHOLD
+    assert performance["labelled"] >= 0.9 * CUSTOMERS, performance
+    # The label-free estimate cannot see concept shift: it stays at the old level.
+    assert performance["estimated"]["auc"] > THRESHOLD, performance
+    fired = wait_for(
+        lambda: prometheus.firing().get("ModelopsModelPerformanceDegraded"),
+        60,
+        "ModelopsModelPerformanceDegraded firing in Prometheus",
+    )
+    assert fired["namespace"] == SETTINGS.namespace and fired["metric"] == "auc"
+    drifted = condition(md(stack), "Drifted")
+    assert (drifted.get("status"), drifted.get("reason")) == ("False", "NoDrift"), drifted
+
+    # 3. A Job with reason Performance trains on the log joined with the labels...
+    retraining = wait_for(
+        lambda: (md(stack)["status"].get("retraining") or {}).get("job") and
+        md(stack)["status"]["retraining"],
+        30,
+        "a retraining Job",
+    )  # fmt: skip
+    assert retraining["reason"] == "Performance"
+    job = stack.kube.request(
+        "GET", f"/apis/batch/v1/namespaces/{SETTINGS.namespace}/jobs/{retraining['job']}"
+    )
+    assert job["metadata"]["labels"]["modelops.io/retrain-reason"] == "Performance"
+    data = f"inference-log:churn:{WINDOW}"
+    assert job["metadata"]["annotations"]["modelops.io/train-data"] == data
+    done = wait_for(
+        lambda: (r := md(stack)["status"].get("retraining") or {}).get("state") not in (None, "Running") and r,
+        240,
+        "the retraining Job's outcome",
+    )  # fmt: skip
+    assert done["state"] == "Succeeded", (done, stack.job_logs(retraining["job"]))
+    candidate = done["candidate"]
+    assert candidate["approved"] is True, json.dumps(candidate["gates"])
+    meta = stack.version_metadata()[candidate["version"]]
+    dataset = meta["dataset"]
+    assert dataset["name"] == data and dataset["source"] == "inference-log"
+    assert dataset["labelled_rows"] >= 0.9 * CUSTOMERS and dataset["versions"] == {
+        base: dataset["labelled_rows"]
+    }, dataset
+    assert meta["retraining"]["reason"] == "Performance"
+    assert meta["retraining"]["performance"]["value"] == performance["value"]
+
+    # ...and the approved candidate goes through the canary to stable: the history's
+    # "Promoted" is the canary's ending, written once the promotion completed (an
+    # Immediate replacement would read "Deployed").
+    def promoted() -> dict | None:
+        history = md(stack)["status"].get("history") or []
+        last = history[-1] if history else {}
+        done = (last.get("version"), last.get("outcome")) == (candidate["version"], "Promoted")
+        return last if done else None
+
+    wait_for(promoted, 180, f"candidate {candidate['version']} promoted by the canary")
+    assert md(stack)["status"]["stable"]["version"] == candidate["version"]
+    seen = watch.stop()
+    assert ("True", "DriftDetected") not in seen, seen
+
+    # 4. Now the callers' inputs shift: input drift is detected and its alert fires.
+    stack.traffic.set_shift(SETTINGS.drift_shift)
+    wait_for(
+        lambda: condition(md(stack), "Drifted").get("status") == "True",
+        120,
+        "Drifted True after the input shift",
+    )
+    fired = wait_for(
+        lambda: prometheus.firing().get("ModelopsModelDrifted"),
+        60,
+        "ModelopsModelDrifted firing in Prometheus",
+    )
+    assert fired["deployment"] == SETTINGS.name
+    assert md(stack)["status"]["retraining"]["job"] == retraining["job"], "triggerOnDrift is off"
