@@ -102,6 +102,10 @@ def test_all_enabled_render_adds_every_optional_part(tmp_path: Path) -> None:
     assert models["namespaceSelector"] == {"any": True}
     targets = {r["targetLabel"] for r in models["podMetricsEndpoints"][0]["relabelings"]}
     assert {"deployment", "track", "model_version", "namespace", "pod"} <= targets
+    # The operator's series name the ModelDeployment's namespace: kept as scraped.
+    operator_monitor = monitors["mo-modelops-operator"]["spec"]["podMetricsEndpoints"][0]
+    assert operator_monitor["honorLabels"] is True
+    assert one(objects, "ServiceMonitor")["spec"]["endpoints"][0]["honorLabels"] is True
     dashboard = one(objects, "ConfigMap")
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert dashboard["metadata"]["annotations"] == {"grafana_folder": "MLOps"}
