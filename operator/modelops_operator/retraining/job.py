@@ -21,7 +21,7 @@ from typing import Any
 from modelops_operator.api import names
 from modelops_operator.api.objects import Owner
 from modelops_operator.api.spec import Spec
-from modelops_operator.retraining import policy
+from modelops_operator.retraining import policy, record
 
 JOB_NAME_MAX = 63  # the Job controller copies the name into a pod label (63 characters max)
 LABEL_RETRAIN_ATTEMPT = "modelops.io/retrain-attempt"
@@ -149,6 +149,9 @@ def build_job(
             "namespace": owner.namespace,
             "labels": labels,
             "annotations": dict(meta.get("annotations") or {}),
+            # Held until status records it (record.py): deleted before that, it
+            # stays visible, so it is reported lost, never created again.
+            "finalizers": [record.FINALIZER],
             "ownerReferences": [
                 {
                     "apiVersion": names.API_VERSION,
