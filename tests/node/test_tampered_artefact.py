@@ -39,7 +39,7 @@ from modelops_registry import ChecksumError, Registry
 # seconds the operator's first look at the canary may lag its start.
 PROGRESS_DEADLINE_SECONDS = 30
 MARGIN_SECONDS = 60
-SETTINGS = Settings(namespace="tamper", name="churn", replicas=2, training_rows=4000, rate=10.0)
+SETTINGS = Settings(namespace="tamper", name="churn", replicas=2, rate=10.0)
 ARTEFACT = "model.ubj"
 STACK_NAMESPACES = ("registry", "monitoring", OPERATOR_NAMESPACE, SETTINGS.namespace)
 REPO_ROOT = Path(__file__).resolve().parents[2]
