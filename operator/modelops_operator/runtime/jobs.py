@@ -225,7 +225,14 @@ def release(kube: KubeAdapter, memory: JobMemory, namespace: str, name: str) -> 
         )
     except NotFound:
         return
-    memory.saw(answer)
+    metadata = answer.get("metadata") or {}
+    if metadata.get("deletionTimestamp") and not metadata.get("finalizers"):
+        # That was its last finalizer: it is gone. Remembered as deleted (a
+        # tombstone), whichever comes first, this or the watch's DELETED: seeing
+        # the answer after the DELETED would bring the Job back to memory.
+        memory.forget(namespace, name)
+    else:
+        memory.saw(answer)
     log.info(
         "retraining Job %s/%s recorded: finalizer %s removed", namespace, name, job_record.FINALIZER
     )
