@@ -62,7 +62,10 @@ def test_tampered_artefact_is_never_ready(churn_model, tmp_path, caplog) -> None
         assert 'modelops_model_ready{model="churn",version="none"} 0.0' in metrics
         time.sleep(0.3)  # a few retries later it is still refused
         assert client.get("/readyz").status_code == 503
-    assert any("Checksum" in r.getMessage() for r in caplog.records), caplog.text
+    said = [r.getMessage() for r in caplog.records if "Checksum" in r.getMessage()]
+    assert said, caplog.text
+    # The log line a user reads names the version and says what it means.
+    assert f"version {tampered.version}" in said[0] and "tampered" in said[0], said[0]
 
 
 def test_unknown_version_reference_is_not_ready(churn_model) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelops_registry import default_uri
+from modelops_registry import ChecksumError, default_uri
 
 logger = logging.getLogger("bentoml.modelops.loader")
 
@@ -121,6 +121,10 @@ class ModelHolder:
                 callback(loaded)
         except Exception as exc:  # any failure keeps the service alive and not ready
             self.error = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, ChecksumError):
+                # Say what it means to whoever reads the pod's log: these bytes
+                # are not the ones published, and they are never served.
+                self.error += " (the artefact is corrupt or was tampered with; not serving it)"
             logger.error(
                 "modelops: cannot load model %r ref %r from %s (attempt %d): %s",
                 self.request.model,

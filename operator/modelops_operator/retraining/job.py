@@ -21,7 +21,7 @@ from typing import Any
 from modelops_operator.api import names
 from modelops_operator.api.objects import Owner
 from modelops_operator.api.spec import Spec, SpecError
-from modelops_operator.retraining import policy
+from modelops_operator.retraining import policy, record
 
 JOB_NAME_MAX = 63  # the Job controller copies the name into a pod label (63 characters max)
 LABEL_RETRAIN_ATTEMPT = "modelops.io/retrain-attempt"
@@ -195,6 +195,9 @@ def build_job(
             "namespace": owner.namespace,
             "labels": labels,
             "annotations": {**(meta.get("annotations") or {}), **_data_annotation(spec)},
+            # Held until status records it (record.py): deleted before that, it
+            # stays visible, so it is reported lost, never created again.
+            "finalizers": [record.FINALIZER],
             "ownerReferences": [
                 {
                     "apiVersion": names.API_VERSION,

@@ -32,12 +32,13 @@ from modelops_operator.providers import drift_source_for, metrics_provider_for, 
 from modelops_operator.quality.source import QualityMeasurement, QualitySource
 from modelops_operator.reconcile.pipeline import reconcile
 from modelops_operator.reconcile.plan import DriftMeasurement, Observed, Plan, Policy
+from modelops_operator.retraining.record import must_hold
 from modelops_operator.rollout.analysis import MetricsProvider
 from modelops_operator.runtime import metrics, quality_metrics
 from modelops_operator.runtime.children import ChildMemory, slim
 from modelops_operator.runtime.events import EventPoster
 from modelops_operator.runtime.freshness import Freshness
-from modelops_operator.runtime.jobs import CREATED, JobMemory, create_job
+from modelops_operator.runtime.jobs import CREATED, JobMemory, create_job, release
 from modelops_operator.runtime.measurements import DriftMeasurements
 from modelops_operator.runtime.observe import Observer
 from modelops_operator.runtime.requeue import Requeuer
@@ -234,6 +235,8 @@ class Engine:
         return plan
 
     def _gone(self, namespace: str, name: str, *, deleted: bool) -> None:
+        # Nothing will record its Jobs now: GC may delete them.
+        self._release_recorded(namespace, name, None, {})
         self.tracker.record(namespace, name, None)
         metrics.forget_canary(namespace, name)
         if deleted:
@@ -264,6 +267,10 @@ class Engine:
             self.kube.delete(ref.api_version, ref.kind, namespace, ref.name)
         for job in plan.create:
             self._create(job, namespace, name, metadata["uid"])
+        # After the status write: a Job it records may now be deleted (retraining/record.py).
+        self._release_recorded(
+            namespace, name, metadata["uid"], plan.status.get("retraining") or {}
+        )
         # 3. Tell.
         involved = {
             "apiVersion": names.API_VERSION,
@@ -295,6 +302,22 @@ class Engine:
         what the create found (someone else's Job, a refusal) is read by the next pass."""
         if create_job(self.kube, self.jobs, job, uid) == CREATED:
             metrics.RETRAINING_JOBS.labels(namespace, md_name, "started").inc()
+
+    def _release_recorded(
+        self, namespace: str, md_name: str, md_uid: str | None, retraining: Mapping[str, Any]
+    ) -> None:
+        """Remove the record finalizer from this ModelDeployment's Jobs that no longer need it."""
+        for job, found in self.jobs.held_for(namespace, md_name):
+            controller_uid = (found.controller or {}).get("uid")
+            keep = must_hold(
+                job_name=job,
+                job_uid=found.uid,
+                controller_uid=controller_uid,
+                md_uid=md_uid,
+                retraining=retraining,
+            )
+            if not keep:
+                release(self.kube, self.jobs, namespace, job)
 
     def _account(self, body: Mapping[str, Any], spec: Spec, observed: Observed, plan: Plan) -> None:
         """Metrics of what was carried out, and the next wake-up the plan asked for."""

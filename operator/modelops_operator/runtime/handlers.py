@@ -119,7 +119,8 @@ async def on_model_deployment(
     """
     key = (namespace, name)
     if type == "DELETED":
-        # No finalizer is needed: GC deletes the children (and the Jobs).
+        # No finalizer is needed: GC deletes the children (and the Jobs; one
+        # still held by the record finalizer is released by its Job event).
         _md_triggers.pop(key, None)
         if _engine is not None:
             _engine.tracker.record(namespace, name, None)
@@ -169,5 +170,9 @@ async def on_retraining_job(body: kopf.Body, namespace: str, type: str | None, *
         _enqueue(namespace, owner, "Job")
         return
     changed = _engine.jobs.saw(body)
-    if type is not None and changed:
+    # A Job deleted while the record finalizer holds it (also at start, from the
+    # listing): its owner's reconcile records it, or releases it if the owner is gone.
+    held = _engine.jobs.record(namespace, body["metadata"]["name"])
+    deleting_held = held is not None and held.held and held.deleting
+    if (type is not None and changed) or deleting_held:
         _enqueue(namespace, owner, "Job")

@@ -14,6 +14,9 @@ the API server answers with 409 adopts the existing Job only when this
 ModelDeployment controls it; a 409 for someone else's Job and a 422 (the
 server refused the Job) are remembered as what the create found, for the
 next pass to report (never retried in a loop: the pass ends the attempt).
+
+Jobs are created with the record finalizer (retraining/record.py); `release`
+removes it once status has recorded the Job, or nothing can any more.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modelops_operator.adapters.kube import Conflict, Invalid, KubeAdapter
+from modelops_operator.adapters.kube import Conflict, Invalid, KubeAdapter, NotFound, path_for
+from modelops_operator.retraining import record as job_record
 from modelops_operator.retraining.outcome import job_state
 from modelops_operator.retraining.state import JOB_ABSENT, JOB_FOREIGN, JOB_LOST, JOB_REJECTED
 
@@ -49,6 +53,8 @@ class JobRecord:
     uid: str | None = None
     controller: Mapping[str, Any] | None = None  # its controller ownerReference, if any
     note: str = ""  # the API server's message for a refused create
+    held: bool = False  # it carries the record finalizer (retraining/record.py)
+    deleting: bool = False  # it has a deletionTimestamp (held by a finalizer)
 
     def seen_by(self, owner_uid: str) -> tuple[str, str | None, str]:
         """(state, uid, note) as the ModelDeployment `owner_uid` must read it: a Job
@@ -80,7 +86,13 @@ def record_of(job: Mapping[str, Any]) -> JobRecord:
     controller = next(
         (r for r in metadata.get("ownerReferences") or [] if r.get("controller")), None
     )
-    return JobRecord(job_state(job), metadata.get("uid"), controller)
+    return JobRecord(
+        job_state(job),
+        metadata.get("uid"),
+        controller,
+        held=job_record.held(job),
+        deleting=metadata.get("deletionTimestamp") is not None,
+    )
 
 
 class JobMemory:
@@ -105,7 +117,11 @@ class JobMemory:
         with self._lock:
             old = self._records.get(key)
             self._records[key] = record
-        return old is None or (old.state, old.uid) != (record.state, record.uid)
+        return old is None or (old.state, old.uid, old.deleting) != (
+            record.state,
+            record.uid,
+            record.deleting,
+        )
 
     def refused(self, namespace: str, name: str, message: str) -> None:
         """The API server refused to create this Job (422): remembered for the next pass."""
@@ -132,6 +148,20 @@ class JobMemory:
         """The Job's state (outcome.job_state), or None when this memory cannot know it."""
         known = self.record(namespace, name)
         return None if known is None else known.state
+
+    def held_for(self, namespace: str, md_name: str) -> list[tuple[str, JobRecord]]:
+        """Jobs in `namespace` still holding the record finalizer whose controller is a
+        ModelDeployment named `md_name` (whatever its uid: a same-named successor
+        releases its predecessor's)."""
+        with self._lock:
+            return [
+                (name, rec)
+                for (ns, name), rec in self._records.items()
+                if ns == namespace
+                and rec.held
+                and rec.controller is not None
+                and rec.controller.get("name") == md_name
+            ]
 
     def __len__(self) -> int:
         with self._lock:
@@ -174,3 +204,35 @@ def create_job(kube: KubeAdapter, memory: JobMemory, job: Mapping[str, Any], own
     memory.saw(answer)
     log.info("created retraining Job %s/%s", namespace, name)
     return CREATED
+
+
+STRATEGIC_MERGE = "application/strategic-merge-patch+json"
+
+
+def release(kube: KubeAdapter, memory: JobMemory, namespace: str, name: str) -> None:
+    """Remove the record finalizer (only it: other finalizers stay); a Job already gone is fine.
+
+    Called once status has recorded the Job or nothing can (retraining/record.py).
+    A deleted Job then goes, and the watch reports it deleted.
+    """
+    patch = {"metadata": {"$deleteFromPrimitiveList/finalizers": [job_record.FINALIZER]}}
+    try:
+        answer = kube.request(
+            "PATCH",
+            path_for("batch/v1", "Job", namespace, name),
+            body=patch,
+            content_type=STRATEGIC_MERGE,
+        )
+    except NotFound:
+        return
+    metadata = answer.get("metadata") or {}
+    if metadata.get("deletionTimestamp") and not metadata.get("finalizers"):
+        # That was its last finalizer: it is gone. Remembered as deleted (a
+        # tombstone), whichever comes first, this or the watch's DELETED: seeing
+        # the answer after the DELETED would bring the Job back to memory.
+        memory.forget(namespace, name)
+    else:
+        memory.saw(answer)
+    log.info(
+        "retraining Job %s/%s recorded: finalizer %s removed", namespace, name, job_record.FINALIZER
+    )
