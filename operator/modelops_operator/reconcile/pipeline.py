@@ -17,6 +17,7 @@ draft) -> draft` (draft.py), run in this order:
 4. health.tell        Events for health transitions; the serving fields of status
 5. drift.report       status.drift, Drifted and its Events, from a measurement that was due
 6. retraining.report  status.retraining, Retraining, its Events and the Job to create
+7. batch.report       status.batch, its Events, a batch run's Job and the schedule's CronJob
 
 A part never writes what another part owns, and status keeps every field no
 part changed (a re-reconcile of a settled object is a fixed point: the plan's
@@ -30,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from modelops_operator.api.spec import Spec
-from modelops_operator.reconcile import children, drift, health, release, retraining
+from modelops_operator.reconcile import batch, children, drift, health, release, retraining
 from modelops_operator.reconcile.draft import Draft, Inputs
 from modelops_operator.reconcile.plan import Observed, Plan, Policy
 
@@ -44,6 +45,7 @@ PARTS: tuple[Part, ...] = (
     health.tell,
     drift.report,
     retraining.report,
+    batch.report,
 )
 
 
