@@ -11,13 +11,14 @@ exist), so no simulated node touches their status.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import pytest
 
 from modelops_operator.batch.job import job_name
 from tests.plugins.jobs import JOB_MANAGER
-from tests.plugins.operator import apply_md, eventually, get_md, md_manifest
+from tests.plugins.operator import MODELOPS, apply_md, eventually, get_md, md_manifest
 
 QUIET = 4.0  # seconds of resyncs (every 1 s) in which nothing may be created again
 POD = {"containers": [{"name": "score", "image": "ghcr.io/acme/modelops-training:0.1.0"}]}
@@ -144,8 +145,16 @@ def md(kube, namespace, start_operator):
     return body
 
 
-def test_a_run_is_one_indexed_job_whose_shards_are_summed_into_status(kube, namespace, md):
-    ask_for_run(kube, namespace, "run-1")
+def test_a_run_is_one_indexed_job_whose_shards_are_summed_into_status(
+    kube, namespace, md, control_plane
+):
+    # `modelops batch run --wait`, as a user types it, while the test plays the node.
+    cli = subprocess.Popen(
+        [str(MODELOPS), "batch", "run", "churn", "-n", namespace, "--wait", "--timeout", "120s",
+         "-o", "json"],
+        env=control_plane.env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
     run = run_seen(kube, namespace)
     uid = md["metadata"]["uid"]
     assert run["job"] == job_name("churn", uid, 1, "3") and run["version"] == "3"
@@ -169,6 +178,9 @@ def test_a_run_is_one_indexed_job_whose_shards_are_summed_into_status(kube, name
     assert done["output"] == f"s3://scores/churn/{run['job']}/"
     message = eventually(lambda: events(kube, namespace, "BatchRunSucceeded"), what="the Event")
     assert "1,000 row(s)" in message[0]["message"]
+    out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 0, err
+    assert json.loads(out)["rows"] == 1000 and "modelops.io/batch-run=" in err
 
     # The same annotation value never runs again; a deleted finished Job is not re-created.
     kube.delete("batch/v1", "Job", namespace, run["job"])

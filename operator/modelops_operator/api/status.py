@@ -111,6 +111,7 @@ class BatchRun(TypedDict, total=False):
     job: str  # deterministic name (once) or the CronJob's Job (scheduled)
     jobUID: str  # the Job once seen created: never created again (vanished = Lost)
     trigger: str  # Manual (annotation / `modelops batch run`) or Schedule
+    request: str  # the modelops.io/batch-run value that asked for it
     version: str  # the stable version when the run was decided: every shard scores it
     state: str  # Running, Succeeded, Failed, Lost, NotOwned, Rejected
     startedAt: str

@@ -74,28 +74,31 @@ def decide(
         return _follow(prev, job_state, job_uid, job_note, reports, now)
     if not annotation_token or annotation_token == handled_token:
         return BatchDecision(status=prev)
-    if stable_version is None:
-        message = "batch run not started: no version serves yet (status.stable is empty)"
-        return BatchDecision(
-            status=prev,
-            handled_token=annotation_token,
-            events=(EventSpec("Warning", state.REASON_NOT_STARTED, message),),
-        )
     refused = policy.violations(
         batch.job_template,
         allowed_accounts,
         pod_field=policy.BATCH_POD_FIELD,
         who=policy.BATCH_WHO,
     )
+    if stable_version is None:
+        return _refuse(prev, annotation_token, "no version serves yet (status.stable is empty)")
     if refused:
-        message = "batch run not started, jobTemplate refused: " + "; ".join(map(str, refused))
-        last = {"trigger": state.TRIGGER_MANUAL, "state": state.REFUSED, "message": message}
-        return BatchDecision(
-            status={**prev, "lastRun": last},
-            handled_token=annotation_token,
-            events=(EventSpec("Warning", state.REASON_NOT_STARTED, message),),
+        return _refuse(
+            prev, annotation_token, "jobTemplate refused: " + "; ".join(map(str, refused))
         )
     return _start(prev, md_name, owner_uid, batch, stable_version, annotation_token, now)
+
+
+def _refuse(prev: dict[str, Any], token: str, why: str) -> BatchDecision:
+    """The request is answered (consumed, recorded, a Warning), not kept waiting."""
+    message = f"batch run not started: {why}"
+    last = {"trigger": state.TRIGGER_MANUAL, "request": token, "state": state.REFUSED,
+            "message": message}  # fmt: skip
+    return BatchDecision(
+        status={**prev, "lastRun": last},
+        handled_token=token,
+        events=(EventSpec("Warning", state.REASON_NOT_STARTED, message),),
+    )
 
 
 def _start(
@@ -113,6 +116,7 @@ def _start(
     last = {
         "job": name,
         "trigger": state.TRIGGER_MANUAL,
+        "request": token,  # the annotation value: `modelops batch run --wait` follows it
         "version": version,
         "state": state.RUNNING,
         "startedAt": rfc3339(now),

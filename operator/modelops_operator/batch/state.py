@@ -20,7 +20,7 @@ FAILED = "Failed"  # the Job failed (a pod exited 2 or 3, or backoffLimit was re
 LOST = "Lost"  # created, then vanished before it was seen finishing
 NOT_OWNED = "NotOwned"  # a Job of that name belongs to someone else: never adopted
 REJECTED = "Rejected"  # the API server refused the Job (422)
-REFUSED = "Refused"  # the jobTemplate breaks the pod rules: no Job was built
+REFUSED = "Refused"  # not started: the jobTemplate breaks the pod rules, or nothing serves yet
 ENDED = (SUCCEEDED, FAILED, LOST, NOT_OWNED, REJECTED, REFUSED)
 
 # status.batch.lastRun.trigger
