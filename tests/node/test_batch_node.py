@@ -55,12 +55,14 @@ def test_an_indexed_job_of_two_pods_scores_what_the_offline_command_scores(scene
 
     # The offline command, on this machine, same input and version.
     offline = tmp_path / "offline.parquet"
-    subprocess.run(
+    # (--allow-rejected: the version served is the version scored, as the Job does.)
+    proc = subprocess.run(
         [".venv/bin/modelops", "score", "--model", "churn", "--version", version,
-         "--registry", SETTINGS.registry_uri, "--data", data, "--out", str(offline),
-         "--max-reject-rate", "0.01", "-o", "json", "--no-progress"],
-        check=True, capture_output=True, text=True, timeout=300,
+         "--allow-rejected", "--registry", SETTINGS.registry_uri, "--data", data,
+         "--out", str(offline), "--max-reject-rate", "0.01", "-o", "json", "--no-progress"],
+        capture_output=True, text=True, timeout=300,
     )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
     cluster = pd.read_parquet(run["output"]).sort_values("customer_id", ignore_index=True)
     local = pd.read_parquet(offline).sort_values("customer_id", ignore_index=True)
     assert len(cluster) == ROWS - BROKEN
