@@ -262,7 +262,8 @@ def test_real_requests_as_the_operator(installed: Install, namespace: str) -> No
     for args in (
         ("get", "secrets", "-n", namespace),
         ("create", "configmap", "x", "-n", namespace),
-        ("get", "pods", "-n", namespace),
+        # One pod (GET): forbidden; listing pods is allowed (a batch run's shard summaries).
+        ("get", "pods", "churn-0", "-n", namespace),
         ("delete", "deployment", "churn", "-n", namespace, "--dry-run=server"),
     ):
         proc = installed.kubectl_as(*args)
