@@ -2,6 +2,8 @@
 
     .venv/bin/python -P benchmarks/batch.py [--sizes 1000000,10000000] [--repeat 3] [--threads 0]
     .venv/bin/python -P benchmarks/batch.py --smoke      # tiny sizes, same table (for CI)
+    flock /work/node-queue.lock .venv/bin/python -P benchmarks/batch.py --cluster [--cluster-rows N]
+        # the operator's Indexed Job at 2 pods vs 1 on the real node (batch_cluster.py)
 
 Not a test: it prints a table. In one run, on the same synthetic churn
 Parquet files (row groups of 1M rows; 2% missing values) and the same model
@@ -315,6 +317,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="XGBoost threads (0: default)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each")
     parser.add_argument("--workdir", default=None, help="keep data and outputs here")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="instead: the operator's Indexed Job at 2 pods vs 1 on the real node",
+    )
+    parser.add_argument("--cluster-rows", type=int, default=4_000_000, help="rows for --cluster")
     parser.add_argument("--worker", choices=("floor", "naive", "stages"), help=argparse.SUPPRESS)
     parser.add_argument("--registry", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -322,6 +330,13 @@ def main() -> None:
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.cluster:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from batch_cluster import main as cluster_main
+
+        rows = 400_000 if args.smoke else args.cluster_rows
+        cluster_main(rows, max(rows // 8, 1), 1 if args.smoke else max(args.repeat, 1))
+        return
     if args.worker == "floor":
         print(json.dumps(floor_worker(args.data, args.artefact, args.threads)))
         return

@@ -1,8 +1,16 @@
 # syntax=docker/dockerfile:1.7
-# The training image that the operator's retraining Jobs run: the features,
-# registry and training distributions plus the `modelops` CLI (`modelops
-# train ...`), as an unprivileged user. The Job's command and arguments come
-# from the ModelDeployment's spec.retraining.jobTemplate.
+# The training image that the operator's retraining and batch scoring Jobs
+# run: the features, registry and training distributions plus the `modelops`
+# CLI (`modelops train ...`, `modelops score ...`), as an unprivileged user.
+# The Job's command and arguments come from the ModelDeployment's
+# spec.retraining.jobTemplate, or from the operator for spec.batch.
+#
+# `modelops score` loads a model version with the bentos' own loaders
+# (modelops_bentos.churn.model, learning_path.model), which an import-linter
+# contract keeps free of BentoML; so modelops_bentos is installed without its
+# dependencies (no BentoML, uvicorn...): everything the loaders import
+# (xgboost, numpy, pandas, pyarrow, the features and registry) is already here
+# for training.
 #
 # Build from the repository root (the build context must hold uv.lock):
 #   docker build -f docker/training.Dockerfile -t ghcr.io/acme/modelops-training:0.1.0 .
@@ -41,13 +49,16 @@ COPY features/ features/
 COPY registry/ registry/
 COPY training/ training/
 COPY cli/ cli/
+COPY bentos/modelops_bentos/ bentos/modelops_bentos/
 RUN uv pip install --python /opt/modelops/bin/python --no-deps \
-        ./features ./registry ./training ./cli \
-    && /opt/modelops/bin/modelops --help >/dev/null
+        ./features ./registry ./training ./cli ./bentos \
+    && /opt/modelops/bin/modelops --help >/dev/null \
+    && /opt/modelops/bin/modelops score --help >/dev/null \
+    && /opt/modelops/bin/python -c "import modelops_bentos.churn.model, modelops_bentos.learning_path.model"
 
 FROM python:3.11.13-slim-bookworm
 LABEL org.opencontainers.image.title="modelops-training" \
-      org.opencontainers.image.description="modelops training image for retraining Jobs (train, evaluate, gate, publish)" \
+      org.opencontainers.image.description="modelops training image for retraining Jobs (train, evaluate, gate, publish) and batch scoring Jobs (score)" \
       org.opencontainers.image.source="https://github.com/modelops/modelops" \
       org.opencontainers.image.licenses="Apache-2.0"
 # xgboost needs the OpenMP runtime.

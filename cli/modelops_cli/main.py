@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "cluster": "modelops_cli.cluster:cluster",
     "operator": "modelops_cli.operator:operator",
     "rollout": "modelops_cli.rollout:rollout",
+    "batch": "modelops_cli.batch:batch",
     "demo": "modelops_cli.demo.commands:demo",
     "images": "modelops_cli.images.commands:images",
     "score": "modelops_cli.score.command:score",

@@ -42,6 +42,11 @@ OPERATOR_NEEDS = [
     ("list", "jobs.batch", ()),
     ("watch", "jobs.batch", ()),
     ("delete", "jobs.batch", ()),
+    # Batch scoring: the schedule's CronJob, the run's pods (their shard summaries).
+    ("create", "cronjobs.batch", ()),
+    ("patch", "cronjobs.batch", ()),
+    ("delete", "cronjobs.batch", ()),
+    ("list", "pods", ()),
     ("create", "events", ()),
     ("create", "httproutes.gateway.networking.k8s.io", ()),
     ("patch", "httproutes.gateway.networking.k8s.io", ()),
@@ -66,7 +71,6 @@ FORBIDDEN = [
     ("update", "deployments.apps", ()),
     ("create", "daemonsets.apps", ()),
     ("create", "statefulsets.apps", ()),
-    ("create", "cronjobs.batch", ()),
     ("create", "serviceaccounts", ()),
     ("create", "serviceaccounts/token", ()),
     ("create", "roles.rbac.authorization.k8s.io", ()),
@@ -258,7 +262,8 @@ def test_real_requests_as_the_operator(installed: Install, namespace: str) -> No
     for args in (
         ("get", "secrets", "-n", namespace),
         ("create", "configmap", "x", "-n", namespace),
-        ("get", "pods", "-n", namespace),
+        # One pod (GET): forbidden; listing pods is allowed (a batch run's shard summaries).
+        ("get", "pods", "churn-0", "-n", namespace),
         ("delete", "deployment", "churn", "-n", namespace, "--dry-run=server"),
     ):
         proc = installed.kubectl_as(*args)

@@ -32,6 +32,10 @@ EXPECTED_RULES = {
     ("apps", "deployments"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "services"): {"get", "list", "create", "patch", "delete"},
     ("batch", "jobs"): {"get", "list", "watch", "create", "patch", "delete"},
+    # Batch scoring: the schedule's CronJob (applied, deleted); a run's pods, listed
+    # once when it ends for the shards' termination messages.
+    ("batch", "cronjobs"): {"get", "list", "create", "patch", "delete"},
+    ("", "pods"): {"list"},
     ("", "events"): {"create"},
 }
 HTTPROUTES = {
@@ -259,7 +263,11 @@ def test_no_rbac_wildcards_and_no_secret_access(tmp_path: Path, values: dict) ->
         for rule in role["rules"]:
             for field in ("apiGroups", "resources", "verbs"):
                 assert "*" not in rule[field], (role["metadata"]["name"], rule)
-            assert not {"secrets", "pods", "configmaps", "pods/exec"} & set(rule["resources"])
+            assert not {"secrets", "configmaps", "pods/exec"} & set(rule["resources"])
+            # Pods: list only (a finished batch run's shard summaries are its pods'
+            # termination messages), never get, watch, create or exec.
+            if "pods" in rule["resources"]:
+                assert rule["resources"] == ["pods"] and rule["verbs"] == ["list"], rule
             assert not {"escalate", "bind", "impersonate"} & set(rule["verbs"])
 
 

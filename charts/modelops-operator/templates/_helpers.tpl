@@ -88,6 +88,14 @@ No wildcards, no Secrets, no ConfigMaps, no Pods.
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Batch scoring (spec.batch): the schedule's CronJob, and the pods of a run's
+# Job, whose termination messages hold each shard's summary.
+- apiGroups: ["batch"]
+  resources: ["cronjobs"]
+  verbs: ["get", "list", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]

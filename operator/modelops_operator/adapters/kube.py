@@ -35,6 +35,8 @@ _PLURALS = {
     "Deployment": "deployments",
     "Service": "services",
     "Job": "jobs",
+    "CronJob": "cronjobs",  # batch scoring on a schedule
+    "Pod": "pods",  # read only: a batch run's shard summaries
     "HTTPRoute": "httproutes",
     "Lease": "leases",
     "Event": "events",

@@ -28,6 +28,8 @@ TRACKS = (TRACK_STABLE, TRACK_CANARY)
 ANNOTATION_PROMOTE = "modelops.io/promote"
 ANNOTATION_ABORT = "modelops.io/abort"
 ANNOTATION_RETRAIN = "modelops.io/retrain"
+# Run batch scoring once now (spec.batch), with the version stable serves.
+ANNOTATION_BATCH_RUN = "modelops.io/batch-run"
 
 # The version channel that resolves through the registry.
 CHANNEL_LATEST_APPROVED = "@latest-approved"

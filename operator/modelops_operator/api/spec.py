@@ -65,6 +65,10 @@ DEFAULTS: dict[str, Any] = {
     # `modelops train` applies its own defaults when it is not.
     "spec.retraining.gates.maxRegression": 0.01,
     "spec.retraining.gates.maxFairnessGap": 0.05,
+    "spec.batch.scorer": "churn",
+    "spec.batch.shards": 1,
+    "spec.batch.maxRejectRate": 0,
+    "spec.batch.concurrencyPolicy": "Forbid",
 }
 
 # Defaults the CRD does not declare. The steps belong to Canary only, so the
@@ -227,6 +231,21 @@ class RetrainingSpec:
     gates: Mapping[str, Any]
     trigger_on_drift: bool
     trigger_on_performance: bool = True
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """spec.batch; present means batch scoring runs (on request, and on `schedule` if given)."""
+
+    data: str  # input file, folder, glob or URL (`modelops score --data`)
+    out: str  # output prefix; each run writes its own folder under it
+    scorer: str  # the scoring code (`modelops score --model`): churn or learning-path
+    shards: int  # the Indexed Job's completions
+    parallelism: int  # pods at a time (default: every shard at once)
+    max_reject_rate: float
+    schedule: str | None  # cron: a CronJob; None: runs only when asked
+    concurrency_policy: str  # the CronJob's (Forbid by default: a run never overlaps the last)
+    job_template: Mapping[str, Any]  # like spec.retraining.jobTemplate, under the same rules
 
 
 class Spec:
@@ -468,6 +487,37 @@ class Spec:
             if entry.get("name") == "MODELOPS_LOG_URI" and entry.get("value"):
                 return str(entry["value"])
         return self.registry.uri
+
+    @cached_property
+    def batch(self) -> BatchSpec | None:
+        """Batch scoring settings, or None when the spec asks for none."""
+        batch = self.raw.get("batch")
+        if not batch:
+            return None
+        template = batch.get("jobTemplate")
+        if not isinstance(template, Mapping):
+            raise SpecError(
+                "spec.batch.jobTemplate",
+                "spec.batch.jobTemplate: a batch/v1 Job template (its pod: image, env, "
+                "resources) is required",
+            )
+        for key in ("data", "out"):
+            if not batch.get(key):
+                raise SpecError(f"spec.batch.{key}", f"spec.batch.{key} is required")
+        shards = int(_get(batch, "shards", "spec.batch.shards"))
+        return BatchSpec(
+            data=str(batch["data"]),
+            out=str(batch["out"]),
+            scorer=str(_get(batch, "scorer", "spec.batch.scorer")),
+            shards=shards,
+            parallelism=int(batch.get("parallelism") or shards),
+            max_reject_rate=float(_get(batch, "maxRejectRate", "spec.batch.maxRejectRate")),
+            schedule=str(batch["schedule"]) if batch.get("schedule") else None,
+            concurrency_policy=str(
+                _get(batch, "concurrencyPolicy", "spec.batch.concurrencyPolicy")
+            ),
+            job_template=template,
+        )
 
     @property
     def watches_drift(self) -> bool:

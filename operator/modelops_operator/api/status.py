@@ -120,12 +120,43 @@ class RetrainingStatus(TypedDict, total=False):
     candidate: Candidate
 
 
+class BatchRun(TypedDict, total=False):
+    """status.batch.lastRun: one batch scoring run (batch/)."""
+
+    job: str  # deterministic name (once) or the CronJob's Job (scheduled)
+    jobUID: str  # the Job once seen created: never created again (vanished = Lost)
+    trigger: str  # Manual (annotation / `modelops batch run`) or Schedule
+    request: str  # the modelops.io/batch-run value that asked for it
+    version: str  # the stable version when the run was decided: every shard scores it
+    state: str  # Running, Succeeded, Failed, Lost, NotOwned, Rejected
+    startedAt: str
+    finishedAt: str
+    durationSeconds: float
+    shards: int
+    shardsReported: int  # shards whose pod left a summary (termination message)
+    rows: int
+    scored: int
+    rejects: int
+    output: str
+    message: str
+
+
+class BatchStatus(TypedDict, total=False):
+    """status.batch: batch scoring (batch/)."""
+
+    runs: int  # runs the operator started (numbers the Job names)
+    schedule: dict[str, Any]  # {cronJob, version}: the CronJob and the version it pins
+    lastRun: BatchRun
+    message: str  # why spec.batch cannot be acted on (an object stored under an older CRD)
+
+
 class Actions(TypedDict, total=False):
     """status.actions: the last value of each user-action annotation acted on (each acts once)."""
 
     promote: str
     abort: str
     retrain: str
+    batch: str  # modelops.io/batch-run
 
 
 class Status(TypedDict, total=False):
@@ -142,6 +173,7 @@ class Status(TypedDict, total=False):
     drift: DriftStatus
     performance: PerformanceStatus
     retraining: RetrainingStatus
+    batch: BatchStatus
     history: list[HistoryEntry]
 
 

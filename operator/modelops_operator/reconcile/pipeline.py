@@ -18,6 +18,7 @@ draft) -> draft` (draft.py), run in this order:
 5. drift.report       status.drift, Drifted and its Events, from a measurement that was due
 6. performance.report status.performance, PerformanceDegraded and its Events, likewise
 7. retraining.report  status.retraining, Retraining, its Events and the Job to create
+8. batch.report       status.batch, its Events, a batch run's Job and the schedule's CronJob
 
 A part never writes what another part owns, and status keeps every field no
 part changed (a re-reconcile of a settled object is a fixed point: the plan's
@@ -32,6 +33,7 @@ from typing import Any
 
 from modelops_operator.api.spec import Spec
 from modelops_operator.reconcile import (
+    batch,
     children,
     drift,
     health,
@@ -53,6 +55,7 @@ PARTS: tuple[Part, ...] = (
     drift.report,
     performance.report,
     retraining.report,
+    batch.report,
 )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from modelops_features.drift import DriftReport
 from modelops_operator.api.objects import DeploymentState, EventSpec, Owner
+from modelops_operator.batch.summary import ShardReport
 from modelops_operator.quality.source import QualityMeasurement
 from modelops_operator.retraining.state import JOB_ABSENT
 from modelops_operator.rollout.analysis import CheckResult
@@ -60,6 +61,12 @@ class Observed:
     job_uid: str | None = None
     job_note: str = ""
     candidate: tuple[str, Mapping[str, Any]] | None = None
+    # The batch Job status.batch.lastRun names while it runs, read like the retraining
+    # Job (state, uid, note) and, once it ended, its pods' shard summaries.
+    batch_job_state: str = JOB_ABSENT
+    batch_job_uid: str | None = None
+    batch_job_note: str = ""
+    batch_reports: tuple[ShardReport, ...] | None = None
 
 
 @dataclass(frozen=True)

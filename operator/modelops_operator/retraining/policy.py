@@ -29,6 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 POD_FIELD = "spec.retraining.jobTemplate.spec.template.spec"
+WHO = "a retraining pod"
+# Batch scoring Jobs (batch/) run their pods under the same rules, named by their own field.
+BATCH_POD_FIELD = "spec.batch.jobTemplate.spec.template.spec"
+BATCH_WHO = "a batch scoring pod"
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 # Ephemeral containers cannot be part of a pod template; the API server
 # refuses them at Job creation, so only these get defaults.
@@ -78,25 +82,24 @@ def pod_spec_of(job_template: Mapping[str, Any]) -> Mapping[str, Any]:
     return _mapping(_mapping(_mapping(job_template.get("spec")).get("template")).get("spec"))
 
 
-def _container_violations(pod: Mapping[str, Any]) -> Iterator[Violation]:
+def _container_violations(pod: Mapping[str, Any], pod_field: str, who: str) -> Iterator[Violation]:
     for list_name in CONTAINER_LISTS:
         for index, container in enumerate(_items(pod.get(list_name))):
-            where = f"{POD_FIELD}.{list_name}[{index}].securityContext"
+            where = f"{pod_field}.{list_name}[{index}].securityContext"
             context = _mapping(_mapping(container).get("securityContext"))
             for flag, what in CONTAINER_FLAGS.items():
                 if _set(context.get(flag)):
-                    yield Violation(
-                        f"{where}.{flag}", f"must not be true: a retraining pod may not {what}"
-                    )
+                    yield Violation(f"{where}.{flag}", f"must not be true: {who} may not {what}")
             if _items(_mapping(context.get("capabilities")).get("add")):
                 yield Violation(
                     f"{where}.capabilities.add",
-                    "must be empty: a retraining pod may not add Linux capabilities "
-                    "(drop is allowed)",
+                    f"must be empty: {who} may not add Linux capabilities (drop is allowed)",
                 )
 
 
-def _account_violations(pod: Mapping[str, Any], allowed: Collection[str]) -> Iterator[Violation]:
+def _account_violations(
+    pod: Mapping[str, Any], allowed: Collection[str], pod_field: str, kind: str
+) -> Iterator[Violation]:
     """serviceAccountName, else its deprecated alias serviceAccount, else "default"
     (what the pod runs as) must be allowed; so must the alias when both are set."""
     named = pod.get("serviceAccountName") or None
@@ -108,14 +111,18 @@ def _account_violations(pod: Mapping[str, Any], allowed: Collection[str]) -> Ite
     for field, account in checks:
         if account not in allowed:
             yield Violation(
-                f"{POD_FIELD}.{field}",
-                f'retraining Jobs may not run as ServiceAccount "{account}" (allowed: '
+                f"{pod_field}.{field}",
+                f'{kind} Jobs may not run as ServiceAccount "{account}" (allowed: '
                 f"{', '.join(allowed)}; the operator's --retraining-service-accounts)",
             )
 
 
 def violations(
-    job_template: Mapping[str, Any], allowed_accounts: Collection[str] | None = None
+    job_template: Mapping[str, Any],
+    allowed_accounts: Collection[str] | None = None,
+    *,
+    pod_field: str = POD_FIELD,
+    who: str = WHO,
 ) -> list[Violation]:
     """Every field of the template's pod spec that a retraining pod may not have.
 
@@ -124,7 +131,7 @@ def violations(
     """
     pod = pod_spec_of(job_template)
     found = [
-        Violation(f"{POD_FIELD}.{name}", f"must not be true: a retraining pod may not {what}")
+        Violation(f"{pod_field}.{name}", f"must not be true: {who} may not {what}")
         for name, what in HOST_NAMESPACES.items()
         if _set(pod.get(name))
     ]
@@ -132,20 +139,26 @@ def violations(
         if _mapping(volume).get("hostPath") is not None:
             found.append(
                 Violation(
-                    f"{POD_FIELD}.volumes[{index}].hostPath",
-                    "must not be set: a retraining pod may not mount a directory of the node "
-                    "(hostPath)",
+                    f"{pod_field}.volumes[{index}].hostPath",
+                    f"must not be set: {who} may not mount a directory of the node (hostPath)",
                 )
             )
-    found.extend(_container_violations(pod))
+    found.extend(_container_violations(pod, pod_field, who))
     if allowed_accounts is not None:
-        found.extend(_account_violations(pod, allowed_accounts))
+        kind = "batch scoring" if pod_field == BATCH_POD_FIELD else "retraining"
+        found.extend(_account_violations(pod, allowed_accounts, pod_field, kind))
     return found
 
 
-def check(job_template: Mapping[str, Any], allowed_accounts: Collection[str] | None = None) -> None:
+def check(
+    job_template: Mapping[str, Any],
+    allowed_accounts: Collection[str] | None = None,
+    *,
+    pod_field: str = POD_FIELD,
+    who: str = WHO,
+) -> None:
     """Raise JobTemplateRefused naming every refused field."""
-    found = violations(job_template, allowed_accounts)
+    found = violations(job_template, allowed_accounts, pod_field=pod_field, who=who)
     if found:
         raise JobTemplateRefused("; ".join(str(v) for v in found))
 

@@ -27,6 +27,7 @@ from modelops_operator.adapters.registry import ModelRegistry, RegistryReader
 from modelops_operator.api import names
 from modelops_operator.api.spec import CANARY, Spec
 from modelops_operator.api.status import merge_patch
+from modelops_operator.batch.job import LABEL_BATCH
 from modelops_operator.drift.counts import DriftSource
 from modelops_operator.providers import drift_source_for, metrics_provider_for, quality_source_for
 from modelops_operator.quality.source import QualityMeasurement, QualitySource
@@ -300,7 +301,8 @@ class Engine:
     def _create(self, job: Mapping[str, Any], namespace: str, md_name: str, uid: str) -> None:
         """Create a Job, or adopt it when an interrupted pass of ours created it (jobs.create);
         what the create found (someone else's Job, a refusal) is read by the next pass."""
-        if create_job(self.kube, self.jobs, job, uid) == CREATED:
+        created = create_job(self.kube, self.jobs, job, uid) == CREATED
+        if created and LABEL_BATCH not in (job["metadata"].get("labels") or {}):
             metrics.RETRAINING_JOBS.labels(namespace, md_name, "started").inc()
 
     def _release_recorded(

@@ -12,7 +12,9 @@ For one ModelDeployment body, as the engine read it:
   pool of its own;
 * the retraining Job status.retraining names while it runs (from the Job
   watch's memory), read as this object must: its own, someone else's, lost
-  or refused; and the candidate it published once it finished.
+  or refused; and the candidate it published once it finished;
+* the batch run's Job status.batch names, read the same way, and its pods'
+  shard summaries once it ended (batch_job.py).
 
 Every failure of a provider or the registry becomes an observation (an
 inconclusive check, an unknown drift, an unresolved channel) for the
@@ -50,7 +52,7 @@ from modelops_operator.retraining.state import (
 )
 from modelops_operator.rollout import analysis
 from modelops_operator.rollout.verdict import analysis_due
-from modelops_operator.runtime import metrics, quality_metrics
+from modelops_operator.runtime import batch_job, metrics, quality_metrics
 from modelops_operator.runtime.children import ChildMemory, controller_uid
 from modelops_operator.runtime.jobs import JobMemory, JobRecord, record_of
 from modelops_operator.runtime.measurements import DriftMeasurements
@@ -92,6 +94,9 @@ class Observer:
         deployments = self._deployments(owner)
         resolved, error = self._resolve(spec)
         job, job_uid, job_note, candidate = self._retraining_job(owner, spec, status)
+        batch_state, batch_uid, batch_note, batch_reports = batch_job.observe(
+            self.kube, self.jobs, owner, status
+        )
         return Observed(
             owner=owner,
             status=status,
@@ -106,6 +111,10 @@ class Observer:
             job_uid=job_uid,
             job_note=job_note,
             candidate=candidate,
+            batch_job_state=batch_state,
+            batch_job_uid=batch_uid,
+            batch_job_note=batch_note,
+            batch_reports=batch_reports,
         )
 
     # --- children and channel ------------------------------------------------------------
