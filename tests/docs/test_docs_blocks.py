@@ -27,6 +27,24 @@ def test_every_block_is_found_and_every_marker_is_known():
     assert all(b.text.strip() for b in blocks), [b.where for b in blocks if not b.text.strip()]
 
 
+# Commands that bring a Kubernetes node up. A block running one without the
+# `needs: node` marker would start a node from the no-cluster layer (a demo
+# with --keep even leaves it running, and every node test after it fails).
+STARTS_A_NODE = (
+    "make demo", "modelops demo", "cluster up", "make node",
+    "batch.py --cluster", "real_loop.py", "benchmarks/cluster.py",
+)  # fmt: skip
+
+
+def test_every_block_that_starts_a_node_is_marked_for_the_node_layer():
+    unmarked = [
+        b.where
+        for b in all_blocks()
+        if b.runs_without_cluster and any(command in b.text for command in STARTS_A_NODE)
+    ]
+    assert not unmarked, f"mark these <!-- needs: node --> (they start a node): {unmarked}"
+
+
 @pytest.mark.parametrize(
     ("comment", "expected"),
     [
