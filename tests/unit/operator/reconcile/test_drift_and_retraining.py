@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from modelops_operator.api import conditions as cond
-from modelops_operator.api.objects import DeploymentState, Owner
 from modelops_operator.api.spec import Spec
 from modelops_operator.drift.counts import BucketSamples, measure
 from modelops_operator.reconcile.pipeline import reconcile
 from modelops_operator.reconcile.plan import DriftMeasurement, Observed, Policy
 from modelops_operator.retraining.job import job_name
 from modelops_operator.retraining.state import JOB_ABSENT, JOB_ACTIVE, JOB_COMPLETE
-
-NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
-TS = "2026-01-01T12:00:00Z"
-OWNER = Owner(name="churn", namespace="ml", uid="uid-1", generation=1)
-IMAGE = "ghcr.io/acme/churn-bento:1.2.0"
-PROFILE = {
-    "version": 1,
-    "samples": 1000,
-    "features": {
-        "tenure": {
-            "kind": "numeric",
-            "edges": [1.0, 5.0, 10.0],
-            "proportions": [0.25, 0.25, 0.25, 0.25],
-            "missing_rate": 0.0,
-        }
-    },
-}
-TEMPLATE = {"spec": {"template": {"spec": {"containers": [{"name": "t", "image": "train:1"}]}}}}
+from tests.unit.operator.reconcile.scene import (
+    IMAGE,
+    NOW,
+    OWNER,
+    PROFILE,
+    TEMPLATE,
+    TS,
+    available,
+    settled,
+)
 
 
 def spec(**extra):
@@ -52,30 +41,7 @@ def spec(**extra):
 
 def serving_status(**extra):
     """A settled status: stable 3 available, Ready reported."""
-    settled = reconcile(
-        spec(),
-        Observed(owner=OWNER, status={}, deployments={"stable": available()}),
-        NOW - dt.timedelta(hours=2),
-    ).status
-    settled = reconcile(
-        spec(),
-        Observed(owner=OWNER, status=settled, deployments={"stable": available()}),
-        NOW - dt.timedelta(hours=2),
-    ).status
-    return {**settled, **extra}
-
-
-def available():
-    return DeploymentState(
-        generation=1,
-        observed_generation=1,
-        replicas=1,
-        updated_replicas=1,
-        ready_replicas=1,
-        available_replicas=1,
-        version="3",
-        image=IMAGE,
-    )
+    return {**settled(spec()), **extra}
 
 
 def measured(counts):

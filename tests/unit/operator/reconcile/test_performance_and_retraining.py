@@ -10,7 +10,6 @@ import pytest
 from modelops_features.groundtruth import WindowQuality
 from modelops_features.quality import Quality
 from modelops_operator.api import conditions as cond
-from modelops_operator.api.objects import DeploymentState, Owner
 from modelops_operator.api.spec import Spec
 from modelops_operator.drift.counts import BucketSamples, measure
 from modelops_operator.quality.source import QualityMeasurement
@@ -18,24 +17,15 @@ from modelops_operator.reconcile.pipeline import reconcile
 from modelops_operator.reconcile.plan import DriftMeasurement, Observed
 from modelops_operator.retraining.job import job_name
 from modelops_operator.retraining.state import JOB_ABSENT, JOB_ACTIVE, JOB_COMPLETE, JOB_FAILED
-
-NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
-TS = "2026-01-01T12:00:00Z"
-OWNER = Owner(name="churn", namespace="ml", uid="uid-1", generation=1)
-IMAGE = "ghcr.io/acme/churn-bento:1.2.0"
-TEMPLATE = {"spec": {"template": {"spec": {"containers": [{"name": "t", "image": "train:1"}]}}}}
-PROFILE = {
-    "version": 1,
-    "samples": 1000,
-    "features": {
-        "tenure": {
-            "kind": "numeric",
-            "edges": [1.0, 5.0, 10.0],
-            "proportions": [0.25, 0.25, 0.25, 0.25],
-            "missing_rate": 0.0,
-        }
-    },
-}
+from tests.unit.operator.reconcile.scene import (
+    IMAGE,
+    NOW,
+    OWNER,
+    PROFILE,
+    TEMPLATE,
+    available,
+    settled,
+)
 
 
 def body(performance=None, retraining=None, drift=True):
@@ -54,30 +44,6 @@ def body(performance=None, retraining=None, drift=True):
         "monitoring": monitoring,
         "retraining": retraining or {"jobTemplate": TEMPLATE, "cooldown": "1h", "maxAttempts": 2},
     }
-
-
-def available():
-    return DeploymentState(
-        generation=1,
-        observed_generation=1,
-        replicas=1,
-        updated_replicas=1,
-        ready_replicas=1,
-        available_replicas=1,
-        version="3",
-        image=IMAGE,
-    )
-
-
-def serving_status(spec):
-    status: dict = {}
-    for _ in range(2):
-        status = reconcile(
-            spec,
-            Observed(owner=OWNER, status=status, deployments={"stable": available()}),
-            NOW - dt.timedelta(hours=2),
-        ).status
-    return status
 
 
 def quality(auc, labelled=500):
@@ -118,7 +84,7 @@ def env_of(job):
 
 def test_degraded_labels_start_a_performance_job_while_drift_stays_quiet():
     spec = Spec(body())
-    plan = run(spec, serving_status(spec), performance=quality(0.55), drift=same_inputs())
+    plan = run(spec, settled(spec), performance=quality(0.55), drift=same_inputs())
     assert condition(plan, "Drifted")["status"] == "False"
     degraded = condition(plan, cond.PERFORMANCE_DEGRADED)
     assert (degraded["status"], degraded["reason"]) == ("True", "PerformanceDegraded")
@@ -144,7 +110,7 @@ def test_the_log_store_named_in_spec_env_is_where_the_job_reads():
     raw = body()
     raw["env"] = [{"name": "MODELOPS_LOG_URI", "value": "s3://logs"}]
     spec = Spec(raw)
-    plan = run(spec, serving_status(spec), performance=quality(0.55))
+    plan = run(spec, settled(spec), performance=quality(0.55))
     assert env_of(plan.create[0])["MODELOPS_LOG_URI"] == "s3://logs"
 
 
@@ -159,21 +125,21 @@ def test_the_log_store_named_in_spec_env_is_where_the_job_reads():
 )
 def test_anything_but_degraded_never_retrains(measurement, reason):
     spec = Spec(body())
-    plan = run(spec, serving_status(spec), performance=measurement)
+    plan = run(spec, settled(spec), performance=measurement)
     assert condition(plan, cond.PERFORMANCE_DEGRADED)["reason"] == reason
     assert plan.create == () and "retraining" not in plan.status
 
 
 def test_trigger_on_performance_false_only_reports():
     spec = Spec(body(retraining={"jobTemplate": TEMPLATE, "triggerOnPerformance": False}))
-    plan = run(spec, serving_status(spec), performance=quality(0.5))
+    plan = run(spec, settled(spec), performance=quality(0.5))
     assert condition(plan, cond.PERFORMANCE_DEGRADED)["status"] == "True"
     assert plan.create == ()
 
 
 def test_a_lasting_degradation_starts_one_job_per_cooldown_and_at_most_max_attempts():
     spec = Spec(body())
-    first = run(spec, serving_status(spec), performance=quality(0.5))
+    first = run(spec, settled(spec), performance=quality(0.5))
     assert len(first.create) == 1
     # The Job fails; its retry comes from the backoff, not from the lasting verdict.
     failed = run(spec, first.status, job_state=JOB_FAILED, now=NOW + dt.timedelta(minutes=1))
@@ -194,7 +160,7 @@ def test_a_lasting_degradation_starts_one_job_per_cooldown_and_at_most_max_attem
 
 def test_after_a_rejected_candidate_the_cooldown_holds_the_next_performance_job():
     spec = Spec(body(retraining={"jobTemplate": TEMPLATE, "cooldown": "1h", "maxAttempts": 3}))
-    first = run(spec, serving_status(spec), performance=quality(0.5))
+    first = run(spec, settled(spec), performance=quality(0.5))
     rejected = ("4", {"status": "rejected", "metrics": {"auc": 0.6}, "gates": {}})
     observed = Observed(
         owner=OWNER,
@@ -214,7 +180,7 @@ def test_after_a_rejected_candidate_the_cooldown_holds_the_next_performance_job(
 
 def test_between_measurements_the_verdict_reads_back_and_the_running_job_is_followed():
     spec = Spec(body())
-    started = run(spec, serving_status(spec), performance=quality(0.5))
+    started = run(spec, settled(spec), performance=quality(0.5))
     running = run(spec, started.status, job_state=JOB_ACTIVE)
     again = run(spec, running.status, job_state=JOB_ACTIVE)
     assert again.status == running.status and again.create == () and again.events == ()
@@ -225,14 +191,14 @@ def test_without_retraining_performance_is_reported_only():
     raw = body()
     del raw["retraining"]
     spec = Spec(raw)
-    plan = run(spec, serving_status(spec), performance=quality(0.5))
+    plan = run(spec, settled(spec), performance=quality(0.5))
     assert condition(plan, cond.PERFORMANCE_DEGRADED)["status"] == "True"
     assert plan.create == () and "retraining" not in plan.status
 
 
 def test_a_recovery_posts_one_event():
     spec = Spec(body(retraining={"jobTemplate": TEMPLATE, "triggerOnPerformance": False}))
-    degraded = run(spec, serving_status(spec), performance=quality(0.5))
+    degraded = run(spec, settled(spec), performance=quality(0.5))
     later = NOW + dt.timedelta(hours=1)
     recovered = run(spec, degraded.status, performance=quality(0.9), now=later)
     assert [e.reason for e in recovered.events] == ["PerformanceRecovered"]
