@@ -47,25 +47,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from serving import Context, _bento_cmd, bodies, ensure_model  # noqa: E402
 from serving_http import _ms, free_port, server  # noqa: E402
 
-# Counts answers by status in wrk's own Lua state (one thread: -t1).
-LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [==[{body}]==]
-ok, shed, other = 0, 0, 0
-response = function(status, headers, body)
-  if status == 200 then ok = ok + 1
-  elseif status == 503 then shed = shed + 1
-  else other = other + 1 end
-end
-local threads = {{}}
-setup = function(thread) table.insert(threads, thread) end
-done = function(summary, latency, requests)
-  for _, t in ipairs(threads) do
-    io.write(string.format("STATUS %d %d %d\\n", t:get("ok"), t:get("shed"), t:get("other")))
-  end
-end
-"""
+from modelops_testkit import wrk  # noqa: E402
 
 
 @dataclass
@@ -90,20 +72,17 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s", "--latency",
            "-s", str(script), url]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    got: dict[str, float] = {"socket_errors": 0}
+    got: dict[str, float] = {}
     for line in out.splitlines():
         line = line.strip()
         if m := re.match(r"(50|99)(?:\.0+)?%\s+(\S+)", line):
             got[f"p{m.group(1)}"] = _ms(m.group(2))
         elif m := re.match(r"Requests/sec:\s+([\d.]+)", line):
             got["rps"] = float(m.group(1))
-        elif m := re.match(r"STATUS (\d+) (\d+) (\d+)", line):
-            got["ok"], got["shed"], got["other"] = map(float, m.groups())
-        elif m := re.match(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", line):  # fmt: skip
-            got["socket_errors"] = sum(float(g) for g in m.groups())
-    if "rps" not in got or "ok" not in got:
+    counts = wrk.status_counts(out)
+    if "rps" not in got or counts is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
-    return got
+    return {**got, **counts}
 
 
 class Probe(threading.Thread):
@@ -167,8 +146,7 @@ def run_asyncio(port: int, body: bytes, seconds: float, connections: int) -> Res
 
 
 def measure(setting: str, port: int, body: bytes, load: int, args, workdir: Path) -> Result:
-    script = workdir / "overload.lua"
-    script.write_text(LUA.format(body=body.decode()))
+    script = wrk.status_script(body.decode(), workdir / "overload.lua")
     connections = args.capacity * load
     url = f"http://127.0.0.1:{port}/predict"
     run_wrk(url, script, 1 if args.smoke else 2, connections)  # warm-up

@@ -31,31 +31,13 @@ import urllib.request
 import pytest
 
 from modelops_bentos.churn.examples import SAMPLE_RECORD
+from modelops_testkit import wrk
 from tests.plugins.bentos import bentoml_server
 
 BODY = json.dumps({"records": [SAMPLE_RECORD]}).encode()
 CONNECTIONS = 160  # ten times the 16 at which one worker is saturated
 SECONDS = 6
 TIMEOUT_S = 30  # BentoML's traffic.timeout for the services (common/service.py)
-
-# Counts answers by status inside wrk (one thread) and prints them at the end.
-LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [==[{body}]==]
-ok, shed, other = 0, 0, 0
-response = function(status, headers, body)
-  if status == 200 then ok = ok + 1 elseif status == 503 then shed = shed + 1
-  else other = other + 1 end
-end
-local threads = {{}}
-setup = function(thread) table.insert(threads, thread) end
-done = function(summary, latency, requests)
-  for _, t in ipairs(threads) do
-    io.write(string.format("STATUS %d %d %d\\n", t:get("ok"), t:get("shed"), t:get("other")))
-  end
-end
-"""
 
 
 class Probe(threading.Thread):
@@ -94,11 +76,8 @@ def run_wrk(url: str, script) -> dict[str, int]:
     cmd = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", f"{TIMEOUT_S}s",
            "-s", str(script), f"{url}/predict"]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120).stdout
-    counts = re.search(r"STATUS (\d+) (\d+) (\d+)", out)
-    assert counts, out
-    got = dict(zip(("ok", "shed", "other"), map(int, counts.groups()), strict=True))
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    got["socket_errors"] = sum(map(int, errors.groups())) if errors else 0
+    got = wrk.status_counts(out)
+    assert got is not None, out
     return got
 
 
@@ -110,8 +89,7 @@ def get(url: str) -> tuple[int, str]:
 def test_ten_times_capacity_is_shed_fast_and_nothing_else_fails(overloadable_server, tmp_path):
     server = overloadable_server
     port = int(server.url.rsplit(":", 1)[1])
-    script = tmp_path / "overload.lua"
-    script.write_text(LUA.format(body=BODY.decode()))
+    script = wrk.status_script(BODY.decode(), tmp_path / "overload.lua")
     probe = Probe(port)
     during: list[tuple[int, str]] = []
 
