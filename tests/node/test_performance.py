@@ -369,8 +369,14 @@ def test_concept_shift_degrades_performance_retrains_on_the_log_and_alerts_fire(
         "ModelopsModelPerformanceDegraded firing in Prometheus",
     )
     assert fired["namespace"] == SETTINGS.namespace and fired["metric"] == "auc"
+    # The inputs did not drift. Drifted may also read Unknown/InsufficientData: on a
+    # loaded machine the 8/s callers can fall below minSamples in one 60 s window (CI:
+    # 50 requests), which is "not judged", never "drifted". Step 4 proves drift is seen.
     drifted = condition(md(stack), "Drifted")
-    assert (drifted.get("status"), drifted.get("reason")) == ("False", "NoDrift"), drifted
+    assert (drifted.get("status"), drifted.get("reason")) in (
+        ("False", "NoDrift"),
+        ("Unknown", "InsufficientData"),
+    ), drifted
 
     # 3. A Job with reason Performance trains on the log joined with the labels...
     retraining = wait_for(
