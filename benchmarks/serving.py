@@ -8,6 +8,8 @@ Servers (one at a time, one worker each, OMP_NUM_THREADS=1, same model artefact)
   churn, churn-batch   the churn bento (/predict, /predict_batch), product venv
   churn-routed         the churn bento with /predict through BentoML's route
                        (MODELOPS_DIRECT_ROUTES=false)
+  churn-unpaced        the churn bento without its admission queue
+                       (MODELOPS_MAX_QUEUE_MS=0): what the queue costs per request
   churn-stock          the churn bento as it was before the performance work
                        (commit BEFORE_COMMIT, stock BentoML without uvloop / httptools)
   bento-noop           a BentoML endpoint that parses the body and does nothing
@@ -70,7 +72,7 @@ SIZES = (1, 100)
 # source in the stock-BentoML bench environment, so before / after share a run.
 BEFORE_COMMIT = "a60cf7799cc9d243ae0e8cd468f5cc10e7e810ae"
 STOCK_SOURCE = HERE / "peers" / "churn-stock-a60cf77.tar.gz"
-BENTO_NAMES = ("churn", "churn-batch", "churn-routed", "churn-stock", "bento-noop")
+BENTO_NAMES = ("churn", "churn-batch", "churn-routed", "churn-unpaced", "churn-stock", "bento-noop")
 
 
 # -- model and bodies ----------------------------------------------------------------
@@ -266,6 +268,9 @@ SERVERS: list[ServerSpec] = [
     ServerSpec("churn-routed", "the churn bento, /predict through BentoML's route (no direct route)",
                _bento_cmd("modelops_bentos.churn.service:Churn", {"MODELOPS_DIRECT_ROUTES": "false"}),
                [("churn-routed", "/predict", "records")]),
+    ServerSpec("churn-unpaced", "the churn bento without its admission queue (MODELOPS_MAX_QUEUE_MS=0)",
+               _bento_cmd("modelops_bentos.churn.service:Churn", {"MODELOPS_MAX_QUEUE_MS": "0"}),
+               [("churn-unpaced", "/predict", "records")]),
     ServerSpec("churn-stock", f"the churn bento at {BEFORE_COMMIT[:7]}, stock BentoML",
                _stock_bento_cmd, [("churn-stock", "/predict", "records")]),
     ServerSpec("bento-noop", "BentoML endpoint that parses the body, no work",
@@ -325,7 +330,11 @@ def ratios(rows: list[Row]) -> str:
             f"{best.server} {best.rps:.0f} req/s = {c.rps / best.rps:.2f}x; "
             f"p99 {c.p99_ms:.1f} vs {best.p99_ms:.1f} ms{cpu}"
         )
-        for other, what in (("churn-routed", "BentoML's route"), ("churn-stock", "before")):
+        for other, what in (
+            ("churn-routed", "BentoML's route"),
+            ("churn-unpaced", "no admission queue"),
+            ("churn-stock", "before"),
+        ):
             for s in [r for r in rows if r.server == other and r.records == n][:1]:
                 out.append(f"  - churn vs {other} ({what}): {c.rps / s.rps:.2f}x req/s, "
                            f"CPU/req {c.cpu_ms_per_req:.2f} vs {s.cpu_ms_per_req:.2f} ms")  # fmt: skip
