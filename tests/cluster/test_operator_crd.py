@@ -83,17 +83,30 @@ def test_defaults_fill_the_minimal_manifest(kube, namespace):
     }
 
 
-def test_fault_injection_variables_are_the_only_modelops_env_allowed(kube, namespace):
+ALLOWED_MODELOPS_ENV = [
+    # fault injection, the inference log, and the serving settings a platform team tunes
+    {"name": "MODELOPS_FAULT_VERSIONS", "value": "3"},
+    {"name": "MODELOPS_FAULT_ERROR_RATE", "value": "0.3"},
+    {"name": "MODELOPS_LOG_SAMPLE", "value": "0.1"},
+    {"name": "MODELOPS_MAX_QUEUE_MS", "value": "250"},
+    {"name": "MODELOPS_MAX_RECORDS", "value": "500"},
+    {"name": "MODELOPS_TRACE_REQUESTS", "value": "true"},
+    {"name": "MODELOPS_DIRECT_ROUTES", "value": "false"},
+    {"name": "MODELOPS_LOAD_RETRY_SECONDS", "value": "2"},
+]
+
+
+def test_only_faults_log_and_serving_settings_are_the_modelops_env_allowed(kube, namespace):
     body = yaml.safe_load((REPO_ROOT / "examples" / "churn-modeldeployment.yaml").read_text())
-    body["spec"]["env"] = [
-        {"name": "MODELOPS_FAULT_VERSIONS", "value": "3"},
-        {"name": "MODELOPS_FAULT_ERROR_RATE", "value": "0.3"},
-    ]
+    body["spec"]["env"] = ALLOWED_MODELOPS_ENV
     created = dry_run_create(kube, namespace, body)
-    assert [e["name"] for e in created["spec"]["env"]] == [
-        "MODELOPS_FAULT_VERSIONS",
-        "MODELOPS_FAULT_ERROR_RATE",
-    ]
+    assert created["spec"]["env"] == ALLOWED_MODELOPS_ENV
+    # Everything else the operator sets itself (the registry, the model, its version).
+    for name in ("MODELOPS_REGISTRY", "MODELOPS_MODEL_VERSION", "MODELOPS_MAX_QUEUE"):
+        body["spec"]["env"] = [{"name": name, "value": "x"}]
+        with pytest.raises(KubeError) as refused:
+            dry_run_create(kube, namespace, body)
+        assert "reserved for the operator" in str(refused.value), name
 
 
 def explain_text(control_plane, field: str) -> str:
