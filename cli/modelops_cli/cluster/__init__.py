@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 from .archive import ArchiveError, File, ImageConfig, write_docker_archive
+from .boot import StartupError
 from .commands import cluster
 from .lock import NodeBusyError
 from .preflight import PreflightError
-from .runner import Cluster, StartupError
+from .runner import Cluster
 
 __all__ = [
     "ArchiveError",

@@ -13,11 +13,12 @@ from modelops_cli.controlplane import MissingBinariesError
 from modelops_cli.controlplane import StartupError as PlaneStartupError
 
 from .archive import ArchiveError
+from .boot import StartupError
 from .layout import default_state_dir
 from .lock import NodeBusyError
 from .netinfo import NetworkError
 from .preflight import PreflightError
-from .runner import Cluster, StartupError
+from .runner import Cluster
 
 _state_dir_option = click.option(
     "--state-dir",

@@ -3,9 +3,11 @@
 `up` records the host's state, starts the control plane (etcd, apiserver on
 the node's address, controller-manager, scheduler), then containerd, the
 kubelet and kube-proxy as local processes, imports the node's images and
-deploys CoreDNS. `down` stops all of it, including the pods' containers and
-their shims, and restores what the node changed on the host (teardown.py).
-One node per machine (lock.py).
+deploys CoreDNS (the sequence is boot.py). `down` stops all of it, including
+the pods' containers and their shims, and restores what the node changed on
+the host (down.py, teardown.py). One node per machine (lock.py). This module
+holds the handle itself: what clients use, the lock around start and stop,
+and the state file `attach` reads.
 
     with Cluster(state_dir) as cluster:
         cluster.import_images([archive])
@@ -14,48 +16,21 @@ One node per machine (lock.py).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import signal
-import subprocess
-import threading
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 from modelops_cli.controlplane import ControlPlane, processes
 from modelops_cli.controlplane.processes import Proc
 
-from . import (
-    api,
-    archive,
-    containerd,
-    coredns,
-    hoststate,
-    kubelet,
-    kubeproxy,
-    lock,
-    netinfo,
-    nodefiles,
-    preflight,
-    teardown,
-)
+from . import api, archive, containerd, down, lock, netinfo, preflight
 from .assets import NodeAssets, find_tools, read_node_env
-from .layout import KUBELET_HEALTHZ_PORT, PROXY_HEALTHZ_PORT, Layout, default_state_dir
+from .boot import boot
+from .layout import Layout, default_state_dir
 
 DEFAULT_STARTUP_TIMEOUT = 180.0
-POLL_SECONDS = 0.2
-_SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# Kept between runs: logs (they explain a crash after the fact) and the
-# containerd image store (imported images survive `down`).
-_STALE = ("pki", "kubelet", "kube-proxy", "cni", "containerd/state", "containerd/runc")
-
-
-class StartupError(RuntimeError):
-    """The node did not come up; the message carries the logs' last lines."""
 
 
 class Cluster:
@@ -122,7 +97,7 @@ class Cluster:
         Pods use them with `imagePullPolicy: Never` (or IfNotPresent): no
         registry is involved.
         """
-        ctr = self._tool("ctr")
+        ctr = self.tool("ctr")
         # Every archive is read before any is imported: a bad path in the
         # list fails the call before it has changed anything.
         found = {Path(path): archive.archive_refs(path) for path in paths}
@@ -136,7 +111,7 @@ class Cluster:
     def images(self) -> list[str]:
         """References of the images the node's containerd holds."""
         out = containerd.run_ctr(
-            containerd.ctr_args(self._tool("ctr"), self.layout, "images", "ls", "-q")
+            containerd.ctr_args(self.tool("ctr"), self.layout, "images", "ls", "-q")
         )
         # The CRI also names each image by its config digest; those are not
         # references anyone loaded.
@@ -147,17 +122,17 @@ class Cluster:
         of one Kubernetes namespace and of one kind: "sandbox" (a pod's pause
         container) or "container" (what the pod spec lists)."""
         args = ["containers", "ls", "-q", *containerd.container_filter(namespace, kind)]
-        out = containerd.run_ctr(containerd.ctr_args(self._tool("ctr"), self.layout, *args))
+        out = containerd.run_ctr(containerd.ctr_args(self.tool("ctr"), self.layout, *args))
         return containerd.parse_quiet_list(out)
 
     def running_tasks(self) -> list[str]:
         """IDs of containers whose process runs (containerd's tasks)."""
-        out = containerd.run_ctr(containerd.ctr_args(self._tool("ctr"), self.layout, "tasks", "ls"))
+        out = containerd.run_ctr(containerd.ctr_args(self.tool("ctr"), self.layout, "tasks", "ls"))
         return containerd.parse_running_tasks(out)
 
     def node_ready(self) -> bool:
         try:
-            node = self._api().get(f"/api/v1/nodes/{self.node_name}")
+            node = self.api_client().get(f"/api/v1/nodes/{self.node_name}")
         except (api.ApiError, OSError, urllib.error.URLError):
             return False
         conditions = node.get("status", {}).get("conditions") or []
@@ -192,7 +167,7 @@ class Cluster:
             # its record of the host must be used before it is replaced.
             self._clean_stale(self.layout.root)
         try:
-            self._start()
+            boot(self)
         except BaseException:
             self.stop()
             raise
@@ -205,8 +180,8 @@ class Cluster:
         While something could not be undone the machine's lock stays: the next
         `up` (whatever its state dir) then retries restoring this one first.
         """
-        with _no_interrupts():
-            problems = self._teardown()
+        with down.no_interrupts():
+            problems = down.teardown(self)
             if not problems:
                 lock.release(self.layout.root)
         return problems
@@ -232,7 +207,7 @@ class Cluster:
         cluster._attached_tools = {k: Path(v) for k, v in tools.items()}
         return cluster
 
-    # -- start-up ---------------------------------------------------------------
+    # -- a node that died without `down` ----------------------------------------------
 
     def _clean_stale(self, state_dir: Path) -> None:
         problems = _clean_stale(state_dir)
@@ -245,146 +220,10 @@ class Cluster:
             f"cleaned up after a node that died without `down` (state dir {state_dir})"
         )
 
-    def _start(self) -> None:
-        assets = self.assets
-        layout = self.layout
-        self._prepare_dir()
-        before = hoststate.snapshot(assets.tools)
-        layout.host_before.write_text(before.to_json())
-        self._save_state()
-        nodefiles.set_sysctls()
-        nodefiles.protect_kubelet(assets.tool("iptables"))
+    # -- state and clients -----------------------------------------------------------------
 
-        nodefiles.write_containerd_files(layout, assets)
-        cd = self._spawn(
-            "containerd", containerd.containerd_args(assets.tool("containerd"), layout)
-        )
-        phase = time.monotonic()
-        self.plane = ControlPlane(
-            layout.controlplane,
-            with_controllers=True,
-            assets=assets.plane,
-            tie_to_parent=self.tie_to_parent,
-            startup_timeout=self.startup_timeout,
-            node_address=self.node_ip,
-        )
-        self.plane.start()
-        self._save_state()
-        self.timings["control plane"] = time.monotonic() - phase
-        deadline = time.monotonic() + self.startup_timeout
-
-        phase = time.monotonic()
-        self._wait(cd, self._containerd_ready, deadline, "containerd answering on its socket")
-        self.import_images([assets.path("PAUSE_IMAGE"), assets.path("COREDNS_IMAGE")])
-        self.timings["containerd + node images"] = time.monotonic() - phase
-
-        phase = time.monotonic()
-        nodefiles.write_node_files(
-            layout, self.plane, node_name=self.node_name, node_ip=self.node_ip
-        )
-        kl = self._spawn(
-            "kubelet",
-            kubelet.kubelet_args(
-                assets.path("KUBELET"),
-                layout,
-                config=layout.kubelet / "config.yaml",
-                kubeconfig=layout.kubelet / "kubeconfig",
-                node_name=self.node_name,
-                node_ip=self.node_ip,
-            ),
-        )
-        healthz = f"http://127.0.0.1:{KUBELET_HEALTHZ_PORT}/healthz"
-        self._wait(kl, lambda: _http_ok(healthz), deadline, f"kubelet healthz at {healthz}")
-        self._wait(kl, self.node_ready, deadline, f"Node {self.node_name} Ready")
-        self.timings["kubelet to node Ready"] = time.monotonic() - phase
-
-        phase = time.monotonic()
-        kp = self._spawn(
-            "kube-proxy",
-            kubeproxy.kube_proxy_args(assets.path("KUBE_PROXY"), layout.kube_proxy / "config.yaml"),
-        )
-        proxy_healthz = f"http://127.0.0.1:{PROXY_HEALTHZ_PORT}/healthz"
-        self._wait(kp, lambda: _http_ok(proxy_healthz), deadline, "kube-proxy healthz")
-        self.timings["kube-proxy"] = time.monotonic() - phase
-
-        phase = time.monotonic()
-        for obj in coredns.manifests(
-            image=assets.node_env["COREDNS_REF"], corefile=coredns.render_corefile()
-        ):
-            self._api().create(obj)
-        self._wait(kl, self._dns_available, deadline, "CoreDNS Deployment available")
-        self.timings["cluster DNS"] = time.monotonic() - phase
-
-    def _prepare_dir(self) -> None:
-        root = self.layout.root
-        root.mkdir(parents=True, exist_ok=True)
-        root.chmod(0o700)
-        for name in _STALE:
-            path = root / name
-            if path.is_dir():
-                shutil.rmtree(path)
-        for path in (self.layout.state_file, self.layout.host_before):
-            path.unlink(missing_ok=True)
-        self.layout.logs.mkdir(exist_ok=True)
-
-    def _spawn(self, name: str, argv: list[str]) -> Proc:
-        # containerd finds its shim, and the kubelet and kube-proxy find
-        # iptables, mount and friends, on PATH; a non-login root shell (or a
-        # test runner) may lack the sbin directories.
-        path = os.pathsep.join([os.environ.get("PATH", ""), _SYSTEM_PATH]).strip(os.pathsep)
-        proc = processes.spawn(
-            name,
-            argv,
-            self.layout.log(name),
-            tie_to_parent=self.tie_to_parent,
-            env={**os.environ, "PATH": path},
-        )
-        self.procs.append(proc)
-        self._save_state()
-        return proc
-
-    def _containerd_ready(self) -> bool:
-        result = subprocess.run(
-            containerd.ctr_args(self._tool("ctr"), self.layout, "version"),
-            capture_output=True,
-            check=False,
-            timeout=10,
-        )
-        return result.returncode == 0
-
-    def _dns_available(self) -> bool:
-        deployment = self._api().get(
-            f"/apis/apps/v1/namespaces/{coredns.NAMESPACE}/deployments/{coredns.NAME}"
-        )
-        return (deployment.get("status", {}).get("availableReplicas") or 0) >= 1
-
-    def _wait(self, proc: Proc, check, deadline: float, what: str) -> None:
-        last = "not checked yet"
-        while time.monotonic() < deadline:
-            if not processes.is_alive(proc):
-                raise StartupError(self._failure(f"{proc.name} exited while waiting for {what}"))
-            try:
-                if check():
-                    return
-            except (
-                api.ApiError,
-                OSError,
-                urllib.error.URLError,
-                subprocess.SubprocessError,
-            ) as exc:
-                last = str(exc)
-            time.sleep(POLL_SECONDS)
-        raise StartupError(
-            self._failure(f"no {what} within {self.startup_timeout:.0f} s (last error: {last})")
-        )
-
-    def _failure(self, headline: str) -> str:
-        parts = [f"cluster start-up failed: {headline}"]
-        for proc in self.procs:
-            parts.append(f"--- last lines of {proc.log} ---\n{processes.tail(proc.log, 25)}")
-        return "\n".join(parts)
-
-    def _save_state(self) -> None:
+    def save_state(self) -> None:
+        """Record the node (name, address, processes, tools) for `attach`."""
         state = {
             "node_name": self.node_name,
             "node_ip": self.node_ip,
@@ -395,69 +234,26 @@ class Cluster:
         tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(self.layout.state_file)
 
-    # -- tear-down ---------------------------------------------------------------
-
-    def _teardown(self) -> list[str]:
-        problems: list[str] = []
-        by_name = {p.name: p for p in self.procs}
-        phase = time.monotonic()
-        # The kubelet first, so it restarts nothing that is being removed.
-        for name in ("kube-proxy", "kubelet"):
-            if name in by_name:
-                processes.stop(by_name[name])
-        if "containerd" in by_name and processes.is_alive(by_name["containerd"]):
-            problems += containerd.remove_all_containers(self._tool("ctr"), self.layout)
-        self._down_timing("down: node processes and containers", phase)
-        phase = time.monotonic()
-        if self.plane is not None:
-            self.plane.stop()
-        if "containerd" in by_name:
-            processes.stop(by_name["containerd"])
-        self._down_timing("down: control plane and containerd", phase)
-        phase = time.monotonic()
-        if self.layout.host_before.is_file():
-            before = hoststate.HostState.from_json(self.layout.host_before.read_text())
-            host_problems = teardown.restore_host(before, self.layout, self._tools())
-            if not host_problems:
-                self.layout.host_before.unlink()
-            problems += host_problems
-        self._down_timing("down: host restored", phase)
-        self.procs = []
-        self.layout.state_file.unlink(missing_ok=True)
-        return problems
-
-    def _down_timing(self, step: str, since: float) -> None:
-        self.timings[step] = time.monotonic() - since
-
-    # -- helpers -----------------------------------------------------------------
-
-    def _tools(self) -> dict[str, Path]:
+    def tools(self) -> dict[str, Path]:
+        """The node's tools by name: from preflight, the state file, or found afresh."""
         if self.assets is not None:
             return self.assets.tools
         if self._attached_tools:
             return self._attached_tools
         return {name: path for name, path in find_tools().items() if path is not None}
 
-    def _tool(self, name: str) -> Path:
-        tools = self._tools()
+    def tool(self, name: str) -> Path:
+        tools = self.tools()
         if name not in tools:
             raise RuntimeError(f"{name} not found; run `make node`")
         return tools[name]
 
-    def _api(self) -> api.Api:
+    def api_client(self) -> api.Api:
+        """A client of the cluster's API server with the admin's certificate."""
         plane_pki = self.plane.layout.pki
         return api.Api(
             self.plane.server, plane_pki.ca_cert, plane_pki.admin_cert, plane_pki.admin_key
         )
-
-
-def _http_ok(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=3) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _node_alive(state_dir: Path) -> bool:
@@ -469,17 +265,4 @@ def _clean_stale(state_dir: Path) -> list[str]:
     """Undo what a node that died without `down` left behind (called under the
     lock, which the new node takes over, so it is not released here)."""
     cluster = Cluster.attach(state_dir) or Cluster(state_dir)
-    return cluster._teardown()
-
-
-@contextlib.contextmanager
-def _no_interrupts():
-    """Tear-down runs to the end: a second Ctrl-C would leave the host half restored."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return down.teardown(cluster)
