@@ -32,6 +32,9 @@ clock) and the largest peak RSS of each.
 It ends with the CPU of each stage of `modelops score`'s loop (read, check,
 features, predict, write), run one after another on the smallest file.
 
+This script is the driver (data, model, processes, peak RSS); the floor, naive
+and stages runners are batch_workers.py, the table and goals batch_report.py.
+
 Goals (issue 15): score >= 0.8x the floor's rows/s, >= 3x the naive script's,
 and score's peak RSS at the largest size no higher than at the smallest
 (judged within 5%: allocator peaks wander by a few MiB between identical runs).
@@ -47,107 +50,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+# Appended, not prepended: run with -P, a module here must never shadow an installed one.
+sys.path.append(str(HERE))
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+
+from batch_report import Run, best, goals, stages_lines, table  # noqa: E402
+from batch_workers import floor_worker, naive_worker, stages_worker  # noqa: E402
 
 SIZES = (1_000_000, 10_000_000)
 SMOKE_SIZES = (20_000, 60_000)
 ROW_GROUP = 1_000_000
 SMOKE_ROW_GROUP = 10_000
 RUNNERS = ("score", "floor", "naive")
-
-
-# --- the workers, each run in its own process ------------------------------------------
-
-
-def floor_worker(data: str, artefact: str, threads: int) -> dict:
-    import pandas as pd
-    import xgboost as xgb
-
-    from modelops_features import churn
-
-    frame = pd.read_parquet(data)  # in memory before the clock starts: that is the floor
-    booster = xgb.Booster()
-    booster.load_model(artefact)
-    booster.set_param({"nthread": threads})
-    started, cpu = time.perf_counter(), time.process_time()
-    matrix = churn.model_matrix_from_arrays(churn.feature_arrays_from_frame(frame))
-    probabilities = booster.inplace_predict(matrix)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    assert len(probabilities) == len(frame)
-    return {"rows": len(frame), "seconds": seconds, "cpu_seconds": cpu}
-
-
-def naive_worker(data: str, artefact: str, threads: int, out: str) -> dict:
-    import pandas as pd
-    import xgboost as xgb
-
-    from modelops_features import churn
-
-    model = xgb.XGBClassifier(n_jobs=threads or None)
-    model.load_model(artefact)
-    started, cpu = time.perf_counter(), time.process_time()
-    frame = pd.read_parquet(data)
-    features = churn.compute(frame)
-    frame["churn_probability"] = model.predict_proba(churn.model_matrix(features))[:, 1]
-    frame[["customer_id", "churn_probability"]].to_parquet(out, index=False)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {"rows": len(frame), "seconds": seconds, "cpu_seconds": cpu}
-
-
-def stages_worker(data: str, registry: str, threads: int, out: str) -> dict:
-    """CPU seconds per stage of `modelops score`'s loop, run one stage after another.
-
-    The same calls the engine makes (readers, rejects, features, the bento's
-    predictor, the Parquet writer), without the prefetch thread, so each
-    stage's CPU is its own: where a run's work goes.
-    """
-    import datetime as dt
-
-    import pyarrow.parquet as pq
-
-    from modelops_cli.score import engine, inputs, layout, models, readers, rejects
-
-    model = models.load("churn", registry, "churn", "1", threads=threads, top_k=None)
-    fs, files = inputs.list_files(data)
-    plan = inputs.plan(fs, files, model.id_column, model.raw_schema.names)
-    job = engine.Job(
-        fs, plan.units, model.id_column, plan.id_type, 100_000,
-        layout.output_paths(out, None), dt.datetime.now(dt.UTC),
-    )  # fmt: skip
-    schema = engine.scores_schema(model, job.id_column, job.id_type)
-    writer = pq.ParquetWriter(out, schema, use_dictionary=["model", "model_version",
-                                                           "feature_schema_hash"])  # fmt: skip
-    cpu = dict.fromkeys(("read", "check", "features", "predict", "write"), 0.0)
-    rows = 0
-    for unit in job.units:
-        chunks = readers.read_unit(fs, unit, job.id_column, model.raw_schema.names, 100_000)
-        while True:
-            mark = time.process_time()
-            chunk = next(chunks, None)
-            if chunk is None:
-                break
-            mark = _charge(cpu, "read", mark)
-            checked = rejects.check_rows(chunk.raw, model.raw_schema, chunk.ids, job.id_column)
-            mark = _charge(cpu, "check", mark)
-            matrix = model.matrix(chunk.raw)
-            mark = _charge(cpu, "features", mark)
-            prepared = engine.Prepared(chunk, checked, chunk.ids.cast(job.id_type), matrix)
-            table = engine.scores_table(prepared, model, job, schema)
-            mark = _charge(cpu, "predict", mark)
-            writer.write_table(table)
-            _charge(cpu, "write", mark)
-            rows += len(chunk)
-    writer.close()
-    return {"rows": rows, "cpu": cpu}
-
-
-def _charge(cpu: dict[str, float], stage: str, mark: float) -> float:
-    now = time.process_time()
-    cpu[stage] += now - mark
-    return now
 
 
 def score_command(registry: str, data: str, out: str, threads: int) -> list[str]:
@@ -159,16 +76,6 @@ def score_command(registry: str, data: str, out: str, threads: int) -> list[str]
 
 
 # --- the driver ------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    runner: str
-    rows: int
-    seconds: float
-    cpu_seconds: float  # every thread of the runner's process, over the same span
-    peak_rss_mib: float
-    wall: float  # the whole process, imports and model load included
 
 
 def run_process(cmd: list[str], runner: str) -> Run:
@@ -250,62 +157,6 @@ def write_data(path: Path, rows: int, row_group: int) -> None:
         writer.write_table(table, row_group_size=row_group)
     assert writer is not None
     writer.close()
-
-
-def best(runs: list[Run]) -> Run:
-    fastest = min(runs, key=lambda r: r.seconds)
-    return Run(
-        fastest.runner,
-        fastest.rows,
-        fastest.seconds,
-        min(r.cpu_seconds for r in runs),
-        max(r.peak_rss_mib for r in runs),
-        min(r.wall for r in runs),
-    )
-
-
-def table(results: dict[tuple[int, str], Run]) -> list[str]:
-    lines = [
-        "| rows | runner | seconds | rows/s | x floor | x naive | CPU s | peak RSS MiB "
-        "| process wall s |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for (size, runner), run in results.items():
-        speed = run.rows / run.seconds
-        floor = results[(size, "floor")]
-        naive = results[(size, "naive")]
-        x_floor = speed / (floor.rows / floor.seconds)
-        x_naive = speed / (naive.rows / naive.seconds)
-        lines.append(
-            f"| {size:,} | {runner} | {run.seconds:.2f} | {speed:,.0f} | {x_floor:.2f} | "
-            f"{x_naive:.2f} | {run.cpu_seconds:.2f} | {run.peak_rss_mib:,.0f} | {run.wall:.1f} |"
-        )
-    return lines
-
-
-def goals(results: dict[tuple[int, str], Run], sizes: list[int]) -> list[str]:
-    def speed(size: int, runner: str) -> float:
-        run = results[(size, runner)]
-        return run.rows / run.seconds
-
-    lines = []
-    for size in sizes:
-        x_floor = speed(size, "score") / speed(size, "floor")
-        x_naive = speed(size, "score") / speed(size, "naive")
-        lines.append(
-            f"{size:,} rows: score/floor {x_floor:.2f} (goal >= 0.8: "
-            f"{'met' if x_floor >= 0.8 else 'NOT met'}), score/naive {x_naive:.2f} "
-            f"(goal >= 3: {'met' if x_naive >= 3 else 'NOT met'})"
-        )
-    small, large = results[(sizes[0], "score")], results[(sizes[-1], "score")]
-    # Within 5%: the allocator's peaks wander by a few MiB between identical runs.
-    flat = large.peak_rss_mib <= small.peak_rss_mib * 1.05
-    lines.append(
-        f"score peak RSS {large.peak_rss_mib:,.0f} MiB at {sizes[-1]:,} rows vs "
-        f"{small.peak_rss_mib:,.0f} MiB at {sizes[0]:,} (goal: no higher, within 5%: "
-        f"{'met' if flat else 'NOT met'})"
-    )
-    return lines
 
 
 def main() -> None:
@@ -394,13 +245,7 @@ def main() -> None:
     print("\n".join(table(results)))
     print()
     print("\n".join(goals(results, sizes)))
-    total = sum(stages["cpu"].values())
-    print(
-        f"\nwhere modelops score's CPU goes ({stages['rows']:,} rows, stages run one after "
-        f"another, {total:.2f} CPU s):"
-    )
-    for stage, seconds in stages["cpu"].items():
-        print(f"  {stage:<9s} {seconds:6.2f} s  {seconds / total:6.1%}")
+    print("\n".join(stages_lines(stages)))
 
 
 if __name__ == "__main__":
