@@ -24,6 +24,10 @@ ModelDeployments use replicas 0 by default so the shared 2-core machine does
 not also have to create thousands of (never running) pods; the operator's
 work per object is the same (a Deployment and a Service are applied and
 status is written). Goals (issue 4): p99 < 1 s at 200; RSS < 250 MB at 1,000.
+
+This script starts the plane and the operator and prints the table; applying
+and timing objects is operator_latency_apply.py, the retrain reactions
+operator_latency_reactions.py.
 """
 
 from __future__ import annotations
@@ -35,122 +39,33 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
-REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 MODELOPS = REPO / ".venv" / "bin" / "modelops"
-NAMESPACE = "bench"
-
+# Appended, not prepended: a module here must never shadow an installed one.
+sys.path.append(str(HERE))
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from operator_latency_apply import (  # noqa: E402
+    NAMESPACE,
+    ChildWatcher,
+    apply_and_time,
+    install_crd,
+    wait,
+    wait_reconciled,
+)
+from operator_latency_reactions import measure_reactions  # noqa: E402
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def install_crd(kube) -> None:
-    body = yaml.safe_load((REPO / "crds" / "modeldeployments.yaml").read_text())
-    kube.request(
-        "PATCH",
-        f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{body['metadata']['name']}",
-        query={"fieldManager": "modelops-bench", "force": "true"},
-        body=body,
-        content_type="application/apply-patch+yaml",
-    )
-    wait(
-        lambda: any(
-            c["type"] == "Established" and c["status"] == "True"
-            for c in kube.request(
-                "GET",
-                f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{body['metadata']['name']}",
-            )
-            .get("status", {})
-            .get("conditions")
-            or []
-        ),
-        60,
-    )
-
-
-def wait(check, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"not reached within {timeout} s")
-
-
-def manifest(name: str, replicas: int) -> dict:
-    return {
-        "apiVersion": "modelops.io/v1alpha1",
-        "kind": "ModelDeployment",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {
-            "model": {"name": "churn", "version": "1"},
-            "image": "ghcr.io/acme/churn-bento:1.2.0",
-            "registry": {"uri": "s3://models"},
-            "replicas": replicas,
-        },
-    }
-
-
-class ChildWatcher:
-    """Records when each ModelDeployment's Deployment and Service first exist.
-
-    Uses two watches (the kubernetes client's Watch) rather than polling lists,
-    which would itself load the API server with thousands of objects a second.
-    """
-
-    def __init__(self, api_client) -> None:
-        from kubernetes import client
-
-        self.deployments: dict[str, float] = {}
-        self.services: dict[str, float] = {}
-        self._watches = []
-        self._stopped = threading.Event()
-        apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
-        for lister, seen in (
-            (apps.list_namespaced_deployment, self.deployments),
-            (core.list_namespaced_service, self.services),
-        ):
-            thread = threading.Thread(target=self._loop, args=(lister, seen), daemon=True)
-            thread.start()
-
-    def _loop(self, lister, seen: dict[str, float]) -> None:
-        from kubernetes import watch
-
-        while not self._stopped.is_set():
-            stream = watch.Watch()
-            self._watches.append(stream)
-            try:
-                for event in stream.stream(
-                    lister, NAMESPACE, label_selector="app.kubernetes.io/managed-by=modelops",
-                    timeout_seconds=300,
-                ):  # fmt: skip
-                    seen.setdefault(event["object"].metadata.name, time.monotonic())
-            except Exception as exc:  # the server closes watches now and then: re-watch
-                print(f"watch restarted: {exc}", file=sys.stderr)
-
-    def ready_at(self, name: str) -> float | None:
-        if name in self.deployments and name in self.services:
-            return max(self.deployments[name], self.services[name])
-        return None
-
-    def stop(self) -> None:
-        self._stopped.set()
-        for stream in self._watches:
-            stream.stop()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -172,38 +87,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def apply_and_time(
-    kube, watcher, names: list[str], replicas: int, workers: int
-) -> tuple[list[float], float]:
-    """Create the objects; returns apply -> children per object and how long the creates took.
-
-    The second number is a floor set by the API server, not the operator: on a
-    loaded machine the server alone can take seconds to accept a burst.
-    """
-    started: dict[str, float] = {}
-
-    def create(name: str) -> None:
-        started[name] = time.monotonic()
-        kube.create(manifest(name, replicas))
-
-    first = time.monotonic()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(create, names))
-    creates = time.monotonic() - first
-    wait(lambda: all(watcher.ready_at(n) for n in names), timeout=600, interval=0.1)
-    return [watcher.ready_at(n) - started[n] for n in names], creates
-
-
-def wait_reconciled(kube, count: int) -> None:
-    """Every ModelDeployment has a status written by the operator."""
-
-    def done() -> bool:
-        items = kube.list_model_deployments(NAMESPACE)
-        return sum(1 for i in items if (i.get("status") or {}).get("observedGeneration")) >= count
-
-    wait(done, timeout=900, interval=1.0)
-
-
 def metric_sum(text: str, prefix: str) -> float | None:
     """Sum of the samples whose line starts with `prefix` (None when there are none)."""
     values = [
@@ -212,92 +95,6 @@ def metric_sum(text: str, prefix: str) -> float | None:
         if line.startswith(prefix) and not line.startswith("#")
     ]
     return sum(values) if values else None
-
-
-# --- reactions: the retrain annotation and a finished Job -------------------------------
-
-JOB_MANAGER = "modelops.io/bench"  # spec.managedBy: the Job controller leaves these Jobs alone
-
-
-def retrainable(name: str, registry_uri: str) -> dict:
-    body = manifest(name, 0)
-    body["spec"]["registry"] = {"uri": registry_uri}
-    body["spec"]["retraining"] = {
-        "jobTemplate": {
-            "spec": {
-                "managedBy": JOB_MANAGER,
-                "template": {"spec": {"containers": [{"name": "t", "image": "train:1"}]}},
-            }
-        },
-        "cooldown": "1h",
-    }
-    return body
-
-
-def poll(check, timeout: float = 120, interval: float = 0.01):
-    """`check`'s first truthy value; one object at a time, so polling it costs little."""
-    return wait(check, timeout, interval)
-
-
-def measure_reactions(kube, rounds: int, registry_uri: str) -> tuple[list[float], list[float]]:
-    """Per round: annotate -> the Job exists; finish the Job -> status.retraining records it."""
-    base = f"/apis/modelops.io/v1alpha1/namespaces/{NAMESPACE}/modeldeployments"
-    to_job, to_outcome = [], []
-    for i in range(rounds):
-        name = f"retrain-{i}"
-        kube.create(retrainable(name, registry_uri))
-        poll(
-            lambda n=name: any(
-                c["type"] == "Retraining"
-                for c in (kube.get_model_deployment(NAMESPACE, n).get("status") or {}).get(
-                    "conditions"
-                )
-                or []
-            ),
-            interval=0.1,
-        )
-        started = time.monotonic()
-        kube.request(
-            "PATCH",
-            f"{base}/{name}",
-            body={"metadata": {"annotations": {"modelops.io/retrain": f"bench-{i}"}}},
-            content_type="application/merge-patch+json",
-        )
-        job = poll(
-            lambda n=name: (
-                (kube.get_model_deployment(NAMESPACE, n).get("status") or {})
-                .get("retraining", {})
-                .get("job")
-            )
-        )
-        poll(lambda j=job: kube.get("batch/v1", "Job", NAMESPACE, j))
-        to_job.append(time.monotonic() - started)
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        failed = [
-            {"type": t, "status": "True", "reason": "BackoffLimitExceeded", "message": "bench",
-             "lastProbeTime": now, "lastTransitionTime": now}
-            for t in ("FailureTarget", "Failed")
-        ]  # fmt: skip
-        path = f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs/{job}/status"
-        kube.request(
-            "PATCH", path, body={"status": {"startTime": now, "active": 1}},
-            content_type="application/merge-patch+json",
-        )  # fmt: skip
-        started = time.monotonic()
-        kube.request(
-            "PATCH", path, body={"status": {"active": 0, "failed": 1, "conditions": failed}},
-            content_type="application/merge-patch+json",
-        )  # fmt: skip
-        poll(
-            lambda n=name: (
-                (kube.get_model_deployment(NAMESPACE, n).get("status") or {})
-                .get("retraining", {})
-                .get("state")
-                == "Failed"
-            )
-        )
-        to_outcome.append(time.monotonic() - started)
-    return to_job, to_outcome
 
 
 def main() -> int:
