@@ -23,48 +23,41 @@ Alerts: a Prometheus on the host (Debian's, as the e2e tests run it) scrapes
 the operator pod and evaluates the chart's PrometheusRule groups as rule
 files; the test reads /api/v1/alerts for ModelopsModelPerformanceDegraded
 (phase 2) and ModelopsModelDrifted (phase 4) firing.
+
+The world and its waits are perf_world.py; the host Prometheus perf_prometheus.py.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
-import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from modelops_cli.demo import manifests
-from modelops_cli.demo.manifests import Settings
 from modelops_cli.demo.stack import OPERATOR_NAMESPACE, RELEASE, LocalStack, _helm
 from modelops_cli.demo.traffic import LoadGenerator
-from modelops_testkit.prometheus import PROMETHEUS
-from tests.chart_tools import by_kind, render
+from tests.node.perf_prometheus import AlertingPrometheus
+from tests.node.perf_world import (
+    CUSTOMERS,
+    DIAGNOSE,
+    SETTINGS,
+    THRESHOLD,
+    WINDOW,
+    DriftWatch,
+    condition,
+    diagnosis,
+    md,
+    post,
+    shifted_world,
+    wait_for,
+)
 
 # The first node test of a run pays the image builds and imports in its module fixture
 # (5-7 minutes cold, ~25 s warm); the story itself took 86 s (one run, machine shared).
 pytestmark = pytest.mark.timeout(1200)
-
-SETTINGS = Settings(
-    name="churn",
-    replicas=2,
-    steps=(50,),
-    interval_seconds=10,
-    min_requests=10,
-    rate=8.0,
-    fault_version="999",  # no fault injection in this story
-    drift_window="60s",
-    drift_interval="5s",
-    drift_min_samples=200,
-)
-WINDOW = "15m"  # the performance window: every logged prediction of this test
-CUSTOMERS = 4000  # of the shifted world, scored and then labelled
-THRESHOLD = 0.7  # live AUC below it is degraded (as trained: about 0.8)
-BATCH = 100  # records per /predict request, and outcomes per /feedback request
 
 
 def modeldeployment(stack: LocalStack) -> dict[str, Any]:
@@ -130,88 +123,6 @@ def _uninstall(stack: LocalStack) -> None:
         stack.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
 
 
-# -- a Prometheus on the host with the chart's alerts as rule files ---------------------
-
-
-class AlertingPrometheus:
-    """Debian's prometheus scraping the operator pod (honouring its namespace/deployment
-    labels, as the chart's ServiceMonitor does) and evaluating the chart's rules."""
-
-    def __init__(self, workdir: Path, operator_target: str) -> None:
-        if not PROMETHEUS:
-            pytest.fail(
-                "a real Prometheus is needed: `apt-get install prometheus` (tools/system-deps.sh)",
-                pytrace=False,
-            )
-        rules = by_kind(render(workdir, alert_values()), "PrometheusRule")
-        assert len(rules) == 1, "the chart rendered no PrometheusRule with alerts.enabled"
-        (workdir / "rules.yml").write_text(yaml.safe_dump({"groups": rules[0]["spec"]["groups"]}))
-        config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(workdir / "rules.yml")],
-            "scrape_configs": [
-                {
-                    "job_name": "modelops-operator",
-                    "honor_labels": True,
-                    "scrape_timeout": "1s",
-                    "static_configs": [{"targets": [operator_target]}],
-                }
-            ],
-        }
-        (workdir / "prometheus.yml").write_text(json.dumps(config))
-        from modelops_testkit.net import free_port
-
-        self.port = free_port()
-        self.address = f"http://127.0.0.1:{self.port}"
-        self.log = (workdir / "prometheus.log").open("wb")
-        self.proc = subprocess.Popen(
-            [
-                PROMETHEUS,
-                f"--config.file={workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={workdir / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_for(lambda: self._get("/-/ready") is not None, 60, "the host Prometheus ready")
-
-    def _get(self, path: str) -> bytes | None:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(self.address + path, timeout=3) as response:
-                return response.read()
-        except OSError:
-            return None
-
-    def firing(self) -> dict[str, dict[str, str]]:
-        """Firing alerts by name (their labels)."""
-        body = self._get("/api/v1/alerts")
-        alerts = json.loads(body)["data"]["alerts"] if body else []
-        return {a["labels"]["alertname"]: a["labels"] for a in alerts if a["state"] == "firing"}
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-
-
-def alert_values() -> dict[str, Any]:
-    # The operator's job is this test's own; the alerts fire after 1 s instead of minutes.
-    return {
-        "alerts": {
-            "enabled": True,
-            "operatorJob": "modelops-operator",
-            "drift": {"for": "1s"},
-            "performance": {"for": "1s"},
-        }
-    }
-
-
 @pytest.fixture(scope="module")
 def prometheus(stack, tmp_path_factory):
     pods = stack.kube.request(
@@ -224,110 +135,6 @@ def prometheus(stack, tmp_path_factory):
     server = AlertingPrometheus(tmp_path_factory.mktemp("alerts"), f"{ips[0]}:8080")
     yield server
     server.stop()
-
-
-# -- the world -------------------------------------------------------------------------
-
-
-DIAGNOSE: list[LocalStack] = []  # the stack whose state a failed wait prints
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(1)
-    pytest.fail(
-        f"{what} not reached within {timeout:.0f} s (last: {last!r}){diagnosis()}", pytrace=False
-    )
-
-
-def diagnosis() -> str:
-    """The ModelDeployment's status and the operator's last log lines, for a failed wait."""
-    if not DIAGNOSE:
-        return ""
-    stack = DIAGNOSE[0]
-    out = []
-    for args in (
-        ("get", "md", SETTINGS.name, "-n", SETTINGS.namespace, "-o", "jsonpath={.status}"),
-        ("get", "pods,jobs", "-n", SETTINGS.namespace, "-o", "wide"),
-        (
-            "logs",
-            "-n",
-            OPERATOR_NAMESPACE,
-            "-l",
-            "app.kubernetes.io/name=modelops-operator",
-            "--tail=60",
-        ),
-    ):
-        try:
-            out.append(f"$ kubectl {' '.join(args)}\n{stack.kubectl(*args, timeout=30)}")
-        except Exception as exc:  # diagnostics only: never hide the failure itself
-            out.append(f"$ kubectl {' '.join(args)}: {exc}")
-    return "\n\n" + "\n".join(out)
-
-
-def post(host: str, path: str, body: dict, headers: dict[str, str] | None = None) -> int:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    request = urllib.request.Request(
-        f"http://{host}{path}",
-        json.dumps(body).encode(),
-        {"Content-Type": "application/json", **(headers or {})},
-    )
-    with opener.open(request, timeout=30) as response:
-        response.read()
-        return response.status
-
-
-def shifted_world(host: str) -> list[dict[str, Any]]:
-    """Score CUSTOMERS customers of the concept-shifted world; their outcomes, by request."""
-    from modelops_features.churn import RAW_SCHEMA
-    from modelops_features.synthetic import churn
-
-    world = churn(CUSTOMERS, seed=8, concept=1.0)
-    rows = json.loads(world[[*RAW_SCHEMA.names, "customer_id"]].to_json(orient="records"))
-    outcomes = []
-    for start in range(0, len(rows), BATCH):
-        rid = f"shift-{start}"
-        assert post(host, "/predict", {"records": rows[start : start + BATCH]},
-                    {"X-Request-Id": rid}) == 200  # fmt: skip
-        for i, y in enumerate(world["churned"][start : start + BATCH]):
-            outcomes.append({"request_id": rid, "record": i, "outcome": int(y)})
-    return outcomes
-
-
-def md(stack: LocalStack) -> dict[str, Any]:
-    return stack.kube.get_model_deployment(SETTINGS.namespace, SETTINGS.name) or {}
-
-
-def condition(body: dict, ctype: str) -> dict[str, Any]:
-    for c in (body.get("status") or {}).get("conditions") or []:
-        if c["type"] == ctype:
-            return c
-    return {}
-
-
-class DriftWatch:
-    """Samples the Drifted condition in the background (it must never be True before phase 4)."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack, self.seen, self._stop = stack, [], threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(1.0):
-            drifted = condition(md(self.stack), "Drifted")
-            if drifted:
-                self.seen.append((drifted["status"], drifted["reason"]))
-
-    def stop(self) -> list[tuple[str, str]]:
-        self._stop.set()
-        self.thread.join(5)
-        return self.seen
 
 
 def test_concept_shift_degrades_performance_retrains_on_the_log_and_alerts_fire(stack, prometheus):
