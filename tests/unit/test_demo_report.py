@@ -243,7 +243,7 @@ def test_versions_known_only_by_their_training_result_or_by_status(run, tmp_path
     }
     page = write_report(sparse, tmp_path).read_text()
     card = page.split("</span>v4 ")[1]
-    assert "Trigger: the candidate of retraining Job churn-retrain-v2-1-" in card
+    assert "Trigger: the candidate of retraining Job churn-retrain-5d1f0c2e-v2-1-" in card
     assert '<span class="badge muted">no metadata</span>' in card
     v2 = page.split("</span>v2 ")[1].split('<div class="block">')[0]
     assert "published \u2013" not in v2 and "data \u2013" not in v2

@@ -103,7 +103,7 @@ STATES = [
         "RetrainingStarted",
         None,
         30,
-        ["Running churn-retrain-v2-1-", "candidate \u2013", "\u25cf Retraining"],
+        ["Running churn-retrain-5d1f0c2e-v2-1-", "candidate \u2013", "\u25cf Retraining"],
     ),
     ("candidate canary", "CanaryStepAdvanced", "4", 5, ["Succeeded", "candidate v4", "canary v4"]),
     ("promoting", "Promoting", "4", 3, ["Promoting", "promoting", "stable v4"]),
