@@ -124,7 +124,8 @@ class BatchRun(TypedDict, total=False):
     """status.batch.lastRun: one batch scoring run (batch/)."""
 
     job: str  # deterministic name (once) or the CronJob's Job (scheduled)
-    jobUID: str  # the Job once seen created: never created again (vanished = Lost)
+    jobUID: str  # the Job once seen created: never created again (vanished = Lost); for a
+    # scheduled run, the Job it follows (an ended uid is never reported again)
     trigger: str  # Manual (annotation / `modelops batch run`) or Schedule
     request: str  # the modelops.io/batch-run value that asked for it
     version: str  # the stable version when the run was decided: every shard scores it
@@ -146,7 +147,8 @@ class BatchStatus(TypedDict, total=False):
 
     runs: int  # runs the operator started (numbers the Job names)
     schedule: dict[str, Any]  # {cronJob, version}: the CronJob and the version it pins
-    lastRun: BatchRun
+    lastRun: BatchRun  # the latest once-run (the annotation / `modelops batch run`)
+    lastScheduledRun: BatchRun  # the latest run the schedule's CronJob started (trigger Schedule)
     message: str  # why spec.batch cannot be acted on (an object stored under an older CRD)
 
 

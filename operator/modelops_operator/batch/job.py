@@ -104,7 +104,8 @@ def score_args(spec: Spec, batch: BatchSpec, version: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _label_value(text: str) -> str:
+def label_value(text: str) -> str:
+    """`text` as a label value (the owner uid, a version): at most 63 of [A-Za-z0-9_.-]."""
     value = re.sub(r"[^A-Za-z0-9_.-]+", "-", text)[:63].strip("-_.")
     return value or "none"
 
@@ -113,8 +114,8 @@ def labels(owner: Owner, version: str, kind: str) -> dict[str, str]:
     return {
         names.LABEL_MANAGED_BY: names.MANAGED_BY,
         names.LABEL_DEPLOYMENT: owner.name,
-        names.LABEL_MODEL_VERSION: _label_value(version),
-        LABEL_OWNER_UID: _label_value(owner.uid),
+        names.LABEL_MODEL_VERSION: label_value(version),
+        LABEL_OWNER_UID: label_value(owner.uid),
         LABEL_BATCH: kind,
     }
 

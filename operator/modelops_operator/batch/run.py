@@ -171,13 +171,7 @@ def _follow(
         return BatchDecision(status={**prev, "lastRun": last})
     if observed == JOB_COMPLETE:
         return _ended(prev, last, now, state.SUCCEEDED, "", reports)
-    return _ended(
-        prev, last, now, state.FAILED,
-        f"batch Job {name} failed (a shard exited 2: bad input, or 3: rejects over "
-        "maxRejectRate, or pods failed more than backoffLimit allows); see "
-        f"`kubectl logs -l job-name={name}`",
-        reports,
-    )  # fmt: skip
+    return _ended(prev, last, now, state.FAILED, failed_message(name), reports)
 
 
 def _ended(
@@ -188,13 +182,38 @@ def _ended(
     message: str,
     reports: Iterable[ShardReport] | None = None,
 ) -> BatchDecision:
-    last = {**last, "state": outcome, "finishedAt": rfc3339(now)}
-    started = parse_time(last.get("startedAt"))
+    last, event = finish(last, now, outcome, message, reports)
+    return BatchDecision(status={**prev, "lastRun": last}, events=(event,))
+
+
+def failed_message(name: str) -> str:
+    """Why a batch Job failed, with where to look (a once-run or a scheduled run)."""
+    return (
+        f"batch Job {name} failed (a shard exited 2: bad input, or 3: rejects over "
+        "maxRejectRate, or pods failed more than backoffLimit allows); see "
+        f"`kubectl logs -l job-name={name}`"
+    )
+
+
+def finish(
+    last: Mapping[str, Any],
+    finished_at: dt.datetime,
+    outcome: str,
+    message: str,
+    reports: Iterable[ShardReport] | None = None,
+) -> tuple[dict[str, Any], EventSpec]:
+    """A run record ended with `outcome`: its duration, its shards' sums and its one Event.
+
+    Shared by once-runs (lastRun) and scheduled runs (lastScheduledRun), so both
+    read the same and post the same reasons.
+    """
+    ended = {**last, "state": outcome, "finishedAt": rfc3339(finished_at)}
+    started = parse_time(ended.get("startedAt"))
     if started is not None:
-        last["durationSeconds"] = round(max(0.0, (now - started).total_seconds()), 3)
+        ended["durationSeconds"] = round(max(0.0, (finished_at - started).total_seconds()), 3)
     found = totals(reports or ())
     if found.shards_reported:
-        last.update(
+        ended.update(
             shardsReported=found.shards_reported,
             rows=found.rows,
             scored=found.scored,
@@ -202,17 +221,17 @@ def _ended(
         )
     numbers = (
         f"{found.rows:,} row(s), {found.scored:,} scored, {found.rejects:,} rejected "
-        f"({found.shards_reported} of {last.get('shards', '?')} shard(s) reported)"
+        f"({found.shards_reported} of {ended.get('shards', '?')} shard(s) reported)"
     )
     if outcome == state.SUCCEEDED:
         message = (
-            f"batch Job {last['job']} scored version {last.get('version')}: {numbers}; "
-            f"output {last.get('output')}"
+            f"batch Job {ended['job']} scored version {ended.get('version')}: {numbers}; "
+            f"output {ended.get('output')}"
         )
         event = EventSpec("Normal", state.REASON_SUCCEEDED, message)
     else:
         if found.shards_reported:
             message = f"{message}; {numbers}"
         event = EventSpec("Warning", state.REASON_FAILED, message)
-    last["message"] = message
-    return BatchDecision(status={**prev, "lastRun": last}, events=(event,))
+    ended["message"] = message
+    return ended, event

@@ -6,7 +6,10 @@ created; the Job is asked for only while the engine saw none and status
 records none created (jobUID), so a vanished Job is an outcome, never created
 again. With spec.batch.schedule the CronJob is applied like any child, pinned
 to status.stable.version: a change of the stable version re-applies it, so the
-next scheduled run scores the new version.
+next scheduled run scores the new version. The runs the CronJob starts are
+followed into status.batch.lastScheduledRun (batch/scheduled.py), apart from
+lastRun, so a scheduled run never hides the once-run `modelops batch run
+--wait` is following.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from modelops_operator.api import names
 from modelops_operator.api.objects import EventSpec
 from modelops_operator.api.spec import SpecError
-from modelops_operator.batch import run, state
+from modelops_operator.batch import run, scheduled, state
 from modelops_operator.batch.job import build_cronjob, build_job
 from modelops_operator.reconcile.draft import Draft, Inputs
 from modelops_operator.reconcile.plan import ChildRef
@@ -34,7 +37,7 @@ def report(inputs: Inputs, draft: Draft) -> Draft:
         event = EventSpec("Warning", state.REASON_NOT_STARTED, str(exc))
         return draft.with_status(batch={**previous, "message": str(exc)}).tell(event)
     if batch is None:
-        draft, status = _unscheduled(draft, dict(previous))
+        draft, status = _unscheduled(inputs, draft, dict(previous))
         return draft.with_status(batch=status or None)
     stable = (draft.stable or {}).get("version")
     accounts = inputs.policy.retraining_service_accounts
@@ -85,7 +88,8 @@ def _schedule(inputs: Inputs, draft: Draft, status: dict, stable: str | None) ->
     owner = inputs.observed.owner
     recorded = status.get("schedule") or {}
     if batch is None or batch.schedule is None:
-        return _unscheduled(draft, status)
+        return _unscheduled(inputs, draft, status)
+    draft, status = _scheduled_runs(inputs, draft, status)
     if stable is None:
         return draft, status  # nothing to score yet: the CronJob waits for a stable version
     try:
@@ -106,9 +110,21 @@ def _schedule(inputs: Inputs, draft: Draft, status: dict, stable: str | None) ->
     return draft.but(apply=(*draft.apply, cronjob)), {**status, "schedule": now_scheduled}
 
 
-def _unscheduled(draft: Draft, status: dict) -> tuple[Draft, dict]:
+def _scheduled_runs(inputs: Inputs, draft: Draft, status: dict) -> tuple[Draft, dict]:
+    """status.batch.lastScheduledRun from the CronJob's Jobs, with one Event per run ended."""
+    previous = status.get("lastScheduledRun")
+    last, events = scheduled.follow(previous, inputs.observed.scheduled_jobs, inputs.now)
+    if last is not None:
+        status = {**status, "lastScheduledRun": last}
+    return draft.tell(*events), status
+
+
+def _unscheduled(inputs: Inputs, draft: Draft, status: dict) -> tuple[Draft, dict]:
     """No schedule (or no spec.batch): the CronJob status records is deleted."""
     recorded = status.get("schedule") or {}
+    last = scheduled.unfollowed(status.get("lastScheduledRun"), inputs.now)
+    if last is not None:
+        status = {**status, "lastScheduledRun": last}
     if recorded.get("cronJob"):
         ref = ChildRef("batch/v1", "CronJob", recorded["cronJob"])
         draft = draft.but(delete=(*draft.delete, ref))

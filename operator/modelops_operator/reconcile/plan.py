@@ -18,6 +18,7 @@ from typing import Any
 
 from modelops_features.drift import DriftReport
 from modelops_operator.api.objects import DeploymentState, EventSpec, Owner
+from modelops_operator.batch.scheduled import ScheduledJob
 from modelops_operator.batch.summary import ShardReport
 from modelops_operator.quality.source import QualityMeasurement
 from modelops_operator.retraining.state import JOB_ABSENT
@@ -67,6 +68,9 @@ class Observed:
     batch_job_uid: str | None = None
     batch_job_note: str = ""
     batch_reports: tuple[ShardReport, ...] | None = None
+    # The Jobs the schedule's CronJob controls (oldest first, finished ones not yet
+    # reported with their shard summaries); None when they were not read this pass.
+    scheduled_jobs: tuple[ScheduledJob, ...] | None = None
 
 
 @dataclass(frozen=True)

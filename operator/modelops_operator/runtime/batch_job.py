@@ -1,4 +1,4 @@
-"""Observing a batch run's Job and reading its shards' summaries from its pods.
+"""Observing a batch run's Job, the schedule's Jobs, and reading their shards' summaries from their pods.
 
 The Job is read from the Job watch's memory (jobs.py), as this
 ModelDeployment must read it: its own, someone else's (Foreign), refused, or
@@ -6,6 +6,12 @@ lost (status records its uid and it is gone). Only once it ended are its pods
 listed (one LIST by the Job controller's job-name label) and the scoring
 containers' termination messages handed to the pure summing
 (batch/summary.py): while a run goes, it costs no request per reconcile.
+
+The schedule's runs are Jobs the CronJob controller creates: while
+status.batch.schedule names a CronJob, each pass GETs it (is it still this
+ModelDeployment's, and what is its uid?) and LISTs the Jobs labelled as its
+runs, keeping only those it controls (batch/scheduled.py). Their pods are
+listed only for a finished Job status has not recorded as ended yet.
 """
 
 from __future__ import annotations
@@ -16,10 +22,20 @@ from typing import Any
 
 from modelops_operator.adapters.kube import KubeAdapter, KubeError
 from modelops_operator.api.objects import Owner
-from modelops_operator.batch.job import CONTAINER, POD_JOB_NAME_LABEL
+from modelops_operator.batch import scheduled
+from modelops_operator.batch.job import (
+    BATCH_SCHEDULED,
+    CONTAINER,
+    LABEL_BATCH,
+    LABEL_OWNER_UID,
+    POD_JOB_NAME_LABEL,
+    label_value,
+)
 from modelops_operator.batch.run import running_job
+from modelops_operator.batch.scheduled import ScheduledJob
 from modelops_operator.batch.summary import ShardReport
 from modelops_operator.retraining.state import JOB_ABSENT, JOB_FINISHED, JOB_LOST
+from modelops_operator.runtime.children import controller_uid
 from modelops_operator.runtime.jobs import JobMemory, JobRecord, record_of
 
 log = logging.getLogger("modelops.operator")
@@ -45,6 +61,32 @@ def observe(
     if state not in (*JOB_FINISHED, JOB_LOST):
         return state, uid, note, None
     return state, uid, note, shard_reports(kube, owner.namespace, name)
+
+
+def observe_scheduled(
+    kube: KubeAdapter, owner: Owner, status: Mapping[str, Any]
+) -> tuple[ScheduledJob, ...] | None:
+    """The Jobs the schedule's CronJob controls, oldest first, with the shard summaries
+    the decision needs; None when there is no CronJob of ours to read (nothing changes)."""
+    batch = status.get("batch") or {}
+    name = (batch.get("schedule") or {}).get("cronJob")
+    if not name:
+        return None
+    try:
+        cronjob = kube.get("batch/v1", "CronJob", owner.namespace, name)
+        if cronjob is None or controller_uid(cronjob) != owner.uid:
+            return None  # not applied yet, or someone else's: its Jobs are not ours to read
+        selector = {LABEL_OWNER_UID: label_value(owner.uid), LABEL_BATCH: BATCH_SCHEDULED}
+        listed = kube.list("batch/v1", "Job", owner.namespace, labels=selector)
+    except KubeError as exc:
+        # Unread is not "gone": a Running record must not become Lost on an API hiccup.
+        log.warning("cannot read the scheduled batch Jobs of %s/%s: %s", owner.namespace,
+                    owner.name, exc)  # fmt: skip
+        return None
+    jobs = scheduled.owned(listed, cronjob["metadata"]["uid"])
+    wanted = scheduled.to_read(batch.get("lastScheduledRun"), jobs)
+    reports = {job: shard_reports(kube, owner.namespace, job) for job in sorted(wanted)}
+    return scheduled.with_reports(jobs, reports)
 
 
 def shard_reports(kube: KubeAdapter, namespace: str, job: str) -> tuple[ShardReport, ...]:

@@ -14,7 +14,8 @@ For one ModelDeployment body, as the engine read it:
   watch's memory), read as this object must: its own, someone else's, lost
   or refused; and the candidate it published once it finished;
 * the batch run's Job status.batch names, read the same way, and its pods'
-  shard summaries once it ended (batch_job.py).
+  shard summaries once it ended (batch_job.py); and, while a schedule exists,
+  the Jobs its CronJob controls (the scheduled runs), read the same way.
 
 Every failure of a provider or the registry becomes an observation (an
 inconclusive check, an unknown drift, an unresolved channel) for the
@@ -115,6 +116,7 @@ class Observer:
             batch_job_uid=batch_uid,
             batch_job_note=batch_note,
             batch_reports=batch_reports,
+            scheduled_jobs=batch_job.observe_scheduled(self.kube, owner, status),
         )
 
     # --- children and channel ------------------------------------------------------------
