@@ -84,7 +84,7 @@ def run(
 @_kubeconfig
 @_output
 def status(name: str, namespace: str | None, kubeconfig: str | None, output: str) -> None:
-    """spec.batch, the schedule's CronJob and pinned version, and the last run."""
+    """spec.batch, the schedule's CronJob and pinned version, the last run and the last scheduled run."""
     from modelops_cli.batch_view import render_status
 
     namespace = _ns(namespace, kubeconfig)

@@ -1,4 +1,8 @@
-"""What `modelops batch` shows and decides, from a ModelDeployment body (pure, unit-tested)."""
+"""What `modelops batch` shows and decides, from a ModelDeployment body (pure, unit-tested).
+
+`batch status` shows the last once-run (status.batch.lastRun) and, apart, the last run
+the schedule's CronJob started (status.batch.lastScheduledRun).
+"""
 
 from __future__ import annotations
 
@@ -48,6 +52,7 @@ FIELDS = (
     ("version", "version"),
     ("trigger", "trigger"),
     ("startedAt", "started"),
+    ("finishedAt", "finished"),
     ("durationSeconds", "seconds"),
     ("shards", "shards"),
     ("rows", "rows"),
@@ -91,4 +96,11 @@ def render_status(body: Mapping[str, Any], output: str) -> str:
     lines.append("last run:" if last else "last run: none yet (`modelops batch run NAME`)")
     if last:
         lines.extend("  " + line for line in render_run(last, "table").splitlines())
+    # The CronJob's runs are followed apart from the once-runs (status.batch.lastScheduledRun).
+    scheduled = batch.get("lastScheduledRun")
+    if scheduled:
+        lines.append("last scheduled run:")
+        lines.extend("  " + line for line in render_run(scheduled, "table").splitlines())
+    elif spec.get("schedule"):
+        lines.append("last scheduled run: none yet (the CronJob has not started one)")
     return "\n".join(lines)

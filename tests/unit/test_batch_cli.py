@@ -49,3 +49,20 @@ def test_the_run_shows_its_numbers_as_text_and_json():
     status = batch_view.render_status(with_run(**run), "table")
     assert "last run:" in status and "churn-batch-1" in status
     assert "none yet" in batch_view.render_status(BODY, "table")
+
+
+def test_status_shows_the_last_scheduled_run_apart_from_the_once_run():
+    scheduled = {"job": "churn-batch-1f2e3d4c-ab12cd34-29437560", "trigger": "Schedule",
+                 "state": "Failed", "version": "3", "rows": 1000, "rejects": 300,
+                 "startedAt": "2026-12-06T02:00:00Z", "finishedAt": "2026-12-06T02:02:30Z",
+                 "durationSeconds": 150.0, "message": "batch Job ... failed"}  # fmt: skip
+    body = {**BODY, "spec": {"batch": {**BODY["spec"]["batch"], "schedule": "0 2 * * *"}},
+            "status": {"batch": {"lastScheduledRun": scheduled}}}  # fmt: skip
+    text = batch_view.render_status(body, "table")
+    once, _, later = text.partition("last scheduled run:")
+    assert "last run: none yet" in once
+    assert "churn-batch-1f2e3d4c-ab12cd34-29437560" in later and "state     Failed" in later
+    assert "finished  2026-12-06T02:02:30Z" in later and "rejects   300" in later
+    assert json.loads(batch_view.render_status(body, "json"))["lastScheduledRun"] == scheduled
+    waiting = {**body, "status": {}}
+    assert "last scheduled run: none yet" in batch_view.render_status(waiting, "table")

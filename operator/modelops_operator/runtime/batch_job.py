@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelops_operator.adapters.kube import KubeAdapter, KubeError
+from modelops_operator.api import names
 from modelops_operator.api.objects import Owner
 from modelops_operator.batch import scheduled
 from modelops_operator.batch.job import (
@@ -87,6 +88,16 @@ def observe_scheduled(
     wanted = scheduled.to_read(batch.get("lastScheduledRun"), jobs)
     reports = {job: shard_reports(kube, owner.namespace, job) for job in sorted(wanted)}
     return scheduled.with_reports(jobs, reports)
+
+
+def scheduled_owner(job: Mapping[str, Any]) -> str | None:
+    """The ModelDeployment a scheduled run's Job reports to (its CronJob, not the
+    ModelDeployment, controls it): only a wake-up hint for the Job watch; whose run
+    it is, is decided by the CronJob's uid (observe_scheduled)."""
+    labels = (job.get("metadata") or {}).get("labels") or {}
+    if labels.get(LABEL_BATCH) != BATCH_SCHEDULED:
+        return None
+    return labels.get(names.LABEL_DEPLOYMENT)
 
 
 def shard_reports(kube: KubeAdapter, namespace: str, job: str) -> tuple[ShardReport, ...]:

@@ -23,6 +23,7 @@ from typing import Any
 import kopf
 
 from modelops_operator.api import names
+from modelops_operator.runtime.batch_job import scheduled_owner
 from modelops_operator.runtime.children import slim
 from modelops_operator.runtime.engine import Engine, owner_name
 from modelops_operator.runtime.queue import WorkQueue
@@ -161,8 +162,9 @@ async def on_child_deployment(body: kopf.Body, namespace: str, type: str | None,
 @kopf.on.event("batch", "v1", "jobs", labels=CHILD_LABELS)
 async def on_retraining_job(body: kopf.Body, namespace: str, type: str | None, **_: Any) -> None:
     """A retraining Job changed: a finished one is acted on at once (its candidate read,
-    the outcome reported), not at the next resync."""
-    owner = owner_name(body)
+    the outcome reported), not at the next resync. A scheduled batch run's Job (its
+    CronJob controls it) wakes the ModelDeployment its labels name, likewise."""
+    owner = owner_name(body) or scheduled_owner(body)
     if not owner or _engine is None:
         return
     if type == "DELETED":
