@@ -1,4 +1,5 @@
-"""Batch scoring Jobs on the real API server: the Indexed Job, status, Events, never twice, owned only.
+"""Batch scoring Jobs on the real API server: the Indexed Job, status, Events, never twice, owned only;
+and the runs the schedule's CronJob starts, reported once each.
 
 The real operator process against the real control plane; the test plays the
 node (tests/plugins/jobs.py: `managedBy` keeps the Job controller away): it
@@ -247,3 +248,104 @@ def test_the_schedule_is_a_cronjob_pinned_to_the_stable_version(kube, namespace,
         lambda: not kube.request("GET", f"/apis/batch/v1/namespaces/{namespace}/cronjobs")["items"],
         what="the CronJob deleted with the schedule",
     )
+
+
+# --- the schedule's runs --------------------------------------------------------------------
+
+
+def the_cronjob(kube, namespace) -> dict:
+    items = eventually(
+        lambda: kube.request("GET", f"/apis/batch/v1/namespaces/{namespace}/cronjobs")["items"],
+        what="the schedule's CronJob",
+    )
+    assert len(items) == 1, [c["metadata"]["name"] for c in items]
+    return items[0]
+
+
+def cronjobs_job(kube, namespace, cron: dict, suffix: str, *, owned: bool = True) -> dict:
+    """A Job as the CronJob controller makes one at a scheduled time: `<cronjob>-<minutes>`,
+    the jobTemplate's labels and spec, controlled by the CronJob (its uid). `owned=False`
+    makes a stranger: the same labels and spec, no controller."""
+    name = cron["metadata"]["name"]
+    template = cron["spec"]["jobTemplate"]
+    metadata = {"name": f"{name}-{suffix}", "namespace": namespace,
+                "labels": dict(template["metadata"]["labels"])}  # fmt: skip
+    if owned:
+        metadata["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "CronJob", "name": name,
+                                        "uid": cron["metadata"]["uid"], "controller": True,
+                                        "blockOwnerDeletion": True}]  # fmt: skip
+    return kube.create({"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata,
+                        "spec": template["spec"]})  # fmt: skip
+
+
+def scheduled_run(kube, namespace) -> dict:
+    return batch_status(kube, namespace).get("lastScheduledRun") or {}
+
+
+def events_about(kube, namespace, reason: str, job: str) -> list[dict]:
+    return [e for e in events(kube, namespace, reason) if f"batch Job {job} " in e["message"]]
+
+
+def test_the_schedules_runs_are_reported_once_each_and_a_stranger_is_never_read(
+    kube, namespace, start_operator
+):
+    operator = start_operator(namespace, resync=1.0)
+    apply_md(kube, namespace, md_manifest(version="3", batch=batch_spec(schedule="0 2 * * *")))
+    cron = the_cronjob(kube, namespace)
+    assert cron["metadata"]["ownerReferences"][0]["kind"] == "ModelDeployment"
+
+    # The run of 02:00 (the test plays the CronJob controller, and then the node).
+    first = cronjobs_job(kube, namespace, cron, "29437560")
+    name = first["metadata"]["name"]
+    running = eventually(
+        lambda: (
+            (r := scheduled_run(kube, namespace)).get("jobUID") == first["metadata"]["uid"] and r
+        ),
+        what="status.batch.lastScheduledRun following the CronJob's Job",
+    )
+    assert running["state"] == "Running" and running["trigger"] == "Schedule"
+    assert running["version"] == "3" and running["output"] == f"s3://scores/churn/{name}/"
+    # A stranger: the same labels and a newer creationTimestamp, but the CronJob does not
+    # control it. It finishes with numbers; were it read, it would be "the latest".
+    time.sleep(1.1)
+    stranger = cronjobs_job(kube, namespace, cron, "29437561", owned=False)["metadata"]["name"]
+    play_shard(kube, namespace, stranger, 0, 0, summary(5, 0, 0, stranger))
+    finish_indexed(kube, namespace, jobs(kube, namespace)[stranger], succeeded=True)
+
+    play_shard(kube, namespace, name, 0, 0, summary(600, 2, 0, name))
+    play_shard(kube, namespace, name, 1, 0, summary(400, 1, 1, name))
+    finish_indexed(kube, namespace, first, succeeded=True)
+    done = eventually(
+        lambda: (r := scheduled_run(kube, namespace)).get("state") == "Succeeded" and r,
+        what="the scheduled run recorded as Succeeded",
+    )
+    assert done["job"] == name and done["finishedAt"] >= done["startedAt"]
+    assert (done["rows"], done["scored"], done["rejects"], done["shardsReported"]) == (
+        1000, 997, 3, 2)  # fmt: skip
+    posted = eventually(lambda: events_about(kube, namespace, "BatchRunSucceeded", name),
+                        what="the scheduled run's Event")  # fmt: skip
+    assert "1,000 row(s)" in posted[0]["message"]
+    assert "lastRun" not in batch_status(kube, namespace)  # once-runs are another record
+
+    # An operator restart reads the same finished Job again: status says it was reported.
+    operator.stop()
+    start_operator(namespace, resync=1.0, identity="op-restarted")
+    second = cronjobs_job(kube, namespace, cron, "29438000")
+    second_name = second["metadata"]["name"]
+    eventually(lambda: scheduled_run(kube, namespace).get("job") == second_name,
+               what="the restarted operator following the next scheduled run")  # fmt: skip
+    play_shard(kube, namespace, second_name, 0, 0, summary(600, 0, 0, second_name))
+    play_shard(kube, namespace, second_name, 1, 3, summary(400, 300, 1, second_name))
+    finish_indexed(kube, namespace, second, succeeded=False)
+    failed = eventually(
+        lambda: (r := scheduled_run(kube, namespace)).get("state") == "Failed" and r,
+        what="the second scheduled run recorded as Failed",
+    )
+    assert failed["rejects"] == 300 and "exited 2" in failed["message"]
+    assert eventually(lambda: events_about(kube, namespace, "BatchRunFailed", second_name),
+                      what="the Warning")  # fmt: skip
+    time.sleep(QUIET)
+    assert len(events_about(kube, namespace, "BatchRunSucceeded", name)) == 1
+    assert len(events_about(kube, namespace, "BatchRunFailed", second_name)) == 1
+    assert not events_about(kube, namespace, "BatchRunSucceeded", stranger)
+    assert scheduled_run(kube, namespace)["job"] == second_name
