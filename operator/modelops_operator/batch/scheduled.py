@@ -3,8 +3,8 @@
 The CronJob controller, not the operator, creates these Jobs, so there is
 no decision to persist first: the operator only reads them. Each pass while
 the schedule exists, the adapter (runtime/batch_job.py) hands over the Jobs
-the operator's CronJob controls (ownerReference uid: a Job with the same
-labels that the CronJob does not control is never read) and, for the ones
+the operator's CronJob owns (ownerReference uid: a Job with the same labels
+that the CronJob does not own is never read) and, for the ones
 `to_read` names, their shards' summaries. `follow` then:
 
 * follows the Job status records (`jobUID`) until it ends, even when a newer
@@ -74,10 +74,15 @@ def _finished_at(status: Mapping[str, Any]) -> str | None:
     return None
 
 
-def controlled_by(job: Mapping[str, Any], uid: str) -> bool:
-    """Whether `uid` (the CronJob) is the Job's controller: labels alone prove nothing."""
+def owned_by(job: Mapping[str, Any], uid: str) -> bool:
+    """Whether the Job has an ownerReference to `uid` (the CronJob): labels alone prove nothing.
+
+    Not only the controller reference: `kubectl create job --from=cronjob/NAME` (a
+    run of the schedule's template, now) owns its Job by the CronJob's uid without
+    `controller: true`, and is reported like a scheduled run.
+    """
     refs = (job.get("metadata") or {}).get("ownerReferences") or []
-    return any(r.get("controller") and r.get("uid") == uid for r in refs)
+    return any(r.get("uid") == uid for r in refs)
 
 
 def scheduled_job(job: Mapping[str, Any]) -> ScheduledJob:
@@ -105,8 +110,8 @@ def scheduled_job(job: Mapping[str, Any]) -> ScheduledJob:
 
 
 def owned(jobs: Iterable[Mapping[str, Any]], cronjob_uid: str) -> tuple[ScheduledJob, ...]:
-    """The Jobs the CronJob `cronjob_uid` controls, oldest first."""
-    mine = [scheduled_job(j) for j in jobs if controlled_by(j, cronjob_uid)]
+    """The Jobs the CronJob `cronjob_uid` owns, oldest first."""
+    mine = [scheduled_job(j) for j in jobs if owned_by(j, cronjob_uid)]
     return tuple(sorted(mine, key=lambda j: (j.created, j.name)))
 
 

@@ -68,7 +68,7 @@ class Observed:
     batch_job_uid: str | None = None
     batch_job_note: str = ""
     batch_reports: tuple[ShardReport, ...] | None = None
-    # The Jobs the schedule's CronJob controls (oldest first, finished ones not yet
+    # The Jobs the schedule's CronJob owns (oldest first, finished ones not yet
     # reported with their shard summaries); None when they were not read this pass.
     scheduled_jobs: tuple[ScheduledJob, ...] | None = None
 

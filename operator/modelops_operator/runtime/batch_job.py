@@ -10,7 +10,7 @@ containers' termination messages handed to the pure summing
 The schedule's runs are Jobs the CronJob controller creates: while
 status.batch.schedule names a CronJob, each pass GETs it (is it still this
 ModelDeployment's, and what is its uid?) and LISTs the Jobs labelled as its
-runs, keeping only those it controls (batch/scheduled.py). Their pods are
+runs, keeping only those it owns (batch/scheduled.py). Their pods are
 listed only for a finished Job status has not recorded as ended yet.
 """
 
@@ -67,7 +67,7 @@ def observe(
 def observe_scheduled(
     kube: KubeAdapter, owner: Owner, status: Mapping[str, Any]
 ) -> tuple[ScheduledJob, ...] | None:
-    """The Jobs the schedule's CronJob controls, oldest first, with the shard summaries
+    """The Jobs the schedule's CronJob owns, oldest first, with the shard summaries
     the decision needs; None when there is no CronJob of ours to read (nothing changes)."""
     batch = status.get("batch") or {}
     name = (batch.get("schedule") or {}).get("cronJob")

@@ -87,12 +87,12 @@ def test_an_ended_run_has_the_jobs_times_and_the_shards_sums():
     assert "kubectl logs -l job-name=a" in failed["message"] and warning.type == "Warning"
 
 
-def job_object(name, uid, controller_uid, *, created, conditions=(), completion=None):
+def job_object(name, uid, owner_uid, *, created, conditions=(), completion=None, controller=True):
     args = ["score", "--version", "7", "--out", "s3://scores/churn/$(MODELOPS_BATCH_RUN)/"]
     return {
         "metadata": {"name": name, "uid": uid, "creationTimestamp": created,
-                     "ownerReferences": [{"kind": "CronJob", "name": "cron", "uid": controller_uid,
-                                          "controller": True}]},
+                     "ownerReferences": [{"kind": "CronJob", "name": "cron", "uid": owner_uid,
+                                          "controller": controller}]},
         "spec": {"completions": 2, "template": {"spec": {"containers": [
             {"name": "sidecar"}, {"name": "score", "args": args}]}}},
         "status": {"startTime": created, "conditions": list(conditions),
@@ -100,19 +100,21 @@ def job_object(name, uid, controller_uid, *, created, conditions=(), completion=
     }  # fmt: skip
 
 
-def test_only_the_jobs_the_cronjob_controls_are_read_latest_last():
+def test_only_the_jobs_the_cronjob_owns_are_read_latest_last():
     done = {"type": "Complete", "status": "True"}
     failed = {"type": "Failed", "status": "True", "lastTransitionTime": "2026-12-06T03:05:00Z"}
     jobs = [
         job_object("late", "u2", CRON_UID, created="2026-12-06T03:00:00Z", conditions=[failed]),
         job_object("early", "u1", CRON_UID, created="2026-12-06T02:00:00Z", conditions=[done],
                    completion="2026-12-06T02:04:00Z"),
-        # The same labels, but another controller: a stranger, never read.
+        # The same labels, but another owner: a stranger, never read.
         job_object("stranger", "u3", "someone-else", created="2026-12-06T04:00:00Z"),
+        # `kubectl create job --from=cronjob/...`: owned by the CronJob, not controlled.
+        job_object("by-hand", "u4", CRON_UID, created="2026-12-06T03:30:00Z", controller=False),
     ]  # fmt: skip
     owned = scheduled.owned(jobs, CRON_UID)
-    assert [j.name for j in owned] == ["early", "late"]
-    early, late = owned
+    assert [j.name for j in owned] == ["early", "late", "by-hand"]
+    early, late, _ = owned
     assert (early.state, early.finished_at) == (JOB_COMPLETE, "2026-12-06T02:04:00Z")
     assert (late.state, late.finished_at) == (JOB_FAILED, "2026-12-06T03:05:00Z")
     assert early.version == "7" and early.output == "s3://scores/churn/early/"
