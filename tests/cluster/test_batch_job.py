@@ -19,7 +19,7 @@ import pytest
 
 from modelops_operator.batch.job import job_name
 from tests.plugins.jobs import JOB_MANAGER
-from tests.plugins.operator import MODELOPS, apply_md, eventually, get_md, md_manifest
+from tests.plugins.operator import MODELOPS, apply_md, eventually, get_md, kubectl, md_manifest
 
 QUIET = 4.0  # seconds of resyncs (every 1 s) in which nothing may be created again
 POD = {"containers": [{"name": "score", "image": "ghcr.io/acme/modelops-training:0.1.0"}]}
@@ -287,7 +287,7 @@ def events_about(kube, namespace, reason: str, job: str) -> list[dict]:
 
 
 def test_the_schedules_runs_are_reported_once_each_and_a_stranger_is_never_read(
-    kube, namespace, start_operator
+    kube, namespace, start_operator, control_plane
 ):
     operator = start_operator(namespace, resync=1.0)
     apply_md(kube, namespace, md_manifest(version="3", batch=batch_spec(schedule="0 2 * * *")))
@@ -326,6 +326,17 @@ def test_the_schedules_runs_are_reported_once_each_and_a_stranger_is_never_read(
                         what="the scheduled run's Event")  # fmt: skip
     assert "1,000 row(s)" in posted[0]["message"]
     assert "lastRun" not in batch_status(kube, namespace)  # once-runs are another record
+    # What a user reads: the wide printer columns and `modelops batch status`.
+    wide = kubectl(control_plane, "get", "md", "churn", "-n", namespace, "-o", "wide").stdout
+    header, row = wide.splitlines()[:2]
+    at = header.index("SCHEDULED")  # kubectl pads columns: read the row under the header
+    assert header.split()[-3:] == ["BATCH", "SCHEDULED", "AGE"]
+    assert row[at:].split()[0] == "Succeeded" and not row[header.index("BATCH") : at].strip()
+    shown = subprocess.run(
+        [str(MODELOPS), "batch", "status", "churn", "-n", namespace],
+        env=control_plane.env(), capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert f"last scheduled run:\n  job       {name}" in shown and "rows      1,000" in shown
 
     # An operator restart reads the same finished Job again (it is still the latest, for
     # several resyncs): status says it was reported, so it is not posted again.
