@@ -179,11 +179,18 @@ def start_operator(control_plane, tmp_path: Path) -> Iterator[Any]:
         ]
         proc = OperatorProcess(args, env, tmp_path / f"{identity}.log", identity)
         started.append(proc)
-        eventually(lambda: proc.live() or not proc.running(), timeout=60, what="operator up")
+        # Polled every 50 ms (local ports, no API request): the kill tests start
+        # 100 operators, and each poll's overshoot is time spent waiting.
+        eventually(
+            lambda: proc.live() or not proc.running(),
+            timeout=60,
+            interval=0.05,
+            what="operator up",
+        )
         if not proc.running():
             pytest.fail(f"operator {identity} exited early:\n{proc.log}")
         if wait_leading:
-            eventually(proc.leading, timeout=60, what=f"operator {identity} leading")
+            eventually(proc.leading, timeout=60, interval=0.05, what=f"operator {identity} leading")
         return proc
 
     yield start
