@@ -7,8 +7,8 @@ Run from the repo root, as root, after `make node images-tools` (what
     .venv/bin/python benchmarks/real_loop.py --smoke      # one short run, same table
 
 The smoke run (tests/bench) only proves the script plays every act and prints
-its table, so it plays them at 5 s steps with a 30 s drift window (see
-SMOKE); its figures are not the demo's.
+its table, so it plays them on 2 replicas at one 5 s step with a 30 s drift
+window (see SMOKE); its figures are not the demo's.
 
 Per run it plays the demo (`modelops demo`: images, cluster, registry,
 Prometheus, the chart-installed operator, churn v1, traffic, three acts) and
@@ -72,10 +72,13 @@ def cluster_up_seconds(state_dir: Path, archives: list[Path]) -> tuple[float, fl
 
 
 # The smoke run's settings, as small as still lets every act pass on a busy
-# 2-core machine: 5 s canary steps (at 20 requests/s the canary's 25 % sees
-# ~25 requests a step, so minRequests 10), and a 30 s drift window measured
-# every 5 s (600 requests in it, still above minSamples 300).
+# 2-core machine: 2 replicas and one canary step at 50 % (each promotion
+# replaces 2 pods, not 4), 5 s steps (at 20 requests/s the canary sees ~50
+# requests a step; minRequests 10), and a 30 s drift window measured every
+# 5 s (600 requests in it, still above minSamples 300).
 SMOKE = {
+    "replicas": 2,
+    "steps": (50,),
     "interval_seconds": 5,
     "min_requests": 10,
     "drift_window": "30s",
@@ -164,7 +167,7 @@ def main() -> int:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="one run at 5 s per step and a 30 s drift window, no cold cluster timing",
+        help="one small run (2 replicas, one 5 s step, a 30 s drift window), no cold timing",
     )
     parser.add_argument("--out", type=Path, default=None, help="keep the reports here")
     args = parser.parse_args()
