@@ -38,8 +38,8 @@ from modelops_cli.demo.timeline import Timeline
 SETTINGS = Settings(interval_seconds=10, drift_window="45s")
 # ReplicaRatio over 4 replicas: kube-proxy spreads new connections evenly
 # over ready pods, so a track's share is its share of pods; with ~200 requests
-# per step (20/s) the sampling error is about 3 points (one standard
-# deviation at 50 %), so 12 points is about 4 of them.
+# per step (20/s) one standard deviation of the share is 3.5 points at 50 %
+# (3 at 25 %), so 12 points is more than 3 of them.
 SHARE_TOLERANCE = 0.12
 
 
