@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from modelops_features.drift import DriftReport, compare
 from modelops_operator.api.spec import DriftSpec
+
+if TYPE_CHECKING:
+    # The drift maths needs numpy (0.4-0.7 s to import): loaded when drift is first
+    # measured, not at every operator start (the chaos tests start a hundred).
+    from modelops_features.drift import DriftReport
 
 # Relative tolerance when matching a Prometheus `le` label to a profile edge:
 # the service prints edges with Go's float formatting, which round-trips, but
@@ -160,6 +164,8 @@ def align(profile: Mapping[str, Any], samples: BucketSamples) -> BucketCounts:
 
 def measure(profile: Mapping[str, Any], samples: BucketSamples, settings: DriftSpec) -> DriftReport:
     """The drift report of one window of bucket counts against the reference profile."""
+    from modelops_features.drift import compare
+
     obs = align(profile, samples)
     return compare(
         profile,

@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelops_features.drift import DriftReport
 from modelops_operator.api import conditions as cond
 from modelops_operator.api.conditions import Cond
 from modelops_operator.api.objects import EventSpec
 from modelops_operator.api.spec import DriftSpec
+
+if TYPE_CHECKING:
+    from modelops_features.drift import DriftReport  # numpy: see drift/counts.py
 from modelops_operator.api.times import parse_time, rfc3339
 
 # Verdicts. Only DRIFTED may trigger retraining; INSUFFICIENT and UNKNOWN never do.

@@ -22,12 +22,13 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelops_features.groundtruth import WindowQuality
-from modelops_features.quality import Quality
 from modelops_operator.quality.source import QualityScope
 from modelops_operator.rollout.analysis import AnalysisContext, MetricValue
+
+if TYPE_CHECKING:
+    from modelops_features.groundtruth import WindowQuality  # numpy: see drift/counts.py
 
 
 class FileProviderError(RuntimeError):
@@ -61,6 +62,9 @@ class FileProvider:
 
     def window_quality(self, scope: QualityScope, end: dt.datetime) -> WindowQuality:
         """The entry's "quality", as groundtruth.window_quality would report it."""
+        from modelops_features.groundtruth import WindowQuality
+        from modelops_features.quality import Quality
+
         section = self._entry(scope).get("quality")
         if not isinstance(section, dict):
             raise FileProviderError(

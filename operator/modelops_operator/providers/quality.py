@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelops_features.groundtruth import WindowQuality
 from modelops_operator.adapters import registry
 from modelops_operator.quality.source import QualityScope
+
+if TYPE_CHECKING:
+    from modelops_features.groundtruth import WindowQuality  # numpy: see drift/counts.py
 
 Reader = Callable[[str, str, dt.datetime, dt.datetime], Any]
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from modelops_features.groundtruth import WindowQuality
+if TYPE_CHECKING:
+    from modelops_features.groundtruth import WindowQuality  # numpy: see drift/counts.py
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelops_features.quality import Quality
 from modelops_operator.api import conditions as cond
 from modelops_operator.api.conditions import Cond
 from modelops_operator.api.objects import EventSpec
 from modelops_operator.api.spec import PerformanceSpec
 from modelops_operator.api.times import parse_time, rfc3339
 from modelops_operator.quality.source import QualityMeasurement
+
+if TYPE_CHECKING:
+    from modelops_features.quality import Quality  # numpy: see drift/counts.py
 
 DEGRADED = "Degraded"
 NOT_DEGRADED = "NotDegraded"

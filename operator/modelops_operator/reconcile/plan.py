@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelops_features.drift import DriftReport
 from modelops_operator.api.objects import DeploymentState, EventSpec, Owner
 from modelops_operator.batch.scheduled import ScheduledJob
 from modelops_operator.batch.summary import ShardReport
 from modelops_operator.quality.source import QualityMeasurement
 from modelops_operator.retraining.state import JOB_ABSENT
 from modelops_operator.rollout.analysis import CheckResult
+
+if TYPE_CHECKING:
+    from modelops_features.drift import DriftReport  # numpy: see drift/counts.py
 
 
 @dataclass(frozen=True)
