@@ -230,9 +230,11 @@ def shed_on_arrival(
         return
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Future:
-        # Outside a task, a coroutine `run_asgi(self=cycle, app)`: uvicorn has just
-        # parsed a request and is about to run the app for it.
-        if asyncio.current_task(loop) is None:
+        # Every task of the loop comes here: the cheap test first, so a worker that is
+        # not overloaded pays one comparison per task. Outside a task, a coroutine
+        # `run_asgi(self=cycle, app)`: uvicorn has just parsed a request and is about
+        # to run the app for it.
+        if queue.expected_wait() > queue.max_wait and asyncio.current_task(loop) is None:
             coro = _shed_if_overloaded(coro, queue, paced, shed_app)
         if previous is not None:
             return previous(loop, coro, **kwargs)
