@@ -12,7 +12,8 @@ between are allowed) is one of these markers:
                                         is a test layer or a benchmark itself)
   <!-- needs: controlplane -->          runs against `modelops controlplane` (a
                                         kube-apiserver with kwok nodes)
-  <!-- needs: node -->                  runs on a real node (`modelops cluster`)
+  <!-- needs: node -->                  runs on a real node (`modelops cluster`):
+                                        tests/node/test_docs_node_blocks.py says where
 
 Any other HTML comment right before a fence is an error, so a misspelt
 marker cannot silently turn a block off.

@@ -30,6 +30,7 @@ from tests.docs.blocks import REPO, Block
 
 BLOCK_TIMEOUT = 300.0  # seconds; the slowest no-cluster block trains and scores in ~60 s
 END = "@@docs-block-end@@"
+FAILED = "@@docs-block: exit"  # the ERR trap's line: the status and the failing command
 POLL = 0.5  # seconds between checks that the shell is still alive
 TAIL_LINES = 60
 
@@ -76,6 +77,9 @@ class Session:
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self._send("set -e")
+        # Under `set -e` the shell exits at the failing command; say which one
+        # (a pipeline's status is its last command's, e.g. a grep finding nothing).
+        self._send(f"trap 'echo \"{FAILED} $? at: $BASH_COMMAND\" >&2' ERR")
         self.count = 0
 
     def _read(self) -> None:

@@ -4,7 +4,7 @@ One test per Markdown file runs that file's unmarked blocks in order, in one
 shell (tests/docs/runner.py), and fails naming the block's file:line. Blocks
 marked `needs: controlplane` run on private control planes
 (test_docs_controlplane_blocks.py), `needs: node` ones on a real node (not
-here: tests/node); `illustrative` and `not-run` blocks are shapes or run
+here: tests/node/test_docs_node_blocks.py); `illustrative` and `not-run` blocks are shapes or run
 elsewhere (tests/docs/blocks.py says how to mark a block).
 """
 

@@ -8,8 +8,8 @@ another test's), and `modelops controlplane down` ends it afterwards. The
 binaries come from `make controlplane` (tools/controlplane/provision.sh); the
 blocks call it themselves, as the pages tell a reader to.
 
-Blocks marked `needs: node` run on a real node (tests/node); they are not
-run here.
+Blocks marked `needs: node` run on a real node (tests/node/test_docs_node_blocks.py,
+tests/node/test_docs_cluster_page.py); they are not run here.
 """
 
 from __future__ import annotations

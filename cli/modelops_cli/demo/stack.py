@@ -38,7 +38,9 @@ from .traffic import LoadGenerator
 REPO_ROOT = Path(__file__).resolve().parents[3]
 IMAGES = ("modelops-operator", "modelops-training", "churn-bento", "prometheus", "s3")
 OPERATOR_NAMESPACE = "modelops-system"
-RELEASE = "modelops"
+# The README's release name: the chart then names its objects `modelops-operator`
+# (Deployment, Lease, metrics Service), as docs/runbooks.md's commands expect.
+RELEASE = "modelops-operator"
 S3_NAMESPACE, S3_SERVICE, S3_PORT = "registry", "s3", 7070
 PROMETHEUS_NAMESPACE, PROMETHEUS_SERVICE, PROMETHEUS_PORT = "monitoring", "prometheus", 9090
 SERVICE_CIDR = "10.96.0.0/16"
