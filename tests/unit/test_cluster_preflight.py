@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from modelops_cli.cluster import assets, preflight
+from modelops_cli.cluster.layout import Layout, default_state_dir
 from modelops_cli.cluster.preflight import Facts
 
 NODE_ENV = {
@@ -20,6 +21,8 @@ NODE_ENV = {
     "COREDNS_IMAGE": "/c/coredns.tar",
     "COREDNS_REF": "modelops.local/coredns:1",
 }
+# A pytest-like temporary state dir: its containerd ttrpc socket path has 108 characters.
+DEEP = Layout(Path("/tmp/pytest-of-root/pytest-12/test_cluster_page0/xdg-state/modelops/cluster"))
 GOOD = Facts(
     is_root=True,
     filesystems=frozenset({"ext4", "overlay", "cgroup", "tmpfs"}),
@@ -32,7 +35,12 @@ GOOD = Facts(
     plane_error=None,
     bridge_netfilter=True,
     existing_files=frozenset(v for k, v in NODE_ENV.items() if k in preflight.NODE_ENV_FILES),
+    socket_path=str(Layout(Path("/root/.local/state/modelops/cluster")).longest_socket),
 )
+
+
+def test_the_default_state_dir_of_root_leaves_room_for_the_sockets():
+    assert len(str(Layout(default_state_dir()).longest_socket)) <= 104
 
 
 def test_a_ready_machine_has_no_problems():
@@ -58,6 +66,11 @@ def test_cgroup_v2_alone_is_enough():
         (
             {"route_conflicts": ("10.244.0.0/24 overlaps the host's route 10.0.0.0/8 on eth1",)},
             "pods or Services there would be unreachable",
+        ),
+        (
+            {"socket_path": str(DEEP.longest_socket)},
+            f"{DEEP.longest_socket} has 108 characters, containerd accepts 104; "
+            "pass a shorter --state-dir",
         ),
     ],
 )

@@ -32,6 +32,11 @@ PROXY_METRICS_PORT = 10249
 PROXY_HEALTHZ_PORT = 10256
 
 
+# containerd refuses a unix socket path over 104 characters (the BSDs' sun_path
+# size, which it applies everywhere), so the state directory cannot be deep.
+MAX_SOCKET_PATH = 104
+
+
 def default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "modelops" / "cluster"
@@ -84,6 +89,11 @@ class Layout:
     @property
     def containerd_socket(self) -> Path:
         return self.containerd / "containerd.sock"
+
+    @property
+    def longest_socket(self) -> Path:
+        # containerd serves ttrpc beside its gRPC socket, at the same path + ".ttrpc".
+        return Path(f"{self.containerd_socket}.ttrpc")
 
     @property
     def containerd_root(self) -> Path:

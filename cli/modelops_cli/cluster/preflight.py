@@ -18,10 +18,12 @@ from . import assets, netinfo
 from .layout import (
     KUBELET_HEALTHZ_PORT,
     KUBELET_PORT,
+    MAX_SOCKET_PATH,
     POD_CIDR,
     PROXY_HEALTHZ_PORT,
     PROXY_METRICS_PORT,
     SERVICE_CIDR,
+    Layout,
 )
 
 MAKE_NODE = "run `make node` (tools/node/provision.sh)"
@@ -63,6 +65,7 @@ class Facts:
     busy_ports: tuple[int, ...] = ()
     route_conflicts: tuple[str, ...] = ()
     existing_files: frozenset[str] = field(default_factory=frozenset)
+    socket_path: str = ""  # the longest unix socket path the node will listen on
 
 
 def _mounted_cgroups(mounts_text: str) -> tuple[frozenset[str], bool]:
@@ -90,7 +93,7 @@ def _port_busy(port: int, address: str) -> bool:
     return False
 
 
-def gather(node_ip: str) -> Facts:
+def gather(node_ip: str, layout: Layout) -> Facts:
     mounts = Path("/proc/mounts").read_text()
     v1, v2 = _mounted_cgroups(mounts)
     node_env = assets.read_node_env()
@@ -128,6 +131,7 @@ def gather(node_ip: str) -> Facts:
         busy_ports=tuple(port for port, address in ports if _port_busy(port, address)),
         route_conflicts=tuple(conflicts),
         existing_files=frozenset(files),
+        socket_path=str(layout.longest_socket),
     )
 
 
@@ -195,12 +199,18 @@ def problems(facts: Facts) -> list[str]:
         f"{conflict}: pods or Services there would be unreachable"
         for conflict in facts.route_conflicts
     )
+    if len(facts.socket_path) > MAX_SOCKET_PATH:
+        found.append(
+            f"the state directory is too deep for containerd's sockets: {facts.socket_path} "
+            f"has {len(facts.socket_path)} characters, containerd accepts {MAX_SOCKET_PATH}; "
+            "pass a shorter --state-dir (or a shorter XDG_STATE_HOME)"
+        )
     return found
 
 
-def check(node_ip: str) -> assets.NodeAssets:
+def check(node_ip: str, layout: Layout) -> assets.NodeAssets:
     """Return the node's assets, or raise PreflightError listing every problem."""
-    facts = gather(node_ip)
+    facts = gather(node_ip, layout)
     found = problems(facts)
     if found:
         raise PreflightError(

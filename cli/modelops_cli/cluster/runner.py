@@ -160,7 +160,7 @@ class Cluster:
         taken = lock.busy(_node_alive)
         if taken is not None:
             raise taken
-        self.assets = preflight.check(self.node_ip)
+        self.assets = preflight.check(self.node_ip, self.layout)
         lock.acquire(self.layout.root, _node_alive, self._clean_stale)
         if self.layout.host_before.is_file():
             # A node of this state dir stopped without restoring everything;
