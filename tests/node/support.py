@@ -187,3 +187,20 @@ def terminated(cluster, namespace: str, name: str) -> dict | None:
         if state:
             return state
     return None
+
+
+def uninstall_stack(stack, namespace: str) -> None:
+    """Leave the shared node as the other node tests expect it: the demo stack's Helm
+    release gone, and its namespaces deleted *and gone*. A namespace still terminating
+    refuses new content, so the next module's `helm install` into the same namespace
+    failed ("unable to create new content in namespace modelops-system because it is
+    being terminated") when the two modules ran back to back."""
+    from modelops_cli.demo.stack import OPERATOR_NAMESPACE, RELEASE, _helm
+
+    subprocess.run(
+        [_helm(), "uninstall", RELEASE, "-n", OPERATOR_NAMESPACE, "--wait"],
+        env=stack.cluster.env(), capture_output=True, timeout=180, check=False,
+    )  # fmt: skip
+    namespaces = (namespace, "monitoring", "registry", OPERATOR_NAMESPACE)
+    stack.kubectl("delete", "namespace", *namespaces, "--ignore-not-found", "--wait=true",
+                  "--timeout=180s", timeout=200)  # fmt: skip

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -29,8 +28,9 @@ import pytest
 from modelops_cli.demo import figures
 from modelops_cli.demo.manifests import Settings
 from modelops_cli.demo.play import set_the_scene
-from modelops_cli.demo.stack import OPERATOR_NAMESPACE, RELEASE, LocalStack, _helm
+from modelops_cli.demo.stack import LocalStack
 from modelops_cli.demo.timeline import Timeline
+from tests.node.support import uninstall_stack
 
 # 10 s canary steps (the demo's default is 20) and a 45 s drift window (90):
 # every act plays the same decisions, in less time. (benchmarks/real_loop.py
@@ -59,17 +59,7 @@ def scene(node_cluster, tmp_path_factory):
         stack.down()
         timeline.save(out / "timeline.json")
         print(f"\nloop timeline: {out / 'timeline.json'}")
-        _uninstall(stack)
-
-
-def _uninstall(stack: LocalStack) -> None:
-    """Leave the shared node as the other node tests expect it."""
-    subprocess.run(
-        [_helm(), "uninstall", RELEASE, "-n", OPERATOR_NAMESPACE, "--wait"],
-        env=stack.cluster.env(), capture_output=True, timeout=180, check=False,
-    )  # fmt: skip
-    for namespace in (SETTINGS.namespace, "monitoring", "registry", OPERATOR_NAMESPACE):
-        stack.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
+        uninstall_stack(stack, SETTINGS.namespace)
 
 
 def wall(timeline: Timeline, t: float) -> float:

@@ -30,14 +30,13 @@ The world and its waits are perf_world.py; the host Prometheus perf_prometheus.p
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from typing import Any
 
 import pytest
 
 from modelops_cli.demo import manifests
-from modelops_cli.demo.stack import OPERATOR_NAMESPACE, RELEASE, LocalStack, _helm
+from modelops_cli.demo.stack import OPERATOR_NAMESPACE, LocalStack
 from modelops_cli.demo.traffic import LoadGenerator
 from tests.node.perf_prometheus import AlertingPrometheus
 from tests.node.perf_world import (
@@ -54,6 +53,7 @@ from tests.node.perf_world import (
     shifted_world,
     wait_for,
 )
+from tests.node.support import uninstall_stack
 
 # The first node test of a run pays the image builds and imports in its module fixture
 # (5-7 minutes cold, ~25 s warm); the story itself took 86 s (one run, machine shared).
@@ -110,17 +110,7 @@ def stack(node_cluster, tmp_path_factory):
         if stack.traffic:
             stack.traffic.stop()
         stack.down()
-        _uninstall(stack)
-
-
-def _uninstall(stack: LocalStack) -> None:
-    """Leave the shared node as the other node tests expect it."""
-    subprocess.run(
-        [_helm(), "uninstall", RELEASE, "-n", OPERATOR_NAMESPACE, "--wait"],
-        env=stack.cluster.env(), capture_output=True, timeout=180, check=False,
-    )  # fmt: skip
-    for namespace in (SETTINGS.namespace, "monitoring", "registry", OPERATOR_NAMESPACE):
-        stack.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
+        uninstall_stack(stack, SETTINGS.namespace)
 
 
 @pytest.fixture(scope="module")
