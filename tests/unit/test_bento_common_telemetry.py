@@ -131,3 +131,58 @@ def test_exposition_names_labels_and_profile_edges() -> None:
     assert prediction == {"0.25": 1.0, "0.5": 2.0, "0.75": 3.0, "+Inf": 4.0}
     ready = out["modelops_model_ready"].samples[0]
     assert (ready.labels["version"], ready.value) == ("7", 1.0)
+
+
+def _request_stream(seed: int) -> list[tuple[dict, np.ndarray]]:
+    """One-record requests (scalars, None, NaN, an unknown plan) mixed with batches."""
+    rng = np.random.default_rng(seed)
+    stream: list[tuple[dict, np.ndarray]] = []
+    for i in range(300):
+        if i % 7 == 0:
+            n = int(rng.integers(2, 60))
+            spend = rng.normal(1, 3, n)
+            spend[rng.random(n) < 0.1] = np.nan
+            plans = rng.choice(["basic", "premium", "gold"], n).astype(object)
+            stream.append(({"spend": spend, "plan": plans}, rng.random(n).astype(np.float32)))
+        else:
+            spend = [None, float("nan"), 0.5, 1.0, 3.3, 11.0][i % 6]
+            plan = ["basic", "premium", "zzz", None][i % 4]
+            stream.append(({"spend": spend, "plan": plan}, np.array([rng.random()])))
+    return stream
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_folded_counts_equal_counting_each_request_at_once(seed) -> None:
+    """Counting in batches (ModelMetrics.fold) changes when, never what, is counted."""
+    from modelops_bentos.common.telemetry import ModelMetrics
+
+    stream = _request_stream(seed)
+    folded, at_once = ModelMetrics(PROFILE), ModelMetrics(PROFILE)
+    at_once.FOLD_RECORDS = 1  # every request folded on arrival
+    for features, probabilities in stream:
+        folded.observe(features, probabilities)
+        at_once.observe(features, probabilities)
+    assert folded._pending  # part of the stream is still pending: reading must fold it
+    for name in PROFILE["features"]:
+        if name in folded.numeric:
+            a, b = folded.numeric[name], at_once.numeric[name]
+            assert a.counts.tolist() == b.counts.tolist(), name
+            assert a.missing == b.missing
+            assert a.sum == pytest.approx(b.sum)
+    assert folded.categorical["plan"].counts == at_once.categorical["plan"].counts
+    assert folded.prediction.counts.tolist() == at_once.prediction.counts.tolist()
+
+
+def test_a_scrape_sees_requests_still_pending_a_fold() -> None:
+    telemetry = Telemetry("churn")
+    telemetry.model_loaded("3", PROFILE)
+    telemetry.observe_predictions({"spend": 0.7, "plan": "basic"}, np.array([0.6]))
+    out = {f.name: f for f in text_string_to_metric_families(telemetry.render())}
+    spend = {
+        s.labels["le"]: s.value
+        for s in out["modelops_feature_value"].samples
+        if s.name.endswith("_bucket") and s.labels["feature"] == "spend"
+    }
+    assert spend["0.5"] == 0.0 and spend["1.0"] == 1.0
+    plans = {s.labels["value"]: s.value for s in out["modelops_feature_category"].samples}
+    assert plans["basic"] == 1.0

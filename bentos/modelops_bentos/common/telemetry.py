@@ -10,8 +10,9 @@ layout per metric, while drift needs each feature bucketed at *its own* referenc
 edges (from the model's profile) and the operator wants a single metric name to
 query. A custom collector can expose one histogram family `modelops_feature_value`
 whose `le` set differs per `feature` label. The counts live in numpy arrays and are
-updated with one `searchsorted` + `bincount` per feature per request, which is
-far cheaper for 100-record requests than 100 `observe()` calls per feature.
+updated with one `searchsorted` + `bincount` per feature for a batch of requests
+(`ModelMetrics.fold`), far cheaper than an `observe()` per value or even a numpy
+pass per request.
 
 The text is appended to BentoML's own /metrics output through the service's
 `__metrics__` hook, so BentoML's metrics stay. The counters are per process: the
@@ -131,59 +132,119 @@ class CategoryCounts:
 
 
 class ModelMetrics:
-    """Feature and prediction distributions of one model version, bucketed by its profile."""
+    """Feature and prediction distributions of one model version, bucketed by its profile.
+
+    Requests are counted in batches: `observe` keeps a reference to the
+    request's features and predictions, and every `FOLD_RECORDS` records (and
+    before anything reads the counts: `numeric`, `categorical`, `prediction`,
+    the exposition) the pending requests are folded with one
+    `searchsorted` + `bincount` per feature for all of them. Counting each
+    request on arrival cost ~17 us of a one-record request and ~190 us of a
+    100-record one (a handful of numpy calls per feature, per request); folded,
+    it is ~1-2 us per record. What a scrape reads is the same.
+    """
+
+    # Records held before a fold: bounds the held memory (a 100-record request's
+    # features are ~20 KB) and the pause of one fold (~0.5 ms) at once.
+    FOLD_RECORDS = 512
 
     def __init__(self, profile: dict[str, Any]) -> None:
-        self.numeric: dict[str, BucketCounts] = {}
-        self.categorical: dict[str, CategoryCounts] = {}
+        self._numeric: dict[str, BucketCounts] = {}
+        self._categorical: dict[str, CategoryCounts] = {}
         for name, spec in (profile.get("features") or {}).items():
             if spec.get("kind") == "numeric":
-                self.numeric[name] = BucketCounts(spec.get("edges") or [])
+                self._numeric[name] = BucketCounts(spec.get("edges") or [])
             elif spec.get("kind") == "categorical":
-                self.categorical[name] = CategoryCounts(spec.get("categories") or [])
+                self._categorical[name] = CategoryCounts(spec.get("categories") or [])
         prediction = profile.get("prediction") or {}
-        self.prediction = BucketCounts(prediction.get("edges") or DEFAULT_PREDICTION_EDGES)
+        self._prediction = BucketCounts(prediction.get("edges") or DEFAULT_PREDICTION_EDGES)
+        self._pending: list[tuple[Mapping[str, Any], np.ndarray]] = []
+        self._pending_records = 0
+
+    @property
+    def numeric(self) -> dict[str, BucketCounts]:
+        self.fold()
+        return self._numeric
+
+    @property
+    def categorical(self) -> dict[str, CategoryCounts]:
+        self.fold()
+        return self._categorical
+
+    @property
+    def prediction(self) -> BucketCounts:
+        self.fold()
+        return self._prediction
 
     def observe(
         self, features: pd.DataFrame | Mapping[str, Any], probabilities: np.ndarray
     ) -> None:
-        """Count one request's features and predictions.
+        """Count one request's features and predictions (at the next fold).
 
         `features` maps each feature to one value (a one-record request) or to
         an array over the request's records (a batch); a DataFrame also works.
-        One record goes through `bisect` per feature, a batch through one
-        `searchsorted` + `bincount` per feature.
+        The caller must not change `features` afterwards (the services build a
+        fresh mapping per request).
         """
         if _is_frame(features):
             frame = features
             features = {
                 name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-                for name in self.numeric
+                for name in self._numeric
                 if name in frame
             }
             features.update(
                 {
                     name: frame[name].to_numpy(dtype=object)
-                    for name in self.categorical
+                    for name in self._categorical
                     if name in frame
                 }
             )
-        for name, hist in self.numeric.items():
-            value = features.get(name)
-            if isinstance(value, np.ndarray):
-                hist.observe_many(value)
-            elif name in features:
-                hist.observe(None if value is None else float(value))
-        for name, counts in self.categorical.items():
-            value = features.get(name)
-            if isinstance(value, np.ndarray):
-                counts.observe_many(value)
-            elif name in features:
-                counts.observe(value)
-        if probabilities.size == 1:  # one record: bisect beats five numpy calls on a 1-array
-            self.prediction.observe(float(probabilities[0]))
+        probabilities = np.asarray(probabilities).reshape(-1)
+        self._pending.append((features, probabilities))
+        self._pending_records += probabilities.size
+        if self._pending_records >= self.FOLD_RECORDS:
+            self.fold()
+
+    def fold(self) -> None:
+        """Count every pending request now (one numpy pass per feature for all of them)."""
+        if not self._pending:
+            return
+        pending, self._pending, self._pending_records = self._pending, [], 0
+        for name, hist in self._numeric.items():
+            values = _gathered(pending, name, np.float64)
+            if values is not None:
+                hist.observe_many(values)
+        for name, counts in self._categorical.items():
+            values = _gathered(pending, name, object)
+            if values is not None:
+                counts.observe_many(values)
+        self._prediction.observe_many(np.concatenate([p for _, p in pending]))
+
+
+def _gathered(
+    pending: list[tuple[Mapping[str, Any], np.ndarray]], name: str, dtype: Any
+) -> np.ndarray | None:
+    """One feature's values over the pending requests (arrays and one-record scalars), or None.
+
+    None (or NaN) in a one-record request stays a missing value: numpy reads
+    None as NaN for float64.
+    """
+    arrays: list[np.ndarray] = []
+    scalars: list[Any] = []
+    for features, _ in pending:
+        if name not in features:
+            continue
+        value = features[name]
+        if isinstance(value, np.ndarray):
+            arrays.append(value.astype(dtype, copy=False).reshape(-1))
         else:
-            self.prediction.observe_many(probabilities)
+            scalars.append(value if dtype is object or value is None else float(value))
+    if scalars:
+        arrays.append(np.array(scalars, dtype=dtype))
+    if not arrays:
+        return None
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 class Telemetry:
@@ -239,6 +300,8 @@ class Telemetry:
     # -- exposition -------------------------------------------------------------
     def collect(self) -> Iterable[Metric]:
         with self._lock:
+            if self.model_metrics is not None:
+                self.model_metrics.fold()  # count what the last requests left pending
             return list(self._families())
 
     def _families(self) -> Iterable[Metric]:
