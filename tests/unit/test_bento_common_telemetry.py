@@ -152,25 +152,52 @@ def _request_stream(seed: int) -> list[tuple[dict, np.ndarray]]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_folded_counts_equal_counting_each_request_at_once(seed) -> None:
-    """Counting in batches (ModelMetrics.fold) changes when, never what, is counted."""
+def test_folded_counts_equal_counting_each_value_on_its_own(seed) -> None:
+    """Counting in folds (one pass over all features, ModelMetrics.fold) changes when,
+    never what, is counted: the reference counts each request with BucketCounts and
+    CategoryCounts directly, value by value or array by array."""
     from modelops_bentos.common.telemetry import ModelMetrics
 
     stream = _request_stream(seed)
-    folded, at_once = ModelMetrics(PROFILE), ModelMetrics(PROFILE)
-    at_once.FOLD_RECORDS = 1  # every request folded on arrival
+    folded = ModelMetrics(PROFILE)
+    spend, plan = BucketCounts(EDGES), CategoryCounts(["basic", "premium"])
+    prediction = BucketCounts([0.25, 0.5, 0.75])
     for features, probabilities in stream:
         folded.observe(features, probabilities)
-        at_once.observe(features, probabilities)
+        if isinstance(features["spend"], np.ndarray):
+            spend.observe_many(features["spend"])
+            plan.observe_many(features["plan"])
+        else:
+            spend.observe(features["spend"])
+            plan.observe(features["plan"])
+        prediction.observe_many(probabilities)
     assert folded._pending  # part of the stream is still pending: reading must fold it
-    for name in PROFILE["features"]:
-        if name in folded.numeric:
-            a, b = folded.numeric[name], at_once.numeric[name]
-            assert a.counts.tolist() == b.counts.tolist(), name
-            assert a.missing == b.missing
-            assert a.sum == pytest.approx(b.sum)
-    assert folded.categorical["plan"].counts == at_once.categorical["plan"].counts
-    assert folded.prediction.counts.tolist() == at_once.prediction.counts.tolist()
+    got = folded.numeric["spend"]
+    assert got.counts.tolist() == spend.counts.tolist()
+    assert got.missing == spend.missing
+    assert got.sum == pytest.approx(spend.sum)
+    assert folded.categorical["plan"].counts == plan.counts
+    assert folded.prediction.counts.tolist() == prediction.counts.tolist()
+
+
+def test_a_feature_a_request_did_not_carry_is_neither_counted_nor_missing() -> None:
+    from modelops_bentos.common.telemetry import ModelMetrics
+
+    profile = {
+        "features": {
+            "spend": {"kind": "numeric", "edges": EDGES},
+            "age": {"kind": "numeric", "edges": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]},
+        }
+    }
+    metrics = ModelMetrics(profile)
+    metrics.observe({"spend": 0.7}, np.array([0.5]))  # no "age"
+    metrics.observe({"spend": np.array([0.1, np.nan])}, np.array([0.5, 0.5]))  # no "age"
+    metrics.observe({"spend": None, "age": np.inf}, np.array([0.5]))
+    assert metrics.numeric["age"].counts.tolist() == [0, 0, 0, 0, 0, 0, 1]
+    assert metrics.numeric["age"].missing == 0
+    assert metrics.numeric["spend"].counts.tolist() == [1, 1, 0, 0, 0]
+    assert metrics.numeric["spend"].missing == 2
+    assert metrics.numeric["spend"].sum == pytest.approx(0.8)
 
 
 def test_a_scrape_sees_requests_still_pending_a_fold() -> None:

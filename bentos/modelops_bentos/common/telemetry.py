@@ -158,6 +158,8 @@ class ModelMetrics:
                 self._categorical[name] = CategoryCounts(spec.get("categories") or [])
         prediction = profile.get("prediction") or {}
         self._prediction = BucketCounts(prediction.get("edges") or DEFAULT_PREDICTION_EDGES)
+        self._numeric_names = list(self._numeric)
+        self._numeric_table = NumericTable(list(self._numeric.values()))
         self._pending: list[tuple[Mapping[str, Any], np.ndarray]] = []
         self._pending_records = 0
 
@@ -207,19 +209,89 @@ class ModelMetrics:
             self.fold()
 
     def fold(self) -> None:
-        """Count every pending request now (one numpy pass per feature for all of them)."""
+        """Count every pending request now: one numpy pass for all numeric features."""
         if not self._pending:
             return
         pending, self._pending, self._pending_records = self._pending, [], 0
-        for name, hist in self._numeric.items():
-            values = _gathered(pending, name, np.float64)
-            if values is not None:
-                hist.observe_many(values)
+        if self._numeric:
+            values, absent = _numeric_values(pending, self._numeric_names)
+            self._numeric_table.count(values, absent)
         for name, counts in self._categorical.items():
-            values = _gathered(pending, name, object)
-            if values is not None:
-                counts.observe_many(values)
+            gathered = _gathered(pending, name, object)
+            if gathered is not None:
+                counts.observe_many(gathered)
         self._prediction.observe_many(np.concatenate([p for _, p in pending]))
+
+
+class NumericTable:
+    """Every numeric feature's histogram binned in one pass over a (features, records) matrix.
+
+    A numpy call costs microseconds whatever its size, so binning feature by
+    feature (searchsorted, bincount, sums: ~10 calls each) cost ~16x the calls of
+    one pass. The edges are padded to one width with +inf, which no value is
+    below, so "number of edges below v" is `searchsorted(edges, v, side="left")`
+    for every feature at once: BucketCounts' rule, NaN excluded.
+    """
+
+    def __init__(self, hists: Sequence[BucketCounts]) -> None:
+        self.hists = list(hists)
+        width = max((h.edges.size for h in self.hists), default=0)
+        self.edges = np.full((len(self.hists), width), np.inf)
+        for i, hist in enumerate(self.hists):
+            self.edges[i, : hist.edges.size] = hist.edges
+        self.buckets = width + 1
+        self._columns = [self.edges[:, j : j + 1] for j in range(width)]
+        self._offsets = (np.arange(len(self.hists)) * self.buckets)[:, None]
+
+    def count(self, values: np.ndarray, absent: np.ndarray) -> None:
+        """Add `values` (features x records, NaN = missing); `absent[i]` NaNs of row i are
+        features a request did not carry at all, which are not counted as missing."""
+        nan = np.isnan(values)
+        # One comparison per edge column over the whole matrix: ~3x cheaper than a
+        # (features, records, edges) cube summed on its short last axis.
+        below = np.zeros(values.shape, dtype=np.intp)
+        for column in self._columns:
+            below += column < values
+        counts = np.bincount(
+            (below + self._offsets)[~nan], minlength=len(self.hists) * self.buckets
+        ).reshape(len(self.hists), self.buckets)
+        # _sum adds finite values only (see BucketCounts.observe_many).
+        sums = np.where(np.isfinite(values), values, 0.0).sum(axis=1)
+        missing = nan.sum(axis=1) - absent
+        for i, hist in enumerate(self.hists):
+            hist.counts += counts[i, : hist.counts.size]
+            hist.sum += float(sums[i])
+            hist.missing += int(missing[i])
+
+
+def _numeric_values(
+    pending: list[tuple[Mapping[str, Any], np.ndarray]], names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(features x records float64, NaN where missing or absent; absent count per feature)."""
+    absent = np.zeros(len(names), dtype=np.int64)
+    blocks: list[np.ndarray] = []
+    one_record: list[list[Any]] = []
+    for features, _ in pending:
+        width = next(
+            (len(v) for v in (features.get(n) for n in names) if isinstance(v, np.ndarray)), None
+        )
+        if width is None:  # a one-record request: scalars, None for missing
+            one_record.append([features.get(name) for name in names])
+            for i, name in enumerate(names):
+                if name not in features:
+                    absent[i] += 1
+            continue
+        block = np.full((len(names), width), np.nan)
+        for i, name in enumerate(names):
+            if name in features:
+                block[i] = features[name]
+            else:
+                absent[i] += width
+        blocks.append(block)
+    if one_record:
+        # numpy reads None as NaN for float64.
+        blocks.append(np.array(one_record, dtype=np.float64).reshape(-1, len(names)).T)
+    return (blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)), absent
 
 
 def _gathered(
