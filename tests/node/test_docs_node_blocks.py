@@ -37,6 +37,7 @@ from modelops_cli.demo.manifests import Settings
 from modelops_cli.demo.stack import OPERATOR_NAMESPACE, RELEASE, S3_PORT, LocalStack, _helm
 from tests.docs.blocks import REPO, Block, all_blocks, extract
 from tests.docs.runner import Session, run_blocks, scratch_dir
+from tests.node.support import uninstall_stack
 
 pytestmark = pytest.mark.timeout(1200)
 
@@ -191,12 +192,8 @@ def scene(node_cluster, installed):
         yield stack, tmp
     finally:
         stack.down()
-        subprocess.run(
-            [_helm(), "uninstall", RELEASE, "-n", OPERATOR_NAMESPACE, "--wait"],
-            env=node_cluster.env(), capture_output=True, timeout=180, check=False,
-        )  # fmt: skip
-        for namespace in STACK_NAMESPACES:
-            stack.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
+        # Namespaces deleted *and gone*: test_loop, run next, installs into the same ones.
+        uninstall_stack(stack, SETTINGS.namespace)
 
 
 def test_the_install_block_installs_the_chart(installed, node_cluster):
