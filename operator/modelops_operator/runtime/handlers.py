@@ -168,7 +168,9 @@ async def on_retraining_job(body: kopf.Body, namespace: str, type: str | None, *
     if not owner or _engine is None:
         return
     if type == "DELETED":
-        _engine.jobs.forget(namespace, body["metadata"]["name"])
+        _engine.jobs.forget(
+            namespace, body["metadata"]["name"], body["metadata"].get("resourceVersion")
+        )
         _enqueue(namespace, owner, "Job")
         return
     changed = _engine.jobs.saw(body)

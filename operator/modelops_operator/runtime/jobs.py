@@ -55,6 +55,9 @@ class JobRecord:
     note: str = ""  # the API server's message for a refused create
     held: bool = False  # it carries the record finalizer (retraining/record.py)
     deleting: bool = False  # it has a deletionTimestamp (held by a finalizer)
+    # metadata.resourceVersion as an integer (None: unknown), to tell an older
+    # answer from a newer one (see `saw` and `prime`).
+    resource_version: int | None = None
 
     def seen_by(self, owner_uid: str) -> tuple[str, str | None, str]:
         """(state, uid, note) as the ModelDeployment `owner_uid` must read it: a Job
@@ -92,7 +95,25 @@ def record_of(job: Mapping[str, Any]) -> JobRecord:
         controller,
         held=job_record.held(job),
         deleting=metadata.get("deletionTimestamp") is not None,
+        resource_version=_as_int(metadata.get("resourceVersion")),
     )
+
+
+def _as_int(version: Any) -> int | None:
+    try:
+        return int(version)
+    except (TypeError, ValueError):
+        return None
+
+
+def _older(new: JobRecord, old: JobRecord) -> bool:
+    """`new` is an older answer than `old` (a late watch event, a stale list):
+    strictly older for a live Job, not newer for one known deleted."""
+    if new.resource_version is None or old.resource_version is None:
+        return False
+    if old.state == JOB_LOST:
+        return new.resource_version <= old.resource_version
+    return new.resource_version < old.resource_version
 
 
 class JobMemory:
@@ -103,19 +124,53 @@ class JobMemory:
         self._records: dict[Key, JobRecord] = {}
         self.primed = False
 
-    def prime(self, jobs: Iterable[Mapping[str, Any]]) -> None:
-        """Load the full list; from now on a Job missing here does not exist."""
+    def prime(self, jobs: Iterable[Mapping[str, Any]], list_version: str | None = None) -> int:
+        """Load the full list; from now on a Job missing here does not exist.
+
+        Called at start and on every resync pass, like ChildMemory.prime (the
+        watch may not deliver a Job's completion in time). A known Job
+        missing from the list and older than it (`list_version`) was deleted
+        unseen: it is forgotten as the watch's DELETED event would have (a Job
+        of ours stays as Lost). Returns how many records the list corrected.
+        """
+        listed: set[Key] = set()
+        corrected = 0
         for job in jobs:
-            self.saw(job)
+            metadata = job.get("metadata") or {}
+            listed.add((metadata.get("namespace", ""), metadata.get("name", "")))
+            corrected += self.saw(job)
+        version = _as_int(list_version)
+        if version is not None:
+            with self._lock:  # decided and dropped under one lock: no event slips between
+                gone = [
+                    key
+                    for key, known in self._records.items()
+                    if key not in listed
+                    and known.state != JOB_LOST
+                    and known.resource_version is not None
+                    and known.resource_version < version
+                ]
+                for key in gone:
+                    self._tombstone(key, None)
+            corrected += len(gone)
+        first = not self.primed
         self.primed = True
+        return 0 if first else corrected
 
     def saw(self, job: Mapping[str, Any]) -> bool:
-        """Record a Job as seen by the watch or a write; True when its state changed."""
+        """Record a Job as seen by the watch or a write; True when its state changed.
+
+        An answer older than the one known is ignored: the watch can deliver an
+        event after the answer to a later write of ours, and a resync's list
+        can be served before a deletion the watch already reported.
+        """
         metadata = job.get("metadata") or {}
         key = (metadata.get("namespace", ""), metadata.get("name", ""))
         record = record_of(job)
         with self._lock:
             old = self._records.get(key)
+            if old is not None and _older(record, old):
+                return False
             self._records[key] = record
         return old is None or (old.state, old.uid, old.deleting) != (
             record.state,
@@ -128,13 +183,23 @@ class JobMemory:
         with self._lock:
             self._records[(namespace, name)] = JobRecord(JOB_REJECTED, note=message)
 
-    def forget(self, namespace: str, name: str) -> None:
-        """The Job was deleted. One that had a uid is kept as Lost (a tombstone), so a
-        pass that has not recorded it in status yet still never creates it again."""
+    def forget(self, namespace: str, name: str, resource_version: str | None = None) -> None:
+        """The Job was deleted (at `resource_version`, the DELETED event's). One that had a
+        uid is kept as Lost (a tombstone), so a pass that has not recorded it in status yet
+        still never creates it again, and a list served before the deletion cannot revive it."""
         with self._lock:
-            old = self._records.pop((namespace, name), None)
-            if old is not None and old.uid is not None:
-                self._records[(namespace, name)] = JobRecord(JOB_LOST, old.uid, old.controller)
+            self._tombstone((namespace, name), _as_int(resource_version))
+
+    def _tombstone(self, key: Key, version: int | None) -> None:
+        """forget() with the lock held."""
+        old = self._records.pop(key, None)
+        if old is not None and old.uid is not None:
+            self._records[key] = JobRecord(
+                JOB_LOST,
+                old.uid,
+                old.controller,
+                resource_version=version if version is not None else old.resource_version,
+            )
 
     def record(self, namespace: str, name: str) -> JobRecord | None:
         """The Job as last seen, or None when this memory cannot know it (not primed)."""

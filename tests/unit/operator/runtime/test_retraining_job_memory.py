@@ -15,7 +15,9 @@ from modelops_operator.runtime.jobs import JobMemory
 OURS, OLD = "uid-new", "uid-old"
 
 
-def job(name: str, controller: str | None, condition: str | None = None) -> dict:
+def job(
+    name: str, controller: str | None, condition: str | None = None, rv: str | None = None
+) -> dict:
     refs = (
         [{"kind": "ModelDeployment", "name": "churn", "uid": controller, "controller": True}]
         if controller
@@ -28,6 +30,7 @@ def job(name: str, controller: str | None, condition: str | None = None) -> dict
             "name": name,
             "uid": f"job-{name}",
             "ownerReferences": refs,
+            **({"resourceVersion": rv} if rv else {}),
         },
         "status": {"conditions": conditions},
     }
@@ -87,3 +90,41 @@ def test_a_deleted_job_of_ours_stays_lost_and_a_strangers_frees_the_name():
     # A Job of that name seen again replaces the tombstone.
     assert memory.saw(job("ours", OURS))
     assert seen(memory, "ours") == (JOB_ACTIVE, "job-ours", "")
+
+
+def test_a_relist_sees_the_completion_and_the_deletion_the_watch_missed():
+    memory = JobMemory()
+    memory.prime([job("done", OURS, rv="10"), job("deleted", OURS, rv="11")], "11")
+    corrected = memory.prime([job("done", OURS, "Complete", rv="20")], "30")
+    assert corrected == 2
+    assert seen(memory, "done") == (JOB_COMPLETE, "job-done", "")
+    # Deleted unseen: Lost, as the watch's DELETED event would have left it.
+    assert seen(memory, "deleted") == (JOB_LOST, "job-deleted", "")
+
+
+def test_a_relist_keeps_a_job_created_after_it_and_newer_states():
+    memory = JobMemory()
+    memory.prime([job("running", OURS, rv="10")], "10")
+    memory.saw(job("running", OURS, "Complete", rv="25"))
+    memory.saw(job("created", OURS, rv="22"))  # the answer to our create
+    assert memory.prime([job("running", OURS, rv="10")], "20") == 0
+    assert seen(memory, "running") == (JOB_COMPLETE, "job-running", "")
+    assert seen(memory, "created") == (JOB_ACTIVE, "job-created", "")
+
+
+def test_a_list_served_before_a_deletion_does_not_revive_the_job():
+    memory = JobMemory()
+    memory.prime([job("ours", OURS, rv="10")], "10")
+    memory.forget("ml", "ours", "15")  # the watch's DELETED event
+    memory.prime([job("ours", OURS, rv="10")], "12")
+    assert seen(memory, "ours") == (JOB_LOST, "job-ours", "")
+    # A new Job of that name (a newer version) replaces the tombstone.
+    assert memory.saw(job("ours", OURS, rv="16"))
+    assert seen(memory, "ours") == (JOB_ACTIVE, "job-ours", "")
+
+
+def test_a_late_watch_event_does_not_undo_a_newer_answer():
+    memory = JobMemory()
+    memory.saw(job("ours", OURS, "Complete", rv="30"))
+    assert memory.saw(job("ours", OURS, rv="20")) is False
+    assert seen(memory, "ours") == (JOB_COMPLETE, "job-ours", "")
