@@ -258,11 +258,19 @@ class KubeAdapter:
     def list(
         self, api_version: str, kind: str, namespace: str | None, *, labels: Mapping[str, str]
     ) -> list[dict[str, Any]]:
+        return self.list_snapshot(api_version, kind, namespace, labels=labels)[0]
+
+    def list_snapshot(
+        self, api_version: str, kind: str, namespace: str | None, *, labels: Mapping[str, str]
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """(items, the list's resourceVersion): the version tells an object deleted
+        before the list was served (older than it) from one created after."""
         selector = ",".join(f"{k}={v}" for k, v in labels.items())
         answer = self.request(
             "GET", path_for(api_version, kind, namespace), query={"labelSelector": selector}
         )
-        return list(answer.get("items") or [])
+        version = (answer.get("metadata") or {}).get("resourceVersion")
+        return list(answer.get("items") or []), version
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Create or update `obj` by server-side apply (forcing our ownership of its fields)."""

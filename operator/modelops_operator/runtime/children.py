@@ -7,7 +7,9 @@ and by the answers to the operator's own writes:
   its controlling owner), so a reconcile observes children from memory instead
   of one GET per track. Once `prime` has loaded the full list at start, a
   Deployment missing here does not exist (as far as the watch has told us);
-  before that, the engine falls back to a GET.
+  before that, the engine falls back to a GET. Every resync pass lists them
+  again (`prime`), so an event the watch never delivered is corrected within
+  one resync period.
 * a digest of the last object this process applied to each child, so an
   unchanged child is not applied again. Server-side apply of an unchanged
   object changes nothing, but it still costs the API server a full apply
@@ -74,8 +76,12 @@ def _resource_version(obj: Mapping[str, Any]) -> int | None:
     # etcd hands out increasing integers, which is what lets an older answer
     # (a watch event delivered late) be told from a newer one. Anything that
     # is not an integer is treated as unknown, and the newest arrival wins.
+    return _as_int((obj.get("metadata") or {}).get("resourceVersion"))
+
+
+def _as_int(version: Any) -> int | None:
     try:
-        return int((obj.get("metadata") or {}).get("resourceVersion"))
+        return int(version)
     except (TypeError, ValueError):
         return None
 
@@ -106,11 +112,44 @@ class ChildMemory:
 
     # --- live Deployments ------------------------------------------------------
 
-    def prime(self, deployments: Iterable[Mapping[str, Any]]) -> None:
-        """Load the full list of child Deployments; from now on absence means absent."""
+    def prime(
+        self, deployments: Iterable[Mapping[str, Any]], list_version: str | None = None
+    ) -> int:
+        """Load the full list of child Deployments; from now on absence means absent.
+
+        Called at start and again on every resync pass (a relist). This memory
+        is authoritative (absence means absent), so an event the watch does not
+        deliver is otherwise wrong until the watch re-lists by itself; kopf
+        notices a silent stream only after 70 s without events or bookmarks.
+        The relist bounds that by the resync period. A listed object older than what is known is ignored
+        (saw_deployment); a known one missing from the list is dropped only if
+        it is older than the list (`list_version`), i.e. it was deleted before
+        the list was served -- one created by our own write after it is kept.
+        Returns how many entries the list corrected (changed or dropped).
+        """
+        listed: set[tuple[str, str]] = set()
+        corrected = 0
         for obj in deployments:
-            self.saw_deployment(obj)
+            metadata = obj.get("metadata") or {}
+            listed.add((metadata.get("namespace", ""), metadata.get("name", "")))
+            corrected += self.saw_deployment(obj)
+        version = _as_int(list_version)
+        if version is not None:
+            with self._lock:  # decided and dropped under one lock: no event slips between
+                gone = [
+                    key
+                    for key, known in self._deployments.items()
+                    if key not in listed
+                    and known.resource_version is not None
+                    and known.resource_version < version
+                ]
+                for namespace, name in gone:
+                    del self._deployments[(namespace, name)]
+                    self._applied.pop(("Deployment", namespace, name), None)
+            corrected += len(gone)
+        first = not self.primed
         self.primed = True
+        return 0 if first else corrected
 
     def saw_deployment(self, obj: Mapping[str, Any]) -> bool:
         """Record a Deployment as seen by a watch or a write; True if its state changed.

@@ -133,10 +133,12 @@ class Engine:
             self.requeuer.schedule(namespace, name, 0.0)
 
     def prime(self, namespaces: tuple[str | None, ...]) -> None:
-        """Load every child Deployment and retraining Job once, so reconciles observe them from memory.
+        """List every child Deployment and retraining Job into memory, so reconciles observe them from it.
 
-        After this the watches (handlers.py) keep the memory current; without
-        it (a failed list) every reconcile GETs its children instead.
+        Called at start and before every resync pass. Between lists the watches
+        (handlers.py) keep the memory current; the relist corrects what a watch
+        failed to deliver (children.py, jobs.py). Without a first list (it
+        failed) every reconcile GETs its children instead.
         """
         selector = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
         for api_version, kind, memory in (
@@ -144,15 +146,27 @@ class Engine:
             ("batch/v1", "Job", self.jobs),
         ):
             try:
-                listed = [
-                    slim(obj)
+                snapshots = [
+                    self.kube.list_snapshot(api_version, kind, namespace, labels=selector)
                     for namespace in namespaces
-                    for obj in self.kube.list(api_version, kind, namespace, labels=selector)
                 ]
             except KubeError as exc:
-                log.warning("cannot list child %ss (%s); reconciles will GET them", kind, exc)
+                fallback = (
+                    "the watch keeps what the last list found"
+                    if memory.primed
+                    else "reconciles will GET them"
+                )
+                log.warning("cannot list child %ss (%s); %s", kind, exc, fallback)
                 continue
-            memory.prime(listed)
+            listed = [slim(obj) for items, _ in snapshots for obj in items]
+            corrected = memory.prime(listed, _oldest_version(v for _, v in snapshots))
+            if corrected:
+                # No watch event had reported these; the resync pass that
+                # follows reconciles their owners.
+                metrics.RELIST_CORRECTIONS.labels(kind=kind).inc(corrected)
+                log.info(
+                    "relist of child %ss corrected %d the watch had not reported", kind, corrected
+                )
 
     # --- one reconcile ---------------------------------------------------------------------
 
@@ -343,3 +357,15 @@ def owner_name(child: Mapping[str, Any]) -> str | None:
         if ref.get("kind") == names.KIND and ref.get("controller"):
             return ref.get("name")
     return None
+
+
+def _oldest_version(versions) -> str | None:
+    """The oldest of several lists' resourceVersions (None if any is unknown): an
+    object older than every list was deleted before each of them was served."""
+    numbers = []
+    for version in versions:
+        try:
+            numbers.append(int(version))
+        except (TypeError, ValueError):
+            return None
+    return str(min(numbers)) if numbers else None

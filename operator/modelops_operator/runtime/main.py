@@ -84,7 +84,16 @@ def run(settings: OperatorSettings) -> int:
     engine.prime(settings.namespaces or (None,))
     engine.events.start()
     workers.start()
-    resyncer = Resyncer(kube, queue, namespaces=settings.namespaces, period=settings.resync_seconds)
+    namespaces = settings.namespaces or (None,)
+    resyncer = Resyncer(
+        kube,
+        queue,
+        namespaces=settings.namespaces,
+        period=settings.resync_seconds,
+        # Reconciles read children from memory that only the watches update:
+        # each pass relists them, so an event a watch missed is corrected.
+        before_pass=lambda: engine.prime(namespaces),
+    )
 
     async def serve() -> None:
         # The stop flag is an asyncio.Event of kopf's own loop: kopf waits for

@@ -52,6 +52,12 @@ QUEUED = Counter(
     "timer) and whether they joined an entry already waiting (coalesced) or not.",
     ["trigger", "coalesced"],
 )
+RELIST_CORRECTIONS = Counter(
+    "modelops_operator_relist_corrections_total",
+    "Child Deployments and Jobs whose state the periodic relist corrected because the "
+    "watch had not reported it (yet), by kind.",
+    ["kind"],
+)
 EVENTS = Counter(
     "modelops_operator_events_total",
     "Kubernetes Events posted, by type and whether the post succeeded.",

@@ -5,7 +5,9 @@ middle of a burst) and some inputs are not Kubernetes objects at all (a new
 approved version in the registry for a `@latest-approved` channel). A periodic
 pass that puts every object in the work queue makes the operator converge
 regardless. It replaces a kopf timer, which would add a finalizer to every
-object (see handlers.py). Drift and retraining need nothing of their own
+object (see handlers.py). Each pass first lists the children again
+(`before_pass`, Engine.prime), since reconciles observe them from memory that
+only the watches keep current. Drift and retraining need nothing of their own
 here: each reconcile measures drift when it is due and follows its Job.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from modelops_operator.adapters.kube import KubeAdapter, KubeError
 from modelops_operator.runtime.queue import WorkQueue
@@ -28,8 +31,10 @@ class Resyncer:
         *,
         namespaces: tuple[str, ...],
         period: float,
+        before_pass: Callable[[], None] | None = None,
     ) -> None:
         self.kube = kube
+        self.before_pass = before_pass
         self.queue = queue
         # An empty tuple means every namespace.
         self.namespaces: tuple[str | None, ...] = namespaces or (None,)
@@ -38,6 +43,11 @@ class Resyncer:
 
     def pass_once(self) -> int:
         """Queue every ModelDeployment once; returns how many were queued."""
+        if self.before_pass is not None:
+            try:
+                self.before_pass()
+            except Exception as exc:  # the queueing below must still happen
+                log.warning("resync: refreshing the children failed: %s", exc)
         count = 0
         for namespace in self.namespaces:
             try:

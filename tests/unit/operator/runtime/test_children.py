@@ -85,6 +85,40 @@ def test_priming_makes_absence_meaningful():
     assert memory.deployment("ml", "c") is None
 
 
+def test_a_relist_corrects_what_the_watch_never_delivered():
+    """A stalled watch: the canary became available and another child was deleted unseen."""
+    memory = ChildMemory()
+    memory.prime([deployment("canary", rv="10", ready=0), deployment("old", rv="11")], "11")
+    memory.applied(desired(), deployment("old", rv="11"))
+    corrected = memory.prime([deployment("canary", rv="30", ready=1)], "40")
+    assert corrected == 2
+    assert memory.deployment("ml", "canary").state.ready_replicas == 1
+    assert memory.deployment("ml", "old") is None
+
+
+def test_a_relist_never_overrides_what_is_newer_than_it():
+    memory = ChildMemory()
+    memory.prime([deployment("canary", rv="10")], "10")
+    # The watch (or the answer to our own write) is ahead of the list being applied.
+    memory.saw_deployment(deployment("canary", rv="50", ready=1))
+    memory.saw_deployment(deployment("created-after-the-list", rv="45"))
+    corrected = memory.prime([deployment("canary", rv="40", ready=0)], "40")
+    assert corrected == 0
+    assert memory.deployment("ml", "canary").state.ready_replicas == 1
+    assert memory.deployment("ml", "created-after-the-list") is not None
+
+
+def test_a_relist_without_a_list_version_drops_nothing():
+    memory = ChildMemory()
+    memory.prime([deployment("a", rv="10")], None)
+    assert memory.prime([], None) == 0
+    assert memory.deployment("ml", "a") is not None
+
+
+def test_the_first_list_corrects_nothing():
+    assert ChildMemory().prime([deployment("a"), deployment("b")], "10") == 0
+
+
 def test_an_applied_child_is_unchanged_until_it_differs():
     memory = ChildMemory()
     assert memory.unchanged(desired()) is False
