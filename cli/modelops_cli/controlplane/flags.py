@@ -184,6 +184,15 @@ def controller_manager_args(
         f"--cluster-signing-cert-file={pki.ca_cert}",
         f"--cluster-signing-key-file={pki.ca_key}",
         f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+        # A node is declared NotReady after this long without a heartbeat (the
+        # default is 50 s). A restart of this API server (tests do it, and a
+        # laptop that sleeps does it) stops every heartbeat for 30-50 s, and
+        # the node-lifecycle controller then marks every pod NotReady. A
+        # kubelet re-reports its pods Ready afterwards, but kwok's simulated
+        # node never does: its Deployments stayed unavailable for good, and a
+        # rollout waited on them until the test timed out (about one run in
+        # three of tests/cluster/test_chaos_outage.py's API-restart test).
+        "--node-monitor-grace-period=180s",
         "--profiling=false",
     ]
 
