@@ -35,16 +35,6 @@ NAMESPACE = "canary-bench"
 FLAGGER_DEFAULT_SECONDS = 60 * 10
 
 
-def wait(check, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
@@ -64,6 +54,7 @@ def main() -> int:
     from modelops_testkit.kube import api_client_for, install_project_crds
     from modelops_testkit.manifests import md_manifest
     from modelops_testkit.net import free_port
+    from modelops_testkit.poll import wait
     from modelops_testkit.prometheus import PrometheusServer
     from modelops_testkit.traffic import LoadGenerator, WeightWatcher
     from modelops_training import XGBParams, train
@@ -143,7 +134,11 @@ def main() -> int:
         def get():
             return kube.get_model_deployment(NAMESPACE, "churn") or {}
 
-        wait(lambda: (get().get("status") or {}).get("phase") == "Stable", 120, "stable v1")
+        # SystemExit: a timeout ends the benchmark with its message, no traceback.
+        wait(
+            lambda: (get().get("status") or {}).get("phase") == "Stable", 120,
+            what="stable v1", interval=0.2, error=SystemExit,
+        )  # fmt: skip
         watcher = WeightWatcher(get)
         load = LoadGenerator(urls["stable"], urls["canary"], lambda: watcher.current, args.rate)
         watcher.start()
@@ -168,6 +163,8 @@ def main() -> int:
                     ),
                     timeout=30 * args.interval + 60,
                     what=f"rollback of version {v}",
+                    interval=0.2,
+                    error=SystemExit,
                 )
                 ended = time.monotonic()
                 first = load.first_canary_error

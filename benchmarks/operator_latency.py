@@ -56,10 +56,11 @@ from operator_latency_apply import (  # noqa: E402
     ChildWatcher,
     apply_and_time,
     install_crd,
-    wait,
     wait_reconciled,
 )
 from operator_latency_reactions import measure_reactions  # noqa: E402
+
+from modelops_testkit.poll import wait  # noqa: E402
 
 
 def free_port() -> int:

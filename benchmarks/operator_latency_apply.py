@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from modelops_testkit.poll import wait
+
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "bench"
 
@@ -42,16 +44,6 @@ def install_crd(kube) -> None:
         ),
         60,
     )
-
-
-def wait(check, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"not reached within {timeout} s")
 
 
 def manifest(name: str, replicas: int) -> dict:

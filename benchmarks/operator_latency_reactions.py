@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import time
 
-from operator_latency_apply import NAMESPACE, manifest, wait
+from operator_latency_apply import NAMESPACE, manifest
+
+from modelops_testkit.poll import wait
 
 JOB_MANAGER = "modelops.io/bench"  # spec.managedBy: the Job controller leaves these Jobs alone
 
@@ -29,7 +31,7 @@ def retrainable(name: str, registry_uri: str) -> dict:
 
 def poll(check, timeout: float = 120, interval: float = 0.01):
     """`check`'s first truthy value; one object at a time, so polling it costs little."""
-    return wait(check, timeout, interval)
+    return wait(check, timeout, interval=interval)
 
 
 def measure_reactions(kube, rounds: int, registry_uri: str) -> tuple[list[float], list[float]]:

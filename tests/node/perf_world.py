@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.request
 from typing import Any
 
-import pytest
-
 from modelops_cli.demo.manifests import Settings
 from modelops_cli.demo.stack import OPERATOR_NAMESPACE, LocalStack
+from tests.node.support import eventually
 
 SETTINGS = Settings(
     name="churn",
@@ -39,16 +37,8 @@ DIAGNOSE: list[LocalStack] = []  # the stack whose state a failed wait prints
 
 
 def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(1)
-    pytest.fail(
-        f"{what} not reached within {timeout:.0f} s (last: {last!r}){diagnosis()}", pytrace=False
-    )
+    """support.eventually, every second, printing the operator's state if it times out."""
+    return eventually(check, timeout=timeout, interval=1.0, what=what, diagnose=diagnosis)
 
 
 def diagnosis() -> str:

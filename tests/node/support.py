@@ -13,6 +13,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 import pytest
 
@@ -147,8 +148,19 @@ def host_get(url: str) -> str | None:
         return None
 
 
-def eventually(check, *, timeout: float = 60.0, interval: float = 0.5, what: str = "condition"):
-    """Poll `check()` until it returns something truthy and return it."""
+def eventually(
+    check,
+    *,
+    timeout: float = 60.0,
+    interval: float = 0.5,
+    what: str = "condition",
+    diagnose: Callable[[], str] | None = None,
+):
+    """Poll `check()` until it returns something truthy and return it.
+
+    On timeout the test fails with the last value and, when given, what
+    `diagnose()` says of the system (its text is appended as it is).
+    """
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -156,7 +168,10 @@ def eventually(check, *, timeout: float = 60.0, interval: float = 0.5, what: str
         if last:
             return last
         time.sleep(interval)
-    pytest.fail(f"{what} not reached within {timeout:.0f} s (last value: {last!r})", pytrace=False)
+    detail = diagnose() if diagnose is not None else ""
+    pytest.fail(
+        f"{what} not reached within {timeout:.0f} s (last value: {last!r}){detail}", pytrace=False
+    )
 
 
 def service_routes(cluster, namespace: str, name: str, timeout: float = 60.0) -> None:

@@ -27,7 +27,6 @@ whole demo on its own node.
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from modelops_cli.demo.manifests import Settings
 from modelops_cli.demo.stack import OPERATOR_NAMESPACE, RELEASE, S3_PORT, LocalStack, _helm
 from tests.docs.blocks import REPO, Block, all_blocks, extract
 from tests.docs.runner import Session, run_blocks, scratch_dir
-from tests.node.support import uninstall_stack
+from tests.node.support import eventually, uninstall_stack
 
 pytestmark = pytest.mark.timeout(1200)
 
@@ -107,20 +106,18 @@ def kubectl(cluster, *args: str, timeout: float = 60) -> str:
 
 
 def wait_for(check, timeout: float, what: str, cluster=None):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(1)
-    state = ""
-    if cluster is not None:
-        ns = SETTINGS.namespace
-        state = kubectl(cluster, "get", "md,pods,jobs", "-n", ns, "-o", "wide") + kubectl(
-            cluster, "get", "md", SETTINGS.name, "-n", ns, "-o", "jsonpath={.status}"
-        )
-    pytest.fail(f"{what} not reached within {timeout:.0f} s (last: {last!r})\n{state}", False)
+    """support.eventually, every second, printing the story's objects if it times out."""
+    return eventually(
+        check, timeout=timeout, interval=1.0, what=what,
+        diagnose=None if cluster is None else lambda: "\n" + story_state(cluster),
+    )  # fmt: skip
+
+
+def story_state(cluster) -> str:
+    ns = SETTINGS.namespace
+    return kubectl(cluster, "get", "md,pods,jobs", "-n", ns, "-o", "wide") + kubectl(
+        cluster, "get", "md", SETTINGS.name, "-n", ns, "-o", "jsonpath={.status}"
+    )
 
 
 def namespaces_gone(cluster) -> None:

@@ -197,3 +197,20 @@ def test_env_puts_the_built_kubectl_first_on_path(tmp_path):
         ["bash", "-c", f"{line}; kubectl"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "built"
+
+
+def test_a_state_dir_is_prepared_without_what_must_not_be_reused(tmp_path):
+    from modelops_cli.controlplane.runner import prepare_state_dir
+
+    root = tmp_path / "state"
+    (root / "pki").mkdir(parents=True)
+    (root / "pki" / "ca.crt").write_text("old CA")
+    (root / "state.json").write_text("{}")
+    (root / "kept.json").write_text("{}")
+    root.chmod(0o755)
+    stale = [root / "pki", root / "state.json", root / "etcd"]  # etcd: absent, no error
+    prepare_state_dir(root, stale, root / "logs")
+    assert sorted(p.name for p in root.iterdir()) == ["kept.json", "logs"]
+    assert root.stat().st_mode & 0o777 == 0o700
+    prepare_state_dir(tmp_path / "fresh", stale, tmp_path / "fresh" / "logs")
+    assert (tmp_path / "fresh" / "logs").is_dir()

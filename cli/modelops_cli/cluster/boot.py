@@ -10,7 +10,6 @@ carrying the last lines of every process's log.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 import urllib.error
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from modelops_cli.controlplane import ControlPlane, processes
 from modelops_cli.controlplane.processes import Proc
+from modelops_cli.controlplane.runner import prepare_state_dir
 
 from . import api, containerd, coredns, hoststate, kubelet, kubeproxy, nodefiles
 from .layout import KUBELET_HEALTHZ_PORT, PROXY_HEALTHZ_PORT, Layout
@@ -118,16 +118,8 @@ def boot(cluster: Cluster) -> None:
 
 def prepare_dir(layout: Layout) -> None:
     """Make the state dir, dropping what a previous run left that must not be reused."""
-    root = layout.root
-    root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o700)
-    for name in _STALE:
-        path = root / name
-        if path.is_dir():
-            shutil.rmtree(path)
-    for path in (layout.state_file, layout.host_before):
-        path.unlink(missing_ok=True)
-    layout.logs.mkdir(exist_ok=True)
+    stale = [layout.root / name for name in _STALE]
+    prepare_state_dir(layout.root, [*stale, layout.state_file, layout.host_before], layout.logs)
 
 
 def spawn(cluster: Cluster, name: str, argv: list[str]) -> Proc:

@@ -18,6 +18,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 
 from . import assets as assets_mod
@@ -42,6 +43,20 @@ class AlreadyRunningError(RuntimeError):
 def default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "modelops" / "controlplane"
+
+
+def prepare_state_dir(root: Path, stale: Iterable[Path], logs: Path) -> None:
+    """Make a launcher's state dir (owner only) and its `logs` dir, first deleting
+    what a previous run left that must not be reused: each `stale` folder or file.
+    The control plane and the node (modelops_cli.cluster) both start this way."""
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    logs.mkdir(exist_ok=True)
 
 
 def _client_context(layout: flags.Layout) -> ssl.SSLContext:
@@ -244,20 +259,9 @@ class ControlPlane:
                 f"(server {existing.server}); run `modelops controlplane down` first"
             )
 
-    def _prepare_dir(self) -> None:
-        root = self.layout.root
-        root.mkdir(parents=True, exist_ok=True)
-        root.chmod(0o700)
-        for name in _STALE:
-            path = root / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
-        self.layout.logs.mkdir(exist_ok=True)
-
     def _start_once(self, assets: assets_mod.Assets) -> None:
-        self._prepare_dir()
+        root = self.layout.root
+        prepare_state_dir(root, [root / name for name in _STALE], self.layout.logs)
         layout = self.layout
         extra_ips = (self.node_address,) if self.node_address else ()
         bundle = pki.generate(layout.pki.root, extra_ips=extra_ips)

@@ -146,28 +146,17 @@ class Buildah:
             mounts += ["--volume", f"{uv_dir}:{UV_CONFIG_DIR}:ro"]
         return mounts
 
-    def bud(self, dockerfile: Path, context: Path, ref: str, *, log: Path) -> None:
+    def bud(
+        self, dockerfile: Path, context: Path, ref: str, *, log: Path, target: str | None = None
+    ) -> None:
+        """`buildah bud`; with `target`, only up to that stage (see `bud_args`)."""
         try:
-            self._bud(dockerfile, context, ref, log=log)
+            self.run(*bud_args(dockerfile, context, ref, self.trust_mounts(), target), log=log)
         finally:
             # buildah 1.28 keeps a mounted working container for each stage used
             # only by COPY --from (the uv stage); the storage is ours and the
             # builder holds its lock, so every container in it can go.
             self.run("rm", "--all", check=False)
-
-    def _bud(self, dockerfile: Path, context: Path, ref: str, *, log: Path) -> None:
-        self.run(
-            "bud",
-            "--format", "docker",  # keeps HEALTHCHECK, which the OCI format drops
-            "--isolation", "chroot",
-            "--pull=never",
-            "--layers",  # unchanged steps (the dependency install) are reused
-            *self.trust_mounts(),
-            "--file", str(dockerfile),
-            "--tag", ref,
-            str(context),
-            log=log,
-        )  # fmt: skip
 
     def write_archive(self, ref: str, path: Path, *, log: Path) -> None:
         """A docker-archive (what `ctr images import` and `docker load` read)."""
@@ -179,6 +168,44 @@ class Buildah:
     def remove(self, ref: str) -> None:
         self.run("rmi", ref, check=False)
 
+    def prune(self, *, log: Path | None = None) -> str:
+        """Deletes the dangling images of this storage (untagged, nothing built on them).
+
+        buildah 1.28's `rmi --prune` also deletes the untagged layers under
+        each one that no other image is built on, and keeps every layer a
+        tagged image stands on: the `--layers` cache of the kept images stays
+        (their build stages are tagged for that, see catalog.cached_stages).
+        Left behind by failed or interrupted builds, by a tag moved to a new
+        image (`--force`), and by build stages of older builders.
+        """
+        return self.run(*PRUNE_ARGS, log=log)
+
     def refs_of(self, repository: str) -> list[str]:
         out = self.run("images", "--format", "{{.Name}}:{{.Tag}}", check=False)
         return [line for line in out.splitlines() if line.startswith(repository + ":")]
+
+
+PRUNE_ARGS = ("rmi", "--prune")
+
+
+def bud_args(
+    dockerfile: Path, context: Path, ref: str, mounts: list[str], target: str | None = None
+) -> list[str]:
+    """The `buildah bud` arguments; `target` builds up to that stage and tags its image.
+
+    The builder runs a target build after the full one: every step is then a
+    cache hit, so it only puts a name on the stage's image (see
+    catalog.cached_stages).
+    """
+    return [
+        "bud",
+        "--format", "docker",  # keeps HEALTHCHECK, which the OCI format drops
+        "--isolation", "chroot",
+        "--pull=never",
+        "--layers",  # unchanged steps (the dependency install) are reused
+        *(["--target", target] if target else []),
+        *mounts,
+        "--file", str(dockerfile),
+        "--tag", ref,
+        str(context),
+    ]  # fmt: skip

@@ -50,6 +50,26 @@ def cache_root() -> Path:
     return Path(os.environ.get("MODELOPS_CACHE") or Path.home() / ".cache" / "modelops")
 
 
+def stage_ref(ref: str, stage: str) -> str:
+    """The name a build stage's image is kept under: `<ref>-<stage>`."""
+    return f"{ref}-{stage}"
+
+
+def superseded(refs: list[str], keep: str) -> list[str]:
+    """The refs of an image to drop: all but `keep` and its stages' (`stage_ref`)."""
+    return [ref for ref in refs if ref != keep and not ref.startswith(keep + "-")]
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes on disk under `path`, hard links once (`du`); 0 when it does not exist."""
+    if not path.exists():
+        return 0
+    proc = subprocess.run(["du", "-s", "--block-size=1", str(path)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ImagesError(f"du {path} failed: {proc.stderr.strip()[-500:]}")
+    return int(proc.stdout.split()[0])
+
+
 def repo_root() -> Path:
     """The checkout this package runs from (the images are built from its files)."""
     root = Path(__file__).resolve().parents[3]
@@ -172,6 +192,8 @@ class Builder:
             for base_ref in catalog.from_refs(dockerfile.read_text()):
                 self.bases.ensure(self.buildah, base_ref, log)
             self.buildah.bud(dockerfile, context, ref, log=log)
+            for stage in catalog.cached_stages(dockerfile.read_text()):
+                self.buildah.bud(dockerfile, context, stage_ref(ref, stage), log=log, target=stage)
             self.buildah.write_archive(ref, archive, log=log)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -185,6 +207,7 @@ class Builder:
         )
         self._forget_older(name, keep=ref)
         self.echo(f"built {ref} in {seconds:.0f} s ({archive.stat().st_size / 1e6:.0f} MB)")
+        self._prune(log)
         return BuiltImage(name, ref, archive, image_id, archive.stat().st_size, seconds, False)
 
     def _prepare(
@@ -240,15 +263,49 @@ class Builder:
 
     def _forget_older(self, name: str, keep: str) -> None:
         """Drops superseded tags, and archives beyond the newest KEEP_ARCHIVES."""
-        for ref in self.buildah.refs_of(f"{catalog.REF_REGISTRY}/{name}"):
-            if ref != keep:
-                self.buildah.remove(ref)
+        for ref in superseded(self.buildah.refs_of(f"{catalog.REF_REGISTRY}/{name}"), keep):
+            self.buildah.remove(ref)
         archives = sorted(
             self.root.glob(f"{name}-" + "?" * 12 + ".tar"), key=lambda p: p.stat().st_mtime
         )
         for old in archives[:-KEEP_ARCHIVES]:
             old.unlink(missing_ok=True)
             old.with_suffix(".json").unlink(missing_ok=True)
+
+    def _prune(self, log: Path) -> None:
+        """Dangling images out of the storage, after a build (a cache hit leaves none).
+
+        The archive is written and right by now, so a failed prune is
+        reported, not raised: it only leaves disk unfreed.
+        """
+        try:
+            self.buildah.prune(log=log)
+            size = disk_usage(self.buildah.storage)
+        except ImagesError as exc:
+            self.echo(
+                f"warning: pruning dangling images failed, `modelops images prune` retries: {exc}"
+            )
+            return
+        self.echo(f"pruned dangling images; image storage now {size / 1e9:.1f} GB")
+
+    def prune(self) -> dict[str, Any]:
+        """Dangling images out of the storage now: their ids, the cache's disk use before and after."""
+        require_root()
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            before = self.usage()
+            removed = self.buildah.prune().split()
+            return {"removed": removed, "before": before, "after": self.usage()}
+
+    def usage(self) -> dict[str, int]:
+        """Bytes on disk of each part of the image cache (docs/images.md, "The cache")."""
+        archives = sum(p.stat().st_size for p in self.root.glob("*.tar"))
+        parts = {
+            "storage": disk_usage(self.root / "storage"),
+            "archives": archives,
+            "rootfs": disk_usage(self.root / "rootfs"),
+        }
+        return {**parts, "total": sum(parts.values())}
 
     @contextmanager
     def _lock(self) -> Iterator[None]:

@@ -210,3 +210,26 @@ def from_refs(dockerfile_text: str) -> list[str]:
         if len(args) >= 3 and args[1].upper() == "AS":
             stages.add(args[2].lower())
     return refs
+
+
+def cached_stages(dockerfile_text: str) -> list[str]:
+    """The named stages before the last one that run at least one instruction.
+
+    With `--layers`, each such stage ends in an image that nothing is built
+    on (the last stage only copies from it), so buildah counts it as dangling
+    and `rmi --prune` would delete it with the layers under it: the layer
+    cache of, e.g., the dependency install. The builder tags them to keep them.
+    """
+    stages: list[tuple[str | None, int]] = []  # (name, instructions)
+    for line in dockerfile_text.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0].upper() == "FROM":
+            args = [w for w in words[1:] if not w.startswith("--")]
+            named = len(args) >= 3 and args[1].upper() == "AS"
+            stages.append((args[2].lower() if named else None, 0))
+        elif stages:
+            name, count = stages[-1]
+            stages[-1] = (name, count + 1)
+    return [name for name, count in stages[:-1] if name is not None and count > 0]

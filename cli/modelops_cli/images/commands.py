@@ -86,6 +86,29 @@ def list_images(output: str) -> None:
 
 
 @images.command()
+@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table")
+def prune(output: str) -> None:
+    """Delete dangling images from the image storage; show the cache's disk use.
+
+    `images build` prunes after every build; this is for what failed or
+    interrupted builds left. The layer cache of the built images is kept.
+    """
+    try:
+        result = Builder(repo_root(), cache_root()).prune()
+    except ImagesError as exc:
+        _fail(exc)
+    if output == "json":
+        click.echo(json.dumps(result, indent=2))
+        return
+    before, after = result["before"], result["after"]
+    rows = [
+        [part, f"{before[part] / 1e9:.2f} GB", f"{after[part] / 1e9:.2f} GB"] for part in before
+    ]
+    _print_table(["PART", "BEFORE", "AFTER"], rows)
+    click.echo(f"removed {len(result['removed'])} dangling images")
+
+
+@images.command()
 @click.argument("name")
 def ref(name: str) -> None:
     """Print NAME's ref for the current inputs (for scripts), e.g. modelops.local/s3:0123abcd4567."""
