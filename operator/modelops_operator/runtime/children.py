@@ -32,6 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelops_operator.api.objects import DeploymentState
+from modelops_operator.runtime.freshness import (
+    as_version,
+    deleted_before_list,
+    object_key,
+    resource_version,
+)
 
 # Fields the API server adds to every object and the operator never reads:
 # managedFields alone is often larger than the rest of a Deployment.
@@ -71,21 +77,6 @@ def key_of(obj: Mapping[str, Any]) -> tuple[str, str, str]:
     return (obj.get("kind", ""), metadata.get("namespace", ""), metadata.get("name", ""))
 
 
-def _resource_version(obj: Mapping[str, Any]) -> int | None:
-    # resourceVersions are opaque strings by contract; the API server backed by
-    # etcd hands out increasing integers, which is what lets an older answer
-    # (a watch event delivered late) be told from a newer one. Anything that
-    # is not an integer is treated as unknown, and the newest arrival wins.
-    return _as_int((obj.get("metadata") or {}).get("resourceVersion"))
-
-
-def _as_int(version: Any) -> int | None:
-    try:
-        return int(version)
-    except (TypeError, ValueError):
-        return None
-
-
 def controller_uid(obj: Mapping[str, Any]) -> str | None:
     for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
         if ref.get("controller"):
@@ -121,32 +112,27 @@ class ChildMemory:
         is authoritative (absence means absent), so an event the watch does not
         deliver is otherwise wrong until the watch re-lists by itself; kopf
         notices a silent stream only after 70 s without events or bookmarks.
-        The relist bounds that by the resync period. A listed object older than what is known is ignored
-        (saw_deployment); a known one missing from the list is dropped only if
-        it is older than the list (`list_version`), i.e. it was deleted before
-        the list was served -- one created by our own write after it is kept.
+        The relist bounds that by the resync period. A listed object older
+        than what is known is ignored (saw_deployment); a known one missing
+        from the list is dropped only if it is older than the list
+        (`list_version`): one created by our own write after it is kept.
         Returns how many entries the list corrected (changed or dropped).
         """
         listed: set[tuple[str, str]] = set()
         corrected = 0
         for obj in deployments:
-            metadata = obj.get("metadata") or {}
-            listed.add((metadata.get("namespace", ""), metadata.get("name", "")))
+            listed.add(object_key(obj))
             corrected += self.saw_deployment(obj)
-        version = _as_int(list_version)
-        if version is not None:
-            with self._lock:  # decided and dropped under one lock: no event slips between
-                gone = [
-                    key
-                    for key, known in self._deployments.items()
-                    if key not in listed
-                    and known.resource_version is not None
-                    and known.resource_version < version
-                ]
-                for namespace, name in gone:
-                    del self._deployments[(namespace, name)]
-                    self._applied.pop(("Deployment", namespace, name), None)
-            corrected += len(gone)
+        with self._lock:  # decided and dropped under one lock: no event slips between
+            gone = deleted_before_list(
+                ((key, known.resource_version) for key, known in self._deployments.items()),
+                listed,
+                as_version(list_version),
+            )
+            for namespace, name in gone:
+                del self._deployments[(namespace, name)]
+                self._applied.pop(("Deployment", namespace, name), None)
+        corrected += len(gone)
         first = not self.primed
         self.primed = True
         return 0 if first else corrected
@@ -158,12 +144,12 @@ class ChildMemory:
         deliver an event after the answer to a later write of ours).
         """
         metadata = obj.get("metadata") or {}
-        key = (metadata.get("namespace", ""), metadata.get("name", ""))
+        key = object_key(obj)
         known = KnownDeployment(
             owner_uid=controller_uid(obj),
             state=DeploymentState.from_object(obj),
             generation=int(metadata.get("generation") or 0),
-            resource_version=_resource_version(obj),
+            resource_version=resource_version(obj),
         )
         with self._lock:
             old = self._deployments.get(key)

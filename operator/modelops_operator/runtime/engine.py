@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,7 @@ from modelops_operator.rollout.analysis import MetricsProvider
 from modelops_operator.runtime import metrics, quality_metrics
 from modelops_operator.runtime.children import ChildMemory, slim
 from modelops_operator.runtime.events import EventPoster
-from modelops_operator.runtime.freshness import Freshness
+from modelops_operator.runtime.freshness import Freshness, as_version
 from modelops_operator.runtime.jobs import CREATED, JobMemory, create_job, release
 from modelops_operator.runtime.measurements import DriftMeasurements
 from modelops_operator.runtime.observe import Observer
@@ -359,13 +359,10 @@ def owner_name(child: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _oldest_version(versions) -> str | None:
+def _oldest_version(versions: Iterable[str | None]) -> str | None:
     """The oldest of several lists' resourceVersions (None if any is unknown): an
     object older than every list was deleted before each of them was served."""
-    numbers = []
-    for version in versions:
-        try:
-            numbers.append(int(version))
-        except (TypeError, ValueError):
-            return None
-    return str(min(numbers)) if numbers else None
+    numbers = [as_version(v) for v in versions]
+    if not numbers or None in numbers:
+        return None
+    return str(min(numbers))

@@ -9,25 +9,54 @@ one has applied the new spec: a brief rollback. So the engine runs the
 reconciles of one object under that object's lock, and a body handed in by a
 caller (kopf's event, the resync's list) that is older than the newest this
 process has used or written is read again instead of used.
+
+The resourceVersion reading here is also what the memories of children and
+Jobs use to tell an older answer or list from a newer one (children.py,
+jobs.py).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 Key = tuple[str, str]
 
 
-def resource_version(body: Mapping[str, Any]) -> int | None:
+def as_version(value: Any) -> int | None:
     # resourceVersions are opaque by contract; the etcd-backed API server hands
     # out increasing integers, which is what makes "older" decidable. Anything
     # else counts as unknown, and an unknown body is never called stale.
     try:
-        return int((body.get("metadata") or {}).get("resourceVersion"))
+        return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def resource_version(body: Mapping[str, Any]) -> int | None:
+    return as_version((body.get("metadata") or {}).get("resourceVersion"))
+
+
+def object_key(body: Mapping[str, Any]) -> Key:
+    metadata = body.get("metadata") or {}
+    return (metadata.get("namespace", ""), metadata.get("name", ""))
+
+
+def deleted_before_list(
+    known: Iterable[tuple[Key, int | None]], listed: set[Key], list_version: int | None
+) -> list[Key]:
+    """The known objects a full list shows were deleted: missing from it and older
+    than it. One missing but newer (created by our own write after the list was
+    served), or of unknown version, is kept; so is everything when the list's
+    version is unknown."""
+    if list_version is None:
+        return []
+    return [
+        key
+        for key, version in known
+        if key not in listed and version is not None and version < list_version
+    ]
 
 
 class Freshness:

@@ -31,6 +31,12 @@ from modelops_operator.adapters.kube import Conflict, Invalid, KubeAdapter, NotF
 from modelops_operator.retraining import record as job_record
 from modelops_operator.retraining.outcome import job_state
 from modelops_operator.retraining.state import JOB_ABSENT, JOB_FOREIGN, JOB_LOST, JOB_REJECTED
+from modelops_operator.runtime.freshness import (
+    as_version,
+    deleted_before_list,
+    object_key,
+    resource_version,
+)
 
 log = logging.getLogger("modelops.operator")
 
@@ -95,15 +101,8 @@ def record_of(job: Mapping[str, Any]) -> JobRecord:
         controller,
         held=job_record.held(job),
         deleting=metadata.get("deletionTimestamp") is not None,
-        resource_version=_as_int(metadata.get("resourceVersion")),
+        resource_version=resource_version(job),
     )
-
-
-def _as_int(version: Any) -> int | None:
-    try:
-        return int(version)
-    except (TypeError, ValueError):
-        return None
 
 
 def _older(new: JobRecord, old: JobRecord) -> bool:
@@ -136,23 +135,21 @@ class JobMemory:
         listed: set[Key] = set()
         corrected = 0
         for job in jobs:
-            metadata = job.get("metadata") or {}
-            listed.add((metadata.get("namespace", ""), metadata.get("name", "")))
+            listed.add(object_key(job))
             corrected += self.saw(job)
-        version = _as_int(list_version)
-        if version is not None:
-            with self._lock:  # decided and dropped under one lock: no event slips between
-                gone = [
-                    key
+        with self._lock:  # decided and dropped under one lock: no event slips between
+            gone = deleted_before_list(
+                (
+                    (key, known.resource_version)
                     for key, known in self._records.items()
-                    if key not in listed
-                    and known.state != JOB_LOST
-                    and known.resource_version is not None
-                    and known.resource_version < version
-                ]
-                for key in gone:
-                    self._tombstone(key, None)
-            corrected += len(gone)
+                    if known.state != JOB_LOST
+                ),
+                listed,
+                as_version(list_version),
+            )
+            for key in gone:
+                self._tombstone(key, None)
+        corrected += len(gone)
         first = not self.primed
         self.primed = True
         return 0 if first else corrected
@@ -164,8 +161,7 @@ class JobMemory:
         event after the answer to a later write of ours, and a resync's list
         can be served before a deletion the watch already reported.
         """
-        metadata = job.get("metadata") or {}
-        key = (metadata.get("namespace", ""), metadata.get("name", ""))
+        key = object_key(job)
         record = record_of(job)
         with self._lock:
             old = self._records.get(key)
@@ -183,12 +179,12 @@ class JobMemory:
         with self._lock:
             self._records[(namespace, name)] = JobRecord(JOB_REJECTED, note=message)
 
-    def forget(self, namespace: str, name: str, resource_version: str | None = None) -> None:
-        """The Job was deleted (at `resource_version`, the DELETED event's). One that had a
+    def forget(self, namespace: str, name: str, version: str | None = None) -> None:
+        """The Job was deleted (at `version`, the DELETED event's). One that had a
         uid is kept as Lost (a tombstone), so a pass that has not recorded it in status yet
         still never creates it again, and a list served before the deletion cannot revive it."""
         with self._lock:
-            self._tombstone((namespace, name), _as_int(resource_version))
+            self._tombstone((namespace, name), as_version(version))
 
     def _tombstone(self, key: Key, version: int | None) -> None:
         """forget() with the lock held."""

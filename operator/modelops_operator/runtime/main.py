@@ -81,10 +81,10 @@ def run(settings: OperatorSettings) -> int:
             probe.close()
 
     # Only the leader reconciles, so only it loads its children into memory.
-    engine.prime(settings.namespaces or (None,))
+    namespaces = settings.namespaces or (None,)  # (None,): every namespace
+    engine.prime(namespaces)
     engine.events.start()
     workers.start()
-    namespaces = settings.namespaces or (None,)
     resyncer = Resyncer(
         kube,
         queue,
