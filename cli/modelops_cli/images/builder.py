@@ -189,10 +189,11 @@ class Builder:
         work = self.root / "work" / name
         try:
             dockerfile, context = self._prepare(spec, work, log, parts.get("context"))
-            for base_ref in catalog.from_refs(dockerfile.read_text()):
+            text = dockerfile.read_text()
+            for base_ref in catalog.from_refs(text):
                 self.bases.ensure(self.buildah, base_ref, log)
             self.buildah.bud(dockerfile, context, ref, log=log)
-            for stage in catalog.cached_stages(dockerfile.read_text()):
+            for stage in catalog.cached_stages(text):
                 self.buildah.bud(dockerfile, context, stage_ref(ref, stage), log=log, target=stage)
             self.buildah.write_archive(ref, archive, log=log)
         finally:

@@ -195,20 +195,28 @@ def normalize_ref(ref: str) -> str:
     return name
 
 
+def _from_instruction(words: list[str]) -> tuple[str, str | None] | None:
+    """(image, stage name or None) of a FROM line's words; None for any other line."""
+    if len(words) < 2 or words[0].upper() != "FROM":
+        return None
+    args = [w for w in words[1:] if not w.startswith("--")]
+    named = len(args) >= 3 and args[1].upper() == "AS"
+    return args[0], (args[2].lower() if named else None)
+
+
 def from_refs(dockerfile_text: str) -> list[str]:
     """The external images a Dockerfile's FROM lines name (not its own stages)."""
     stages: set[str] = set()
     refs: list[str] = []
     for line in dockerfile_text.splitlines():
-        words = line.split()
-        if len(words) < 2 or words[0].upper() != "FROM":
+        instruction = _from_instruction(line.split())
+        if instruction is None:
             continue
-        args = [w for w in words[1:] if not w.startswith("--")]
-        image = args[0]
+        image, stage = instruction
         if image.lower() not in stages and image != "scratch":
             refs.append(normalize_ref(image))
-        if len(args) >= 3 and args[1].upper() == "AS":
-            stages.add(args[2].lower())
+        if stage is not None:
+            stages.add(stage)
     return refs
 
 
@@ -225,10 +233,9 @@ def cached_stages(dockerfile_text: str) -> list[str]:
         words = line.split()
         if not words or words[0].startswith("#"):
             continue
-        if words[0].upper() == "FROM":
-            args = [w for w in words[1:] if not w.startswith("--")]
-            named = len(args) >= 3 and args[1].upper() == "AS"
-            stages.append((args[2].lower() if named else None, 0))
+        instruction = _from_instruction(words)
+        if instruction is not None:
+            stages.append((instruction[1], 0))
         elif stages:
             name, count = stages[-1]
             stages[-1] = (name, count + 1)
