@@ -8,7 +8,8 @@ time a worker spends runnable-but-preempted (e.g. right after the socket write
 that wakes the client) to the line it stopped on. This script times each stage
 of the direct route's work alone, on the same bodies as serving.py (1 and 100
 synthetic records), with the best of --repeat rounds of CPU time: validation
-(BentoML's generated input model), features, predict (DensePredictor and, for
+(the msgspec fast accept, and BentoML's generated input model it stands in
+front of), features, predict (DensePredictor and, for
 comparison, Booster.inplace_predict), the modelops metrics, and the response
 encoding (pydantic-core, and json.dumps for comparison). Without --registry a
 model is trained on synthetic:20000 into a temporary directory first.
@@ -45,6 +46,7 @@ def cpu_us(fn: Callable[[], object], number: int, repeat: int) -> float:
 def stages(uri: str, version: str, body: bytes) -> dict[str, Callable[[], object]]:
     import pydantic_core
 
+    from modelops_bentos.churn.fast_records import DECODER as FAST_RECORDS
     from modelops_bentos.churn.model import LoadRequest, load_model
     from modelops_bentos.churn.scoring import compute_features, score
     from modelops_bentos.churn.service import Churn
@@ -68,7 +70,8 @@ def stages(uri: str, version: str, body: bytes) -> dict[str, Callable[[], object
         ],
     }
     return {
-        "validate (BentoML's input model)": lambda: spec.model_validate_json(body),
+        "validate (the direct route's msgspec fast accept)": lambda: FAST_RECORDS.decode(body),
+        "  for comparison: BentoML's input model": lambda: spec.model_validate_json(body),
         "features": lambda: compute_features(raw),
         "predict (DensePredictor)": lambda: model.predict(rows),
         "  for comparison: Booster.inplace_predict": lambda: model.predict.booster.inplace_predict(

@@ -10,7 +10,9 @@ prediction together. A direct route does the same work without it:
 * the body is validated by the *very* input model BentoML generated for the
   API (`Service.apis[name].input_spec`, through `model_validate_json`, the call
   BentoML's JSON serde makes), so every field rule and error location is the
-  same;
+  same; a service may put a faster decoder in front that only *accepts* bodies
+  that are surely valid and hands everything else to that model (churn's
+  msgspec decoder, churn/fast_records.py);
 * the service's own method logic answers (readiness, faults, scoring,
   telemetry), and the response is the same `model_dump_json` bytes;
 * errors are shaped by the middleware's one error shape (`reshape_payload`).
@@ -79,21 +81,49 @@ def validation_answer(exc: ValidationError) -> Answer:
 
 
 Handler = Callable[[Any], Awaitable[Answer]]
+# A fast first reading of a body: the parsed request if it is surely valid,
+# None to let the input model decide (churn/fast_records.py).
+FastDecoder = Callable[[bytes], Any | None]
 
 
 class DirectRoute:
-    """One API route: BentoML's generated input model, then the service's handler."""
+    """One API route: BentoML's generated input model, then the service's handler.
 
-    def __init__(self, path: str, input_model: type[BaseModel], handler: Handler) -> None:
+    With a `fast` decoder, a body it accepts skips the input model; anything
+    else (every invalid body included) is validated by the input model, so the
+    answer to a bad body is always the input model's.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        input_model: type[BaseModel],
+        handler: Handler,
+        fast: FastDecoder | None = None,
+    ) -> None:
         self.path = path
         self.input_model = input_model
         self.handler = handler
+        self.fast = fast
 
     async def __call__(self, body: bytes) -> Answer:
+        parsed = self.fast(body) if self.fast is not None else None
+        if parsed is None:
+            parsed = self._validate(body)
+            if isinstance(parsed, Answer):
+                return parsed
+        try:
+            return await self.handler(parsed)
+        except Exception:
+            log.exception("POST %s failed", self.path)
+            return error_answer(500, {"error": UNEXPECTED})
+
+    def _validate(self, body: bytes) -> Any:
+        """The input model's reading of the body, or the 4xx answer for it."""
         try:
             # BentoML's JSON serde reads an empty body as {} (a 422 naming the
             # missing fields, not a JSON syntax error).
-            parsed = self.input_model.model_validate_json(body or b"{}")
+            return self.input_model.model_validate_json(body or b"{}")
         except ValidationError as exc:
             # One INFO line naming the fields, never the values (personal data),
             # as the services' log filter makes of BentoML's traceback.
@@ -103,11 +133,6 @@ class DirectRoute:
                 describe_errors(exc.errors(include_input=False)),
             )
             return validation_answer(exc)
-        try:
-            return await self.handler(parsed)
-        except Exception:
-            log.exception("POST %s failed", self.path)
-            return error_answer(500, {"error": UNEXPECTED})
 
 
 def direct_routes_enabled(env: dict[str, str] | None = None, *, tracing: bool, cors: bool) -> bool:

@@ -30,6 +30,7 @@ from . import logfilter, overload
 from .direct import (
     Answer,
     DirectRoute,
+    FastDecoder,
     Handler,
     bentoml_cors_enabled,
     direct_routes_enabled,
@@ -97,12 +98,14 @@ class ServedModel:
         apis: Mapping[str, Any],
         direct: Mapping[str, Handler],
         kind: str,
+        fast: Mapping[str, FastDecoder] | None = None,
     ) -> None:
         """Wire the holder, telemetry, ground truth and direct routes, then start loading.
 
         `apis` is the bentoml.Service's `apis`: each direct route validates with
         the input model BentoML generated for the API of the same name. `kind`
         names the inference-log layout (modelops_features.inference_log).
+        `fast` names a fast-accept decoder per direct route (direct.py).
         """
         self.holder = holder
         self.telemetry = telemetry
@@ -114,7 +117,9 @@ class ServedModel:
         enabled = direct_routes_enabled(tracing=tracing_requested(), cors=bentoml_cors_enabled())
         self.direct_routes = (
             {
-                name: DirectRoute(f"/{name}", apis[name].input_spec, handler)
+                name: DirectRoute(
+                    f"/{name}", apis[name].input_spec, handler, (fast or {}).get(name)
+                )
                 for name, handler in direct.items()
             }
             if enabled

@@ -128,7 +128,8 @@ IMAGES: dict[str, ImageSpec] = {
             "bentos/modelops_bentos/churn/bentofile.yaml",
             base="python:3.11.13-slim-bookworm",
             requirements="bentos/requirements/churn.txt",
-            roots=(*BENTO_ROOTS, "xgboost"),
+            # msgspec: churn's fast-accept decoder (churn/fast_records.py).
+            roots=(*BENTO_ROOTS, "xgboost", "msgspec"),
         ),
         BentoImage(
             "learning-path-bento",
