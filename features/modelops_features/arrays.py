@@ -109,13 +109,23 @@ def numeric_block_from_records(
     nulls) never take that path, and skipping a Python call per value is ~3x
     faster for a 100-record request. The parity tests hold the two readings equal.
     """
-    values = [[r.get(name) for name in names] for r in records]
+    # One list per column: numpy converts 5 lists of 100 values ~2x faster than
+    # 100 lists of 5, and the result is already (names, records).
+    columns = [[r.get(name) for r in records] for name in names]
     try:
-        block = np.array(values, dtype=np.float64)
+        block = np.array(columns, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
-        block = np.array([[to_float(v) for v in row] for row in values], dtype=np.float64)
-    # Rows are records here, transposed to feature rows.
-    return block.reshape(len(records), len(names)).T
+        return _read_each(columns, len(records))
+    if block.shape != (len(names), len(records)):
+        # Every value a sequence of one length: numpy read them as a third axis.
+        return _read_each(columns, len(records))
+    return block
+
+
+def _read_each(columns: list[list[Any]], n: int) -> np.ndarray:
+    """`to_float` of every value: the exact reading, one Python call per value."""
+    values = [[to_float(v) for v in column] for column in columns]
+    return np.array(values, dtype=np.float64).reshape(len(columns), n)
 
 
 def category_codes(categories: Sequence[str], values: Any) -> np.ndarray:
