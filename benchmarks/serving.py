@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/serving.py [--registry URI --version V] [--duration 15]
         [--runs 2] [--only churn,fastapi,...]
+    .venv/bin/python benchmarks/serving.py --only churn,fastapi,litserve --interleave 5
     .venv/bin/python benchmarks/serving.py --smoke   # every server, 1 s wrk runs (CI)
 
-Servers (one at a time, one worker each, OMP_NUM_THREADS=1, same model artefact):
+Servers (one at a time unless --interleave, one worker each, OMP_NUM_THREADS=1, same
+model artefact):
   churn, churn-batch   the churn bento (/predict, /predict_batch), product venv
   churn-routed         the churn bento with /predict through BentoML's route
                        (MODELOPS_DIRECT_ROUTES=false)
@@ -25,6 +27,12 @@ in the product's venv.
 
 Each server/body/size gets `wrk -t1 -c16 -d<duration>s --latency` after a
 warm-up; the whole suite runs --runs times, every other run in reverse order.
+With --interleave N a run starts its servers together and, for each body and
+size, loads them in turns of duration/N seconds, N turns each, alternating the
+order: a slow minute of a shared machine then falls on every server alike
+instead of deciding a ratio (serving_http.measure_interleaved says how turns
+are summed). Idle servers still cost a little CPU; leave out Ray (its daemons
+keep running) with --only when comparing that way.
 Server CPU per request is the server process tree's user+system CPU (from
 /proc/<pid>/stat) over the measured run divided by its requests; idle RSS is
 the tree's resident memory once ready, before any load. Without --registry a
@@ -39,6 +47,7 @@ every peer environment work, its numbers mean nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -59,8 +68,10 @@ from serving_data import (  # noqa: F401  (re-exported: the other benchmarks imp
 )
 from serving_http import (
     Row,
+    Target,
     free_port,
     measure_http,
+    measure_interleaved,
     print_refused,
     reportable,
     server,
@@ -224,6 +235,34 @@ def run_spec(spec: ServerSpec, ctx: Context, bodies_: dict[str, dict[int, bytes]
     return rows
 
 
+def run_together(specs: list[ServerSpec], uri: str, version: str, artefact: Path, workdir: Path,
+                 bodies_: dict[str, dict[int, bytes]], args: argparse.Namespace,
+                 run: int) -> tuple[list[Row], list[str]]:  # fmt: skip
+    """--interleave: every server of the run up at once, loaded in turns (measure_interleaved)."""
+    failed: list[str] = []
+    targets: list[Target] = []
+    with contextlib.ExitStack() as stack:
+        for spec in specs:
+            ctx = Context(uri, version, artefact, workdir, free_port())
+            cmd, env = spec.command(ctx)
+            base = f"http://127.0.0.1:{ctx.port}"
+            log = workdir / f"{spec.name}-{run}.log"
+            try:
+                pid = stack.enter_context(
+                    server(cmd, env, base, log, spec.ready_path, spec.ready_timeout)
+                )
+            except Exception as exc:  # one broken peer must not lose the others' numbers
+                print(f"benchmark: {spec.name} failed: {exc}", file=sys.stderr)
+                failed.append(f"{spec.name} (run {run}): {exc}")
+                continue
+            time.sleep(1.0)  # let start-up work settle before the idle reading
+            rss = tree_rss_mb(pid)
+            targets += [Target(label, pid, f"{base}{route}", kind, spec.note, rss)
+                        for label, route, kind in spec.routes]  # fmt: skip
+        rows = measure_interleaved(targets, bodies_, args, workdir, run)
+    return rows, failed
+
+
 # -- report --------------------------------------------------------------------------
 
 
@@ -270,6 +309,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2, help="suite runs, alternating order")
     parser.add_argument("--only", help="comma-separated server names (default: all)")
     parser.add_argument("--smoke", action="store_true", help="every server once, 1 s runs (CI)")
+    parser.add_argument(
+        "--interleave", type=int, default=1, metavar="N",
+        help="start a run's servers together and load them in N turns each, alternating "
+        "(default 1: one server at a time)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.smoke:
         args.duration, args.warmup, args.runs = 1.0, 1.0, 1
@@ -301,6 +345,13 @@ def main() -> int:
         for run in range(1, args.runs + 1):
             order = specs if run % 2 else list(reversed(specs))
             rows: list[Row] = []
+            if args.interleave > 1:
+                got, broken = run_together(order, uri, version, artefact, workdir, bodies_,
+                                           args, run)  # fmt: skip
+                kept, refused = reportable(got)
+                rows, failed = kept, failed + broken + refused
+                runs.append(rows)
+                continue
             for spec in order:
                 ctx = Context(uri, version, artefact, workdir, free_port())
                 try:
@@ -315,7 +366,11 @@ def main() -> int:
                     failed.append(f"{spec.name} (run {run}): {exc}")
             runs.append(rows)
 
-    print(f"\nchurn model version {version}; wrk -t1 -c{args.connections} -d{args.duration:g}s "
+    how = f"-d{args.duration:g}s"
+    if args.interleave > 1:
+        turn = max(1, round(args.duration / args.interleave))
+        how = f"-d{turn}s x {args.interleave} turns per server, servers up together"
+    print(f"\nchurn model version {version}; wrk -t1 -c{args.connections} {how} "
           f"--latency after {args.warmup:g}s warm-up; OMP_NUM_THREADS=1; {os.cpu_count()} CPUs; "
           f"1-min load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after "
           "(other processes share these CPUs: compare within one run)\n")  # fmt: skip

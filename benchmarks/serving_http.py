@@ -223,6 +223,69 @@ def measure_http(
     return rows
 
 
+@dataclass(frozen=True)
+class Target:
+    """One running server's route, loaded by measure_interleaved."""
+
+    label: str
+    pid: int
+    url: str
+    body: str  # body kind: a key of the bodies mapping
+    note: str = ""
+    rss_mb: float | None = None
+
+
+def measure_interleaved(
+    targets: list[Target], bodies_: dict[str, dict[int, bytes]], args: argparse.Namespace,
+    workdir: Path, run: int,
+) -> list[Row]:  # fmt: skip
+    """Every target of a body kind and size, measured in `args.interleave` turns each.
+
+    The servers are all up; for each body and size each gets its warm-up, then
+    the targets take turns of duration / interleave seconds, every other round
+    in reverse order, so a slow minute of a shared machine falls on all of them
+    instead of on whichever ran then. A row sums its turns: requests over the
+    turns' elapsed time, CPU over requests; p50 is the median of the turns'
+    p50s and p99 the worst turn's p99 (wrk cannot merge its histograms).
+    """
+    turn = max(1, round(args.duration / args.interleave))
+    rows: list[Row] = []
+    for kind in dict.fromkeys(t.body for t in targets):
+        group = [t for t in targets if t.body == kind]
+        for n, payload in bodies_[kind].items():
+            script = lua_script(payload, workdir / f"interleaved-{kind}-{n}.lua")
+            for t in group:
+                run_wrk(t.url, script, args.warmup, args.connections)
+            turns: dict[str, list[tuple[dict[str, float], float]]] = {t.label: [] for t in group}
+            for i in range(args.interleave):
+                for t in group if i % 2 == 0 else reversed(group):
+                    cpu0 = tree_cpu_seconds(t.pid)
+                    result = run_wrk(t.url, script, turn, args.connections)
+                    turns[t.label].append((result, tree_cpu_seconds(t.pid) - cpu0))
+            for t in group:
+                row = _combined(t, n, turns[t.label], run)
+                rows.append(row)
+                print(f"benchmark: {t.label} {kind} {n} ({args.interleave} turns): "
+                      f"{row.rps:.0f} req/s, {row.cpu_ms_per_req:.2f} ms CPU/req",
+                      file=sys.stderr)  # fmt: skip
+    return rows
+
+
+def _combined(target: Target, n: int, turns: list[tuple[dict[str, float], float]],
+              run: int) -> Row:  # fmt: skip
+    results = [r for r, _ in turns]
+    requests = sum(r.get("requests", 0.0) for r in results)
+    elapsed = sum(r.get("requests", 0.0) / r["rps"] for r in results if r["rps"] > 0)
+    p50s = sorted(r["p50"] for r in results)
+    return Row(
+        target.label, n, p50s[len(p50s) // 2], max(r["p99"] for r in results),
+        requests / elapsed if elapsed else 0.0, int(sum(r["errors"] for r in results)),
+        sum(cpu for _, cpu in turns) / max(requests, 1.0) * 1e3, target.note, target.body,
+        rss_mb=target.rss_mb, run=run, requests=int(requests),
+        non_2xx=int(sum(r["non_2xx"] for r in results)),
+    )  # fmt: skip
+
+
 # -- report ----------------------------------------------------------------------
 
 

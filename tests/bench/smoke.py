@@ -44,6 +44,11 @@ class Smoke:
     timeout: float = 600.0  # seconds; cold peer environments are a pip install
     python_flags: tuple[str, ...] = ()
     node: bool = False  # starts a real node of its own (root, `make node`)
+    args: tuple[str, ...] = ()  # after --smoke: a second mode of the same script
+
+    @property
+    def id(self) -> str:
+        return " ".join((self.script, *self.args))
 
 
 SMOKES = [
@@ -67,6 +72,10 @@ SMOKES = [
     Smoke("serving.py", (r"^\| server \| body \|", *(rf"^\| {name} \|" for name in (
         "churn", "churn-batch", "churn-routed", "churn-stock", "bento-noop", "fastapi",
         "litserve", "ray", "mlserver"))), timeout=2400),
+    # The servers up together, loaded in turns (serving_http.measure_interleaved).
+    Smoke("serving.py", (r"^\| server \| body \|", r"^\| churn \|", r"^\| fastapi \|",
+                         r"2 turns per server"),
+          args=("--interleave", "2", "--only", "churn,fastapi")),
     Smoke("serving_overload.py", (r"^\| setting \| load \|", r"^\| default \| 10x \|",
                                   r"^\| MODELOPS_MAX_QUEUE_MS=0 \| 10x \|")),
     Smoke("serving_learning_path.py", (r"^\| server \| body \|", r"^\| learning-path \|")),
@@ -88,7 +97,7 @@ def scripts() -> set[str]:
 def params(node: bool) -> list:
     """pytest params of the smoke runs on (node=True) or off the real node, each with its timeout."""
     return [
-        pytest.param(s, id=s.script, marks=pytest.mark.timeout(s.timeout + 60))
+        pytest.param(s, id=s.id, marks=pytest.mark.timeout(s.timeout + 60))
         for s in SMOKES
         if s.node == node
     ]
@@ -96,7 +105,9 @@ def params(node: bool) -> list:
 
 def run_smoke(smoke: Smoke) -> None:
     """Run `benchmarks/<script> --smoke`; fail with its output unless it exits 0 with its table."""
-    command = [sys.executable, *smoke.python_flags, str(BENCHMARKS / smoke.script), "--smoke"]
+    command = [
+        sys.executable, *smoke.python_flags, str(BENCHMARKS / smoke.script), "--smoke", *smoke.args
+    ]  # fmt: skip
     env = {**os.environ, "BENTOML_DO_NOT_TRACK": "true", "OMP_NUM_THREADS": "1"}
     started = time.monotonic()
     try:
@@ -106,7 +117,7 @@ def run_smoke(smoke: Smoke) -> None:
     except subprocess.TimeoutExpired as exc:
         tail = ((exc.stdout or b"") + (exc.stderr or b"")).decode(errors="replace")[-4000:]
         pytest.fail(
-            f"benchmarks/{smoke.script} --smoke still running after {smoke.timeout:.0f} s:\n{tail}",
+            f"benchmarks/{smoke.id} --smoke still running after {smoke.timeout:.0f} s:\n{tail}",
             pytrace=False,
         )
     seconds = time.monotonic() - started
@@ -126,4 +137,4 @@ def run_smoke(smoke: Smoke) -> None:
             pytrace=False,
         )
     # Shown with -rA / in the junit report: how long each smoke run took.
-    print(f"benchmarks/{smoke.script} --smoke: {seconds:.1f} s")
+    print(f"benchmarks/{smoke.id} --smoke: {seconds:.1f} s")
