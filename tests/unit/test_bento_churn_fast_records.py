@@ -272,3 +272,51 @@ def valid_record(draw) -> dict:
 @given(st.lists(valid_record(), max_size=20))
 def test_ordinary_valid_bodies_take_the_fast_path(records: list[dict]) -> None:
     assert check_promise(body_of(*records)), "a valid body went to the slow path"
+
+
+# --- the two readers cannot drift apart --------------------------------------------
+
+
+def _rules(schema: object) -> object:
+    """A JSON schema reduced to what it allows: no titles or descriptions, sets as sets."""
+    if isinstance(schema, dict):
+        out = {k: _rules(v) for k, v in schema.items() if k not in ("title", "description")}
+        if "enum" in out:
+            out["enum"] = sorted(out["enum"])
+            out.pop("type", None)  # pydantic adds "string" to a string enum
+        for bound in ("minimum", "maximum"):
+            if bound in out:
+                out[bound] = float(out[bound])
+        return out
+    if isinstance(schema, list):
+        return [_rules(v) for v in schema]
+    return schema
+
+
+def test_the_fast_struct_allows_what_the_record_model_allows_field_by_field() -> None:
+    """A rule added to the pydantic model but not to the struct (or back) fails here."""
+    import msgspec
+
+    from modelops_bentos.churn.fast_records import record_struct
+    from modelops_bentos.churn.schemas import ChurnRecord
+
+    struct = record_struct("ChurnRecord", RAW_SCHEMA.fields, CUSTOMER_ID_MAX_LENGTH)
+    fast = msgspec.json.schema(struct)["$defs"]["ChurnRecord"]
+    assert _rules(fast) == _rules(ChurnRecord.model_json_schema())
+
+
+def test_the_pydantic_models_have_no_rule_outside_their_fields() -> None:
+    """Validators in code would be skipped by the fast path: there must be none but the count."""
+    from modelops_bentos.churn.schemas import ChurnRecord
+
+    for model in (ChurnRecord, RecordsRequest):
+        decorators = model.__pydantic_decorators__
+        assert not (
+            decorators.validators
+            or decorators.field_validators
+            or decorators.root_validators
+            or decorators.model_validators
+        ), f"{model.__name__} has validators the fast decoder does not apply"
+    # The records list's only extra rule is the count limit, which decode() applies too.
+    metadata = RecordsRequest.model_fields["records"].metadata
+    assert [m.func.__name__ for m in metadata] == ["_check_record_count"]
