@@ -29,7 +29,7 @@ import pytest
 
 from modelops_cli.images import BuiltImage, ensure
 from modelops_cli.images.buildah import Buildah
-from modelops_cli.images.builder import cache_root
+from modelops_cli.images.builder import cache_root, storage_lock
 
 
 @pytest.fixture(scope="session")
@@ -61,13 +61,16 @@ def buildah() -> Buildah:
 def container(image: BuiltImage) -> Iterator[str]:
     """A working container of the image (loaded from its archive if storage lost it)."""
     tool = buildah()
-    if tool.inspect(image.ref) is None:
-        tool.run("pull", f"docker-archive:{image.archive}")
-    ctr = tool.run("from", "--pull=never", image.ref).strip()
-    try:
-        yield ctr
-    finally:
-        tool.run("rm", ctr, check=False)
+    # The store's lock while the container exists: an image build in another
+    # process ends with `buildah rm --all` and would remove it.
+    with storage_lock(cache_root() / "images"):
+        if tool.inspect(image.ref) is None:
+            tool.run("pull", f"docker-archive:{image.archive}")
+        ctr = tool.run("from", "--pull=never", image.ref).strip()
+        try:
+            yield ctr
+        finally:
+            tool.run("rm", ctr, check=False)
 
 
 def run_in(image: BuiltImage, user: str, *argv: str, timeout: float = 300) -> str:

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,43 @@ from modelops_cli.images.buildah import Buildah
 from modelops_cli.images.errors import ImagesError, require_root
 
 KEEP_ARCHIVES = 2  # per image: the current one and the one before
+
+
+# Depth of the storage lock held by this thread, per images root: a thread
+# holding it (a test's working container) can still call the builder without
+# waiting for itself; another thread or process waits for the lock.
+_HELD = threading.local()
+
+
+@contextmanager
+def storage_lock(root: Path, echo: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+    """The image store's machine-wide lock (`<root>/.lock`), re-entrant within a thread.
+
+    Builds, prunes and anything that keeps a working container in the store
+    (tests/node/images_support.py) hold it: a build ends with `buildah rm
+    --all`, which would remove another process's working container.
+    """
+    root = root.resolve()
+    held: dict[Path, int] = _HELD.__dict__.setdefault("depth", {})
+    if held.get(root):
+        held[root] += 1
+        try:
+            yield
+        finally:
+            held[root] -= 1
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            echo("waiting for another image build on this machine to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        held[root] = 1
+        try:
+            yield
+        finally:
+            held[root] = 0
 
 
 @dataclass(frozen=True)
@@ -310,12 +348,7 @@ class Builder:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        with (self.root / ".lock").open("w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self.echo("waiting for another image build on this machine to finish")
-                fcntl.flock(handle, fcntl.LOCK_EX)
+        with storage_lock(self.root, self.echo):
             yield
 
     # -- listing --------------------------------------------------------------
