@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import re
 import signal
@@ -171,17 +172,63 @@ def lua_script(body: bytes, path: Path) -> Path:
     path.write_text(
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
-        f"wrk.body = [==[{text}]==]\n"
+        f"wrk.body = [==[{text}]==]\n" + HISTOGRAM_LUA
     )
     return path
 
 
-def run_wrk(url: str, script: Path, seconds: float, connections: int) -> dict[str, float]:
+# With WRK_HISTOGRAM set, wrk writes every latency it recorded there ("<us> <count>"
+# per distinct value), so runs in turns can be merged exactly (merged_percentile).
+HISTOGRAM_LUA = """
+done = function(summary, latency, requests)
+  local out = os.getenv("WRK_HISTOGRAM")
+  if not out then return end
+  local f = assert(io.open(out, "w"))
+  for i = 1, #latency do
+    local value, count = latency(i)
+    f:write(string.format("%d %d\\n", value, count))
+  end
+  f:close()
+end
+"""
+
+
+def read_histogram(path: Path) -> dict[int, int]:
+    """What HISTOGRAM_LUA wrote: latency in microseconds -> count."""
+    counts: dict[int, int] = {}
+    for line in path.read_text().splitlines():
+        value, count = line.split()
+        counts[int(value)] = counts.get(int(value), 0) + int(count)
+    return counts
+
+
+def merged_percentile(histograms: list[dict[int, int]], p: float) -> float:
+    """The p-th percentile (ms) of all the latencies of several wrk runs together."""
+    merged: dict[int, int] = {}
+    for histogram in histograms:
+        for value, count in histogram.items():
+            merged[value] = merged.get(value, 0) + count
+    total = sum(merged.values())
+    if not total:
+        return 0.0
+    rank, seen = math.ceil(p / 100 * total), 0
+    for value in sorted(merged):
+        seen += merged[value]
+        if seen >= rank:
+            return value / 1000
+    return max(merged) / 1000
+
+
+def run_wrk(
+    url: str, script: Path, seconds: float, connections: int, histogram: Path | None = None
+) -> dict[str, float]:
+    """One wrk run; with `histogram`, its latencies are written there too (HISTOGRAM_LUA)."""
+    env = {**os.environ, "WRK_HISTOGRAM": str(histogram)} if histogram else None
     cmd = [
         "wrk", "-t1", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--latency",
         "-s", str(script), url,
     ]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     result: dict[str, float] = {"errors": 0.0, "non_2xx": 0.0}
     for line in out.splitlines():
         line = line.strip()
@@ -245,8 +292,8 @@ def measure_interleaved(
     the targets take turns of duration / interleave seconds, every other round
     in reverse order, so a slow minute of a shared machine falls on all of them
     instead of on whichever ran then. A row sums its turns: requests over the
-    turns' elapsed time, CPU over requests; p50 is the median of the turns'
-    p50s and p99 the worst turn's p99 (wrk cannot merge its histograms).
+    turns' elapsed time, CPU over requests, and p50 / p99 over every latency
+    of every turn (wrk writes its histogram, HISTOGRAM_LUA).
     """
     turn = max(1, round(args.duration / args.interleave))
     rows: list[Row] = []
@@ -256,12 +303,14 @@ def measure_interleaved(
             script = lua_script(payload, workdir / f"interleaved-{kind}-{n}.lua")
             for t in group:
                 run_wrk(t.url, script, args.warmup, args.connections)
-            turns: dict[str, list[tuple[dict[str, float], float]]] = {t.label: [] for t in group}
+            turns: dict[str, list[Turn]] = {t.label: [] for t in group}
+            histogram = workdir / "turn-latencies.txt"
             for i in range(args.interleave):
                 for t in group if i % 2 == 0 else reversed(group):
                     cpu0 = tree_cpu_seconds(t.pid)
-                    result = run_wrk(t.url, script, turn, args.connections)
-                    turns[t.label].append((result, tree_cpu_seconds(t.pid) - cpu0))
+                    result = run_wrk(t.url, script, turn, args.connections, histogram)
+                    cpu = tree_cpu_seconds(t.pid) - cpu0
+                    turns[t.label].append(Turn(result, cpu, read_histogram(histogram)))
             for t in group:
                 row = _combined(t, n, turns[t.label], run)
                 rows.append(row)
@@ -271,16 +320,24 @@ def measure_interleaved(
     return rows
 
 
-def _combined(target: Target, n: int, turns: list[tuple[dict[str, float], float]],
-              run: int) -> Row:  # fmt: skip
-    results = [r for r, _ in turns]
+@dataclass(frozen=True)
+class Turn:
+    """One wrk run of a target in measure_interleaved."""
+
+    result: dict[str, float]  # run_wrk's reading
+    cpu_seconds: float  # the server tree's CPU during it
+    latencies: dict[int, int]  # microseconds -> count (read_histogram)
+
+
+def _combined(target: Target, n: int, turns: list[Turn], run: int) -> Row:
+    results = [t.result for t in turns]
     requests = sum(r.get("requests", 0.0) for r in results)
     elapsed = sum(r.get("requests", 0.0) / r["rps"] for r in results if r["rps"] > 0)
-    p50s = sorted(r["p50"] for r in results)
+    latencies = [t.latencies for t in turns]
     return Row(
-        target.label, n, p50s[len(p50s) // 2], max(r["p99"] for r in results),
+        target.label, n, merged_percentile(latencies, 50), merged_percentile(latencies, 99),
         requests / elapsed if elapsed else 0.0, int(sum(r["errors"] for r in results)),
-        sum(cpu for _, cpu in turns) / max(requests, 1.0) * 1e3, target.note, target.body,
+        sum(t.cpu_seconds for t in turns) / max(requests, 1.0) * 1e3, target.note, target.body,
         rss_mb=target.rss_mb, run=run, requests=int(requests),
         non_2xx=int(sum(r["non_2xx"] for r in results)),
     )  # fmt: skip
