@@ -127,3 +127,34 @@ def test_parse_env_reads_provision_output():
         "KUBELET": "/c/kubelet",
         "PAUSE_REF": "modelops.local/pause:1",
     }
+
+
+GiB = 2**30
+
+
+@pytest.mark.parametrize(
+    ("free", "total", "refused"),
+    [
+        (20 * GiB, 250 * GiB, False),
+        # 6 GiB for the node plus the kubelet's 1% reserve of 250 GiB.
+        (int(8.5 * GiB), 250 * GiB, False),
+        (int(8.4 * GiB), 250 * GiB, True),
+        (5 * GiB, 20 * GiB, True),
+        (None, None, False),  # unknown: not checked
+    ],
+)
+def test_too_little_disk_is_named_with_what_it_needs(free, total, refused):
+    found = preflight.problems(dataclasses.replace(GOOD, disk_free=free, disk_total=total))
+    if not refused:
+        assert found == []
+        return
+    (message,) = found
+    assert message.startswith(f"{free / GiB:.1f} GiB free for the node's state directory")
+    assert f"needs {preflight.disk_needed(total) / GiB:.1f} GiB" in message
+    assert "--state-dir" in message
+
+
+def test_the_disk_of_a_state_dir_not_made_yet_is_its_parents(tmp_path):
+    disk = preflight._disk(tmp_path / "not" / "made" / "yet")
+    assert disk["disk_total"] > 0
+    assert 0 <= disk["disk_free"] <= disk["disk_total"]

@@ -8,6 +8,7 @@ message instead of half-starting.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from modelops_cli.controlplane import assets as cp_assets
 
 from . import assets, netinfo
+from .kubelet import EVICTION_HARD
 from .layout import (
     KUBELET_HEALTHZ_PORT,
     KUBELET_PORT,
@@ -44,6 +46,12 @@ PACKAGES = {
     "ip": "iproute2",
 }
 NODE_ENV_FILES = ("KUBELET", "KUBE_PROXY", "KUBECTL", "COREDNS", "PAUSE_IMAGE", "COREDNS_IMAGE")
+# Disk the node's state directory needs beyond the kubelet's eviction reserve:
+# containerd unpacks every product image there (the test layer's node went
+# from 13 to 6.8 GB free on / while it ran, 2026-12-06). Below the reserve the
+# kubelet reports DiskPressure and evicts pods, which tests only see as pods
+# that never become ready.
+NODE_DISK_BYTES = 6 * 2**30
 
 
 class PreflightError(RuntimeError):
@@ -66,6 +74,8 @@ class Facts:
     route_conflicts: tuple[str, ...] = ()
     existing_files: frozenset[str] = field(default_factory=frozenset)
     socket_path: str = ""  # the longest unix socket path the node will listen on
+    disk_free: int | None = None  # bytes free on the state directory's filesystem
+    disk_total: int | None = None
 
 
 def _mounted_cgroups(mounts_text: str) -> tuple[frozenset[str], bool]:
@@ -132,7 +142,23 @@ def gather(node_ip: str, layout: Layout) -> Facts:
         route_conflicts=tuple(conflicts),
         existing_files=frozenset(files),
         socket_path=str(layout.longest_socket),
+        **_disk(layout.root),
     )
+
+
+def _disk(root: Path) -> dict[str, int]:
+    """Free and total bytes of the filesystem the state directory is (or will be) on."""
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    usage = shutil.disk_usage(existing)
+    return {"disk_free": usage.free, "disk_total": usage.total}
+
+
+def disk_needed(total: int) -> int:
+    """Bytes a node needs free: NODE_DISK_BYTES plus the kubelet's nodefs reserve."""
+    reserve_percent = float(EVICTION_HARD["nodefs.available"].rstrip("%"))
+    return NODE_DISK_BYTES + int(total * reserve_percent / 100)
 
 
 def problems(facts: Facts) -> list[str]:
@@ -195,6 +221,17 @@ def problems(facts: Facts) -> list[str]:
             f"port {port} is already in use (another kubelet or kube-proxy?); "
             "`ss -ltnp` shows who holds it"
         )
+    if facts.disk_free is not None and facts.disk_total is not None:
+        needed = disk_needed(facts.disk_total)
+        if facts.disk_free < needed:
+            found.append(
+                f"{facts.disk_free / 2**30:.1f} GiB free for the node's state directory; it "
+                f"needs {needed / 2**30:.1f} GiB ({NODE_DISK_BYTES / 2**30:.0f} GiB for the "
+                f"unpacked images and pods, plus the kubelet's eviction reserve of "
+                f"{EVICTION_HARD['nodefs.available']} of the disk): free some space "
+                "(`modelops images prune` drops unused image layers) or pass a --state-dir "
+                "on a larger disk"
+            )
     found.extend(
         f"{conflict}: pods or Services there would be unreachable"
         for conflict in facts.route_conflicts
