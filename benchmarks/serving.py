@@ -54,7 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -217,15 +217,21 @@ SERVERS: list[ServerSpec] = [
 ]  # fmt: skip
 
 
-def run_spec(spec: ServerSpec, ctx: Context, bodies_: dict[str, dict[int, bytes]],
-             args: argparse.Namespace, run: int) -> list[Row]:  # fmt: skip
+@contextlib.contextmanager
+def started(spec: ServerSpec, ctx: Context, run: int) -> Iterator[tuple[int, str, float]]:
+    """The spec's server, up and settled: (pid, base URL, idle RSS in MiB)."""
     cmd, env = spec.command(ctx)
     base = f"http://127.0.0.1:{ctx.port}"
-    rows: list[Row] = []
     log = ctx.workdir / f"{spec.name}-{run}.log"
     with server(cmd, env, base, log, spec.ready_path, spec.ready_timeout) as pid:
         time.sleep(1.0)  # let start-up work settle before the idle reading
-        rss = tree_rss_mb(pid)
+        yield pid, base, tree_rss_mb(pid)
+
+
+def run_spec(spec: ServerSpec, ctx: Context, bodies_: dict[str, dict[int, bytes]],
+             args: argparse.Namespace, run: int) -> list[Row]:  # fmt: skip
+    rows: list[Row] = []
+    with started(spec, ctx, run) as (pid, base, rss):
         for label, route, kind in spec.routes:
             got = measure_http(label, pid, f"{base}{route}", bodies_[kind], args, ctx.workdir,
                                spec.note, kind)  # fmt: skip
@@ -235,31 +241,40 @@ def run_spec(spec: ServerSpec, ctx: Context, bodies_: dict[str, dict[int, bytes]
     return rows
 
 
-def run_together(specs: list[ServerSpec], uri: str, version: str, artefact: Path, workdir: Path,
+def run_together(specs: list[ServerSpec], contexts: Callable[[], Context],
                  bodies_: dict[str, dict[int, bytes]], args: argparse.Namespace,
                  run: int) -> tuple[list[Row], list[str]]:  # fmt: skip
     """--interleave: every server of the run up at once, loaded in turns (measure_interleaved)."""
     failed: list[str] = []
     targets: list[Target] = []
+    workdir = contexts().workdir
     with contextlib.ExitStack() as stack:
         for spec in specs:
-            ctx = Context(uri, version, artefact, workdir, free_port())
-            cmd, env = spec.command(ctx)
-            base = f"http://127.0.0.1:{ctx.port}"
-            log = workdir / f"{spec.name}-{run}.log"
+            ctx = contexts()
             try:
-                pid = stack.enter_context(
-                    server(cmd, env, base, log, spec.ready_path, spec.ready_timeout)
-                )
+                pid, base, rss = stack.enter_context(started(spec, ctx, run))
             except Exception as exc:  # one broken peer must not lose the others' numbers
                 print(f"benchmark: {spec.name} failed: {exc}", file=sys.stderr)
                 failed.append(f"{spec.name} (run {run}): {exc}")
                 continue
-            time.sleep(1.0)  # let start-up work settle before the idle reading
-            rss = tree_rss_mb(pid)
             targets += [Target(label, pid, f"{base}{route}", kind, spec.note, rss)
                         for label, route, kind in spec.routes]  # fmt: skip
         rows = measure_interleaved(targets, bodies_, args, workdir, run)
+    return rows, failed
+
+
+def run_one_by_one(specs: list[ServerSpec], contexts: Callable[[], Context],
+                   bodies_: dict[str, dict[int, bytes]], args: argparse.Namespace,
+                   run: int) -> tuple[list[Row], list[str]]:  # fmt: skip
+    """The default: one server at a time, each loaded for every body and size in a row."""
+    rows: list[Row] = []
+    failed: list[str] = []
+    for spec in specs:
+        try:
+            rows += run_spec(spec, contexts(), bodies_, args, run)
+        except Exception as exc:  # one broken peer must not lose the others' numbers
+            print(f"benchmark: {spec.name} failed: {exc}", file=sys.stderr)
+            failed.append(f"{spec.name} (run {run}): {exc}")
     return rows, failed
 
 
@@ -342,29 +357,19 @@ def main() -> int:
         bodies_ = all_bodies()
         floor = in_process(uri, version, bodies_["records"], seconds=min(args.duration, 5.0))
         failed: list[str] = []
+
+        def contexts() -> Context:  # one per server: its own port
+            return Context(uri, version, artefact, workdir, free_port())
+
         for run in range(1, args.runs + 1):
             order = specs if run % 2 else list(reversed(specs))
-            rows: list[Row] = []
-            if args.interleave > 1:
-                got, broken = run_together(order, uri, version, artefact, workdir, bodies_,
-                                           args, run)  # fmt: skip
-                kept, refused = reportable(got)
-                rows, failed = kept, failed + broken + refused
-                runs.append(rows)
-                continue
-            for spec in order:
-                ctx = Context(uri, version, artefact, workdir, free_port())
-                try:
-                    got = run_spec(spec, ctx, bodies_, args, run)
-                    # A row of error answers measures nothing: it is not reported at all
-                    # (Row.refusal), and the run exits non-zero naming it.
-                    kept, refused = reportable(got)
-                    rows += kept
-                    failed += refused
-                except Exception as exc:  # one broken peer must not lose the others' numbers
-                    print(f"benchmark: {spec.name} failed: {exc}", file=sys.stderr)
-                    failed.append(f"{spec.name} (run {run}): {exc}")
-            runs.append(rows)
+            measure = run_together if args.interleave > 1 else run_one_by_one
+            got, broken = measure(order, contexts, bodies_, args, run)
+            # A row of error answers measures nothing: it is not reported at all
+            # (Row.refusal), and the run exits non-zero naming it.
+            kept, refused = reportable(got)
+            runs.append(kept)
+            failed += broken + refused
 
     how = f"-d{args.duration:g}s"
     if args.interleave > 1:

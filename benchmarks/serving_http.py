@@ -16,7 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,30 +194,26 @@ end
 """
 
 
-def read_histogram(path: Path) -> dict[int, int]:
+def read_histogram(path: Path) -> Counter[int]:
     """What HISTOGRAM_LUA wrote: latency in microseconds -> count."""
-    counts: dict[int, int] = {}
+    counts: Counter[int] = Counter()
     for line in path.read_text().splitlines():
         value, count = line.split()
-        counts[int(value)] = counts.get(int(value), 0) + int(count)
+        counts[int(value)] += int(count)
     return counts
 
 
-def merged_percentile(histograms: list[dict[int, int]], p: float) -> float:
+def merged_percentile(histograms: list[Mapping[int, int]], p: float) -> float:
     """The p-th percentile (ms) of all the latencies of several wrk runs together."""
-    merged: dict[int, int] = {}
+    merged: Counter[int] = Counter()
     for histogram in histograms:
-        for value, count in histogram.items():
-            merged[value] = merged.get(value, 0) + count
-    total = sum(merged.values())
-    if not total:
-        return 0.0
-    rank, seen = math.ceil(p / 100 * total), 0
+        merged.update(histogram)
+    rank, seen = math.ceil(p / 100 * merged.total()), 0
     for value in sorted(merged):
         seen += merged[value]
         if seen >= rank:
             return value / 1000
-    return max(merged) / 1000
+    return 0.0  # no latencies at all
 
 
 def run_wrk(
@@ -250,6 +247,16 @@ def run_wrk(
     return result
 
 
+def wrk_with_cpu(
+    pid: int, url: str, script: Path, seconds: float, connections: int,
+    histogram: Path | None = None,
+) -> tuple[dict[str, float], float]:  # fmt: skip
+    """run_wrk's reading and the server tree's CPU seconds during it."""
+    cpu0 = tree_cpu_seconds(pid)
+    result = run_wrk(url, script, seconds, connections, histogram)
+    return result, tree_cpu_seconds(pid) - cpu0
+
+
 def measure_http(
     name: str, pid: int, url: str, bodies_: dict[int, bytes], args: argparse.Namespace,
     workdir: Path, note: str = "", body: str = "records",
@@ -258,9 +265,7 @@ def measure_http(
     for n, payload in bodies_.items():
         script = lua_script(payload, workdir / f"{name}-{body}-{n}.lua")
         run_wrk(url, script, args.warmup, args.connections)
-        cpu0 = tree_cpu_seconds(pid)
-        r = run_wrk(url, script, args.duration, args.connections)
-        cpu = tree_cpu_seconds(pid) - cpu0
+        r, cpu = wrk_with_cpu(pid, url, script, args.duration, args.connections)
         requests = r.get("requests") or 1.0
         rows.append(Row(name, n, r["p50"], r["p99"], r["rps"], int(r["errors"]),
                         cpu / requests * 1e3, note, body, requests=int(requests),
@@ -307,9 +312,9 @@ def measure_interleaved(
             histogram = workdir / "turn-latencies.txt"
             for i in range(args.interleave):
                 for t in group if i % 2 == 0 else reversed(group):
-                    cpu0 = tree_cpu_seconds(t.pid)
-                    result = run_wrk(t.url, script, turn, args.connections, histogram)
-                    cpu = tree_cpu_seconds(t.pid) - cpu0
+                    result, cpu = wrk_with_cpu(
+                        t.pid, t.url, script, turn, args.connections, histogram
+                    )
                     turns[t.label].append(Turn(result, cpu, read_histogram(histogram)))
             for t in group:
                 row = _combined(t, n, turns[t.label], run)
@@ -326,7 +331,7 @@ class Turn:
 
     result: dict[str, float]  # run_wrk's reading
     cpu_seconds: float  # the server tree's CPU during it
-    latencies: dict[int, int]  # microseconds -> count (read_histogram)
+    latencies: Counter[int]  # microseconds -> count (read_histogram)
 
 
 def _combined(target: Target, n: int, turns: list[Turn], run: int) -> Row:

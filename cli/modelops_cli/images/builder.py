@@ -10,6 +10,7 @@ what `docker load` reads.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -49,25 +50,26 @@ def storage_lock(root: Path, echo: Callable[[str], None] = lambda _: None) -> It
     """
     root = root.resolve()
     held: dict[Path, int] = _HELD.__dict__.setdefault("depth", {})
-    if held.get(root):
-        held[root] += 1
+    with contextlib.ExitStack() as stack:
+        if not held.get(root):
+            stack.enter_context(_flock(root / ".lock", echo))
+        held[root] = held.get(root, 0) + 1
         try:
             yield
         finally:
             held[root] -= 1
-        return
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as handle:
+
+
+@contextmanager
+def _flock(path: Path, echo: Callable[[str], None]) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             echo("waiting for another image build on this machine to finish")
             fcntl.flock(handle, fcntl.LOCK_EX)
-        held[root] = 1
-        try:
-            yield
-        finally:
-            held[root] = 0
+        yield
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ class Builder:
             catalog.spec(name)  # unknown names fail before anything is built
         require_root()
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._lock():
+        with storage_lock(self.root, self.echo):
             return [self._ensure_one(name, force) for name in names]
 
     def _ensure_one(self, name: str, force: bool) -> BuiltImage:
@@ -331,7 +333,7 @@ class Builder:
         """Dangling images out of the storage now: their ids, the cache's disk use before and after."""
         require_root()
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._lock():
+        with storage_lock(self.root, self.echo):
             before = self.usage()
             removed = self.buildah.prune().split()
             return {"removed": removed, "before": before, "after": self.usage()}
@@ -345,11 +347,6 @@ class Builder:
             "rootfs": disk_usage(self.root / "rootfs"),
         }
         return {**parts, "total": sum(parts.values())}
-
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        with storage_lock(self.root, self.echo):
-            yield
 
     # -- listing --------------------------------------------------------------
 
