@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,13 +59,8 @@ from operator_latency_apply import (  # noqa: E402
 )
 from operator_latency_reactions import measure_reactions  # noqa: E402
 
+from modelops_testkit.net import free_port  # noqa: E402
 from modelops_testkit.poll import wait  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:

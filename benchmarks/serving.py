@@ -179,7 +179,10 @@ def _peer_cmd(name: str, script: str) -> Callable[[Context], tuple[list[str], di
                    "--loop", "uvloop", "--http", "httptools",
                    "--log-level", "warning", "--no-access-log"]  # fmt: skip
         elif name == "mlserver":
-            cmd = [python, str(HERE / "peers" / script), str(ctx.port), str(ctx.workdir / "mls")]
+            from modelops_cli.controlplane.ports import free_ports
+
+            cmd = [python, str(HERE / "peers" / script), str(ctx.port), str(ctx.workdir / "mls"),
+                   *map(str, free_ports(2))]  # fmt: skip
         else:
             cmd = [python, str(HERE / "peers" / script), str(ctx.port)]
         return cmd, _peer_env(ctx)

@@ -12,7 +12,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from modelops_testkit.net import free_port as free_port  # the benchmarks take it from here
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,12 +57,6 @@ class Row:
 
 
 # -- processes -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _proc_table() -> tuple[dict[int, list[str]], dict[int, list[int]]]:
@@ -106,6 +101,7 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -117,8 +113,8 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
             with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
-        except (urllib.error.URLError, OSError):
-            pass
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            pass  # not listening yet, or not HTTP (someone else's port): the next poll tells
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f}s")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,16 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from modelops_testkit.net import free_port
 from tests.plugins.models import TrainedModel
 
 CHURN = "modelops_bentos.churn.service:Churn"
 LEARNING_PATH = "modelops_bentos.learning_path.service:LearningPath"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

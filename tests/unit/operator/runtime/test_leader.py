@@ -22,6 +22,7 @@ from modelops_operator.runtime.leader import (
     lease_spec,
 )
 from modelops_operator.runtime.probe import FollowerProbe
+from modelops_testkit.net import free_port
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -190,12 +191,6 @@ def test_lease_spec_counts_transitions_and_keeps_acquire_time_on_renew():
     assert renewed["acquireTime"] == taken["acquireTime"]
     assert renewed["renewTime"] == "2026-11-23T12:00:05.000000Z"
     assert renewed["leaseTransitions"] == 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_follower_probe_answers_until_closed_and_frees_the_port():
