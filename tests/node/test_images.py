@@ -19,11 +19,11 @@ import pytest
 
 from modelops_cli.images import ensure
 from modelops_operator.builders import BENTO_UID, BENTOML_HOME, TMP_DIR
+from modelops_testkit.net import free_port
 from tests.node.images_support import (
     NO_PROXY,
     archive_config,
     built_images,  # noqa: F401 (session fixture)
-    free_port,
     pod,
     run_in,
     wait_http,
