@@ -139,9 +139,38 @@ def kube(kubeconfig: str) -> KubeAdapter:
     return KubeAdapter.from_kubeconfig(kubeconfig)
 
 
+# The operators a test started, for the failure report (pytest_runtest_makereport).
+STARTED_OPERATORS = pytest.StashKey[list]()
+LOG_TAIL_LINES = 200
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """A failed test that started operators shows the end of each one's log.
+
+    Their logs live in the test's temporary folder, which later sessions
+    remove: without this, a failure seen once in CI says what the test saw but
+    not what the operator did.
+    """
+    report = yield
+    if report.failed and report.when in ("setup", "call"):
+        for proc in item.stash.get(STARTED_OPERATORS, []):
+            try:
+                lines = proc.log.splitlines()[-LOG_TAIL_LINES:]
+            except OSError as exc:
+                lines = [f"(log unreadable: {exc})"]
+            state = "running" if proc.running() else f"exited {proc.proc.returncode}"
+            report.sections.append(
+                (f"operator {proc.identity} ({state}), last {len(lines)} log lines",
+                 "\n".join(lines))
+            )  # fmt: skip
+    return report
+
+
 @pytest.fixture
-def start_operator(control_plane, tmp_path: Path) -> Iterator[Any]:
+def start_operator(control_plane, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     started: list[OperatorProcess] = []
+    request.node.stash[STARTED_OPERATORS] = started
 
     def start(
         namespace: str,
