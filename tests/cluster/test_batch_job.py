@@ -11,6 +11,7 @@ exist), so no simulated node touches their status.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import time
@@ -34,6 +35,19 @@ def batch_spec(**extra) -> dict:
         "jobTemplate": {"spec": {"managedBy": JOB_MANAGER, "template": {"spec": POD}}},
         **extra,
     }
+
+
+def a_schedule_not_due_soon() -> str:
+    """A daily schedule twelve hours from now.
+
+    This control plane runs the real CronJob controller, which creates a Job of
+    its own when the schedule comes due while the CronJob exists; that Job is
+    newer than the test's, so the operator rightly follows it instead. With a
+    fixed "0 2 * * *" the schedule test failed in CI when it ran across 02:00
+    UTC (reproduced by scheduling the next minute).
+    """
+    hour = (dt.datetime.now(dt.UTC).hour + 12) % 24
+    return f"0 {hour} * * *"
 
 
 def patch_md(kube, namespace, body: dict) -> None:
@@ -229,7 +243,7 @@ def test_a_vanished_job_is_an_outcome_and_a_stranger_is_never_adopted(kube, name
 
 
 def test_the_schedule_is_a_cronjob_pinned_to_the_stable_version(kube, namespace, md):
-    patch_md(kube, namespace, {"spec": {"batch": {"schedule": "0 2 * * *"}}})
+    patch_md(kube, namespace, {"spec": {"batch": {"schedule": a_schedule_not_due_soon()}}})
 
     def cron_version():
         items = kube.request("GET", f"/apis/batch/v1/namespaces/{namespace}/cronjobs")["items"]
@@ -290,7 +304,8 @@ def test_the_schedules_runs_are_reported_once_each_and_a_stranger_is_never_read(
     kube, namespace, start_operator, control_plane
 ):
     operator = start_operator(namespace, resync=1.0)
-    apply_md(kube, namespace, md_manifest(version="3", batch=batch_spec(schedule="0 2 * * *")))
+    schedule = a_schedule_not_due_soon()
+    apply_md(kube, namespace, md_manifest(version="3", batch=batch_spec(schedule=schedule)))
     cron = the_cronjob(kube, namespace)
     assert cron["metadata"]["ownerReferences"][0]["kind"] == "ModelDeployment"
 
