@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelops_operator.adapters.kube import Conflict, Invalid, KubeAdapter, NotFound, path_for
+from modelops_operator.api import names
 from modelops_operator.retraining import record as job_record
 from modelops_operator.retraining.outcome import job_state
 from modelops_operator.retraining.state import JOB_ABSENT, JOB_FOREIGN, JOB_LOST, JOB_REJECTED
@@ -64,6 +65,10 @@ class JobRecord:
     # metadata.resourceVersion as an integer (None: unknown), to tell an older
     # answer from a newer one (see `saw` and `prime`).
     resource_version: int | None = None
+    # It carries the label the relist and the Job watch select on. One without
+    # it (a stranger's, known only from the GET after our create's 409) never
+    # appears in a list, so its absence there says nothing (see `prime`).
+    listed: bool = True
 
     def seen_by(self, owner_uid: str) -> tuple[str, str | None, str]:
         """(state, uid, note) as the ModelDeployment `owner_uid` must read it: a Job
@@ -102,6 +107,7 @@ def record_of(job: Mapping[str, Any]) -> JobRecord:
         held=job_record.held(job),
         deleting=metadata.get("deletionTimestamp") is not None,
         resource_version=resource_version(job),
+        listed=(metadata.get("labels") or {}).get(names.LABEL_MANAGED_BY) == names.MANAGED_BY,
     )
 
 
@@ -142,7 +148,10 @@ class JobMemory:
                 (
                     (key, known.resource_version)
                     for key, known in self._records.items()
-                    if known.state != JOB_LOST
+                    # A Job the list cannot show is not gone for missing from it:
+                    # judged so, a stranger's unlabelled Job became a tombstone that
+                    # hid it, and every pass tried to create the name again.
+                    if known.state != JOB_LOST and known.listed
                 ),
                 listed,
                 as_version(list_version),

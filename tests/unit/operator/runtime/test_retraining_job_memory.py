@@ -16,7 +16,11 @@ OURS, OLD = "uid-new", "uid-old"
 
 
 def job(
-    name: str, controller: str | None, condition: str | None = None, rv: str | None = None
+    name: str,
+    controller: str | None,
+    condition: str | None = None,
+    rv: str | None = None,
+    labelled: bool = True,
 ) -> dict:
     refs = (
         [{"kind": "ModelDeployment", "name": "churn", "uid": controller, "controller": True}]
@@ -30,6 +34,8 @@ def job(
             "name": name,
             "uid": f"job-{name}",
             "ownerReferences": refs,
+            # What the relist and the Job watch select on (Engine.prime).
+            "labels": {"app.kubernetes.io/managed-by": "modelops"} if labelled else {},
             **({"resourceVersion": rv} if rv else {}),
         },
         "status": {"conditions": conditions},
@@ -128,3 +134,18 @@ def test_a_late_watch_event_does_not_undo_a_newer_answer():
     memory.saw(job("ours", OURS, "Complete", rv="30"))
     assert memory.saw(job("ours", OURS, rv="20")) is False
     assert seen(memory, "ours") == (JOB_COMPLETE, "job-ours", "")
+
+
+def test_a_strangers_unlabelled_job_is_not_judged_deleted_by_a_relist():
+    # Known only from the GET after our create's 409: no list can show it, so
+    # missing from one says nothing. Judged deleted, it became a tombstone that
+    # hid it (seen as an absent name), and every pass created the name again.
+    memory = JobMemory()
+    memory.prime([], "5")
+    memory.saw(job("taken", None, rv="10", labelled=False))
+    assert seen(memory, "taken")[0] == JOB_FOREIGN
+    assert memory.prime([], "20") == 0
+    assert seen(memory, "taken")[0] == JOB_FOREIGN
+    # The same answer again (the next 409's GET) still reads as the stranger's.
+    memory.saw(job("taken", None, rv="10", labelled=False))
+    assert seen(memory, "taken")[0] == JOB_FOREIGN
