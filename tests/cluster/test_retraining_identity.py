@@ -264,7 +264,11 @@ def test_a_same_named_job_someone_else_owns_is_not_adopted(
         lambda: condition(kube, namespace).get("reason") == cond.REASON_JOB_NOT_OWNED,
         what="RetrainingJobNotOwned",
     )
-    refused = events_of(kube, namespace, uid, cond.REASON_JOB_NOT_OWNED)
+    # The Event is posted after the status write that sets the condition: wait for it.
+    refused = eventually(
+        lambda: events_of(kube, namespace, uid, cond.REASON_JOB_NOT_OWNED),
+        what="the RetrainingJobNotOwned Event",
+    )
     assert len(refused) == 1 and name in refused[0]["message"]
     assert "no controller" in refused[0]["message"]
     assert "not adopted" in op.log
