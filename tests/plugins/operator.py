@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from modelops_cli.controlplane.ports import free_ports
+
 # Moved to modelops_testkit (testkit/), which the benchmarks share; kept for existing imports.
 from modelops_testkit.manifests import IMAGE, md_manifest
-from modelops_testkit.net import free_port
 from tests.plugins.controlplane import eventually
 
 if TYPE_CHECKING:  # imported when used: the plugin loads for every test run
@@ -61,12 +62,8 @@ class OperatorProcess:
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path, identity: str):
         self.identity = identity
         self.log_path = log_path
-        self.metrics_port = free_port()
-        # The kernel may hand out a port it just freed again: the two must differ,
-        # or the second server of the process cannot bind.
-        self.liveness_port = free_port()
-        while self.liveness_port == self.metrics_port:
-            self.liveness_port = free_port()
+        # Two distinct ports (chosen together): the process binds both.
+        self.metrics_port, self.liveness_port = free_ports(2)
         self.args = [
             *args,
             "--metrics-port",

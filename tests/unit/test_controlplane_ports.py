@@ -50,8 +50,10 @@ def test_a_port_in_use_is_passed_over(monkeypatch):
         with socket.socket() as spare:
             spare.bind(("127.0.0.1", 0))
             free = spare.getsockname()[1]
-        # A pool of two: the busy port and one just released.
+        # A pool of two, the busy port tried first (candidates are popped from
+        # the end, and not shuffled here): it must be passed over.
         monkeypatch.setattr(ports, "pool", lambda ephemeral: [free, taken])
+        monkeypatch.setattr(ports.random, "shuffle", lambda candidates: None)
         assert ports.free_ports(1) == [free]
 
 
