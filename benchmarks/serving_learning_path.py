@@ -80,11 +80,11 @@ def in_process(uri: str, version: str, seconds: float) -> serving.Row:
 
 
 def bento(uri: str, version: str, args: argparse.Namespace, workdir: Path) -> list[serving.Row]:
-    from modelops_bentos.launch import bentoml_executable, serve_env
+    from modelops_bentos.launch import serve_command, serve_env
 
     port = serving.free_port()
     base = f"http://127.0.0.1:{port}"
-    cmd = [*bentoml_executable(), "serve", TARGET, "--host", "127.0.0.1", "--port", str(port)]
+    cmd = serve_command(TARGET, "127.0.0.1", port)
     env = serve_env(uri, MODEL, version)
     with serving.server(cmd, env, base, workdir / "learning-path.log") as pid:
         return serving.measure_http("learning-path", pid, f"{base}/recommend", {1: body()}, args,

@@ -117,14 +117,14 @@ def smoke(seconds: float, out: Path | None) -> str:
     from serving import bench_env, bodies, ensure_model
     from serving_http import free_port, lua_script, server
 
-    from modelops_bentos.launch import bentoml_executable
+    from modelops_bentos.launch import serve_executable
 
     with tempfile.TemporaryDirectory(prefix="modelops-profile-") as tmp:
         workdir = Path(tmp)
         uri, version = ensure_model(None, "latest", workdir, 3_000)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        cmd = [*bentoml_executable(), "serve", "modelops_bentos.churn.service:Churn",
+        cmd = [*serve_executable(), "modelops_bentos.churn.service:Churn",
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
         lua = lua_script(bodies()[1], workdir / "body.lua")
         with server(cmd, bench_env(uri, version), base, workdir / "churn.log") as pid:
@@ -133,7 +133,8 @@ def smoke(seconds: float, out: Path | None) -> str:
 
 
 def worker_pid(server_pid: int) -> int:
-    """The BentoML worker under `bentoml serve` (the process that runs /predict)."""
+    """The BentoML worker that runs /predict: the server itself when it serves in one
+    process (modelops_bentos.one_process), else the worker under `bentoml serve`."""
     from serving_http import _tree
 
     _, pids = _tree(server_pid)
@@ -142,7 +143,7 @@ def worker_pid(server_pid: int) -> int:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"_bentoml_impl.worker" in cmdline:
+        if b"_bentoml_impl.worker" in cmdline or b"--as-bentoml-worker" in cmdline:
             return pid
     raise SystemExit(f"benchmark: no BentoML worker under process {server_pid}")
 

@@ -1,4 +1,4 @@
-"""Starting a modelops bento as a `bentoml serve` process.
+"""Starting a modelops bento as a `bentoml serve` process (in one process: one_process.py).
 
 Shared by `modelops serve`, the demo and the serving tests, so all three start
 the service the same way: the environment names the registry and the model
@@ -153,8 +153,16 @@ def bentoml_executable() -> list[str]:
     return [sys.executable, "-m", "bentoml"]
 
 
+def serve_executable() -> list[str]:
+    """`bentoml serve` in one process (one_process.py): its options, without the arbiter.
+
+    What the bento images run, so a local server holds what a replica holds.
+    """
+    return [sys.executable, "-m", "modelops_bentos.one_process"]
+
+
 def serve_command(target: str, host: str, port: int) -> list[str]:
-    return [*bentoml_executable(), "serve", target, "--host", host, "--port", str(port)]
+    return [*serve_executable(), target, "--host", host, "--port", str(port)]
 
 
 def base_url(host: str, port: int) -> str:

@@ -32,6 +32,7 @@ from tests.node.images_support import (
 # The bento's Python, with the bento's sources importable as `bentoml serve` makes them.
 BENTO_PYTHON = ("env", "PYTHONPATH=/home/bentoml/bento/src", "/app/.venv/bin/python")
 
+ONE_PROCESS = ["python", "-m", "modelops_bentos.one_process"]
 # name -> (user in the config, entrypoint, cmd)
 EXPECTED = {
     "modelops-operator": (
@@ -40,8 +41,13 @@ EXPECTED = {
         ["operator", "run", "--all-namespaces", "--metrics-host=0.0.0.0"],
     ),
     "modelops-training": ("65532:65532", ["modelops"], ["train", "--help"]),
-    "churn-bento": ("bentoml", ["/home/bentoml/bento/env/docker/entrypoint.sh"], None),
-    "learning-path-bento": ("bentoml", ["/home/bentoml/bento/env/docker/entrypoint.sh"], None),
+    # BentoML's entrypoint runs the command: `bentoml serve` in one process (bentos/dockerfile.j2).
+    "churn-bento": ("bentoml", ["/home/bentoml/bento/env/docker/entrypoint.sh"], ONE_PROCESS),
+    "learning-path-bento": (
+        "bentoml",
+        ["/home/bentoml/bento/env/docker/entrypoint.sh"],
+        ONE_PROCESS,
+    ),
     "prometheus": (
         "65534:65534",
         ["/usr/local/bin/prometheus"],
@@ -180,6 +186,7 @@ def test_the_churn_bento_serves_as_its_pod_runs_it(built_images, tmp_path: Path)
         time.sleep(0.2)
     text = log.read_text()
     assert "Read-only file system" not in text, text[-3000:]
+    assert "serving in one process" in text, text[-3000:]  # the image's command
 
 
 def _post(url: str, body: dict):

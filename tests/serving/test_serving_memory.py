@@ -9,6 +9,10 @@ request path works on numpy arrays. Whether a library is in a process is read
 from /proc/PID/maps (its compiled extensions are mapped once imported), after
 every route that computes features has been called, so a lazy import on a
 request path is caught too.
+
+The bento serves in one process (modelops_bentos.one_process: BentoML's worker
+without the circus arbiter that read the service definition and then stayed
+resident, ~90 MiB), so that process is the whole replica.
 """
 
 from __future__ import annotations
@@ -40,12 +44,14 @@ def post(url: str, body: dict) -> None:
         assert response.status == 200, response.read()[:300]
 
 
-def processes(pid: int) -> tuple[psutil.Process, list[psutil.Process]]:
-    """(BentoML's arbiter, its worker processes)."""
-    arbiter = psutil.Process(pid)
-    workers = arbiter.children(recursive=True)
-    assert workers, "bentoml serve started no worker process"
-    return arbiter, workers
+def serving_process(pid: int) -> psutil.Process:
+    """The one process that serves: BentoML's worker, exec'd in place of the launcher."""
+    process = psutil.Process(pid)
+    assert "modelops_bentos.one_process --as-bentoml-worker" in " ".join(process.cmdline()), (
+        process.cmdline()
+    )
+    assert process.children(recursive=True) == [], "no arbiter, no second process"
+    return process
 
 
 CUSTOMER = {
@@ -54,20 +60,20 @@ CUSTOMER = {
 }  # fmt: skip
 
 
-def test_the_churn_bento_holds_xgboost_only_in_its_worker(
+def test_the_churn_bento_serves_in_one_process_that_holds_only_xgboost(
     churn_model: TrainedModel, tmp_path: Path
 ) -> None:
     with bentoml_server(churn_model, tmp_path, target=CHURN) as server:
         post(f"{server.url}/predict", {"records": [CUSTOMER]})
         post(f"{server.url}/predict_batch", {"records": [CUSTOMER, {**CUSTOMER, "orders": 0}]})
         urllib.request.urlopen(f"{server.url}/metrics", timeout=10).read()
-        arbiter, workers = processes(server.process.pid)
-        assert libraries(arbiter.pid) == set(), "the arbiter only reads the service definition"
-        for worker in workers:
-            assert libraries(worker.pid) == {"xgboost"}, (
-                "a churn worker needs XGBoost and numpy; scikit-learn, pandas and pyarrow "
-                "are imported by something on the serving path"
-            )
+        worker = serving_process(server.process.pid)
+        log = server.log.read_text()
+        assert "serving in one process" in log and "Starting production HTTP BentoServer" in log
+        assert libraries(worker.pid) == {"xgboost"}, (
+            "a churn worker needs XGBoost and numpy; scikit-learn, pandas and pyarrow "
+            "are imported by something on the serving path"
+        )
 
 
 def test_the_learning_path_bento_holds_none_of_them(lp_model: TrainedModel, tmp_path: Path) -> None:
@@ -76,9 +82,7 @@ def test_the_learning_path_bento_holds_none_of_them(lp_model: TrainedModel, tmp_
     with bentoml_server(lp_model, tmp_path, target=LEARNING_PATH) as server:
         post(f"{server.url}/recommend", student)
         post(f"{server.url}/recommend_batch", {"students": [student, student]})
-        arbiter, workers = processes(server.process.pid)
-        for process in (arbiter, *workers):
-            assert libraries(process.pid) == set()
+        assert libraries(serving_process(server.process.pid).pid) == set()
 
 
 def test_the_check_sees_a_library_that_is_loaded() -> None:

@@ -83,3 +83,12 @@ def test_the_learning_path_image_carries_neither_churn_nor_xgboost() -> None:
     assert "xgboost" not in installed(config)
     files = loaded_files(config["service"], ("xgboost",))
     assert not [f for f in files if "/churn/" in f], files
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_the_image_serves_in_one_process(service) -> None:
+    """The image's command is one_process.py (shipped), not the arbiter of `bentoml serve`."""
+    config = bentofile(service)
+    assert "modelops_bentos/one_process.py" in config["include"]
+    template = BENTOS / config["docker"]["dockerfile_template"]
+    assert 'CMD ["python", "-m", "modelops_bentos.one_process"]' in template.read_text()

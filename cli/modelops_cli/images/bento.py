@@ -100,6 +100,12 @@ def wheel_sources(config: dict[str, Any]) -> dict[str, str]:
     return sources
 
 
+def dockerfile_template(config: dict[str, Any]) -> str | None:
+    """The bentofile's `docker.dockerfile_template`, relative to the context, if any."""
+    template = (config.get("docker") or {}).get("dockerfile_template")
+    return Path(template).as_posix().removeprefix("./") if template else None
+
+
 def bentoml_version() -> str:
     try:
         return importlib.metadata.version("bentoml")
@@ -122,8 +128,10 @@ def input_parts(repo: Path, image: catalog.BentoImage, uv: str) -> dict[str, Any
     for wheel, folder in sorted(wheel_sources(config).items()):
         source = repo / folder
         wheels[wheel] = inputs.manifest_digest(source, inputs.context_files(source, SOURCE_IGNORES))
+    template = dockerfile_template(config)
     return {
         "bentofile": inputs.sha256_file(repo / image.bentofile),
+        "dockerfile_template": inputs.sha256_file(context / template) if template else None,
         "files": inputs.manifest_digest(context, files),
         "requirements": inputs.sha256_file(requirements),
         "wheels": wheels,
@@ -141,7 +149,9 @@ def build_bento(repo: Path, image: catalog.BentoImage, work: Path, uv: Path, log
     stage.mkdir(parents=True)
     bentofile = (repo / image.bentofile).relative_to(context).as_posix()
     requirements = (repo / image.requirements).relative_to(context).as_posix()
-    for rel in {*selected_files(context, config), bentofile, requirements}:
+    template = dockerfile_template(config)
+    staged = {*selected_files(context, config), bentofile, requirements}
+    for rel in staged | ({template} if template else set()):
         (stage / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(context / rel, stage / rel)
     for wheel, folder in wheel_sources(config).items():
