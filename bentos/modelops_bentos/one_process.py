@@ -115,17 +115,21 @@ def as_worker(argv: list[str]) -> list[str]:
 
 
 def run_worker(args: Sequence[str]) -> None:
-    """BentoML's worker, with its arguments; a Ctrl-C it has shut down for ends it with 0.
+    """BentoML's worker, with its arguments; a stop it has shut down for ends it with 0.
 
-    Under the arbiter, Ctrl-C stops `bentoml serve` with 0. The worker alone
-    would end the same clean shutdown with click's "Aborted!" and 1 (uvicorn
-    re-raises the SIGINT once it has stopped), which `modelops serve` and
-    any supervisor would read as a failure. SIGTERM ends it as it ends uvicorn:
-    by the signal, after the shutdown.
+    `bentoml serve` exits 0 when SIGTERM or Ctrl-C stops it. The worker alone
+    would end the same clean shutdown differently: uvicorn re-raises the
+    signal once it has stopped, so SIGTERM would kill it (143 in a container)
+    and SIGINT would end in click's "Aborted!" and 1, which `modelops serve`
+    and a supervisor read as failures. uvicorn puts back the handlers it found
+    before re-raising, so these are the ones that run then.
     """
+    import signal
+
     import click
     from _bentoml_impl.worker.service import main as worker_main
 
+    signal.signal(signal.SIGTERM, _exit_zero)
     try:
         worker_main.main(list(args), prog_name=WORKER_MODULE, standalone_mode=False)
     except click.Abort:
@@ -133,6 +137,10 @@ def run_worker(args: Sequence[str]) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+
+
+def _exit_zero(signum: int, frame: Any) -> None:
+    sys.exit(0)
 
 
 def one_process_arbiter(original: Any) -> Any:

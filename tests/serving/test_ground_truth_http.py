@@ -49,7 +49,9 @@ def test_sigterm_flushes_the_queued_log_and_feedback(
         server.process.send_signal(signal.SIGTERM)  # what the kubelet sends the container
         code = server.process.wait(timeout=60)
         log_text = server.log_tail()
-    assert code is not None, log_text
+    # One process (modelops_bentos.one_process) exits 0 after the shutdown, as
+    # `bentoml serve` did: uvicorn's re-raised SIGTERM does not kill it.
+    assert code == 0, log_text
     data = DataLog(f"file://{store}")
     log = groundtruth.read_stream(data, "churn", il.LOG_STREAM, None, None)
     feedback = groundtruth.read_stream(data, "churn", il.FEEDBACK_STREAM, None, None)
