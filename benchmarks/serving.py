@@ -128,10 +128,9 @@ def _bento_cmd(
     target: str, extra_env: dict[str, str] | None = None
 ) -> Callable[[Context], tuple[list[str], dict[str, str]]]:
     def build(ctx: Context) -> tuple[list[str], dict[str, str]]:
-        from modelops_bentos.launch import serve_executable
+        from modelops_bentos.launch import serve_command
 
-        cmd = [*serve_executable(), target, "--host", "127.0.0.1",
-               "--port", str(ctx.port), "--working-dir", str(HERE)]  # fmt: skip
+        cmd = [*serve_command(target, "127.0.0.1", ctx.port), "--working-dir", str(HERE)]
         return cmd, {**bench_env(ctx.uri, ctx.version), **(extra_env or {})}
 
     return build

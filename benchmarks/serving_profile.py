@@ -117,15 +117,14 @@ def smoke(seconds: float, out: Path | None) -> str:
     from serving import bench_env, bodies, ensure_model
     from serving_http import free_port, lua_script, server
 
-    from modelops_bentos.launch import serve_executable
+    from modelops_bentos.launch import serve_command
 
     with tempfile.TemporaryDirectory(prefix="modelops-profile-") as tmp:
         workdir = Path(tmp)
         uri, version = ensure_model(None, "latest", workdir, 3_000)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        cmd = [*serve_executable(), "modelops_bentos.churn.service:Churn",
-               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        cmd = serve_command("modelops_bentos.churn.service:Churn", "127.0.0.1", port)
         lua = lua_script(bodies()[1], workdir / "body.lua")
         with server(cmd, bench_env(uri, version), base, workdir / "churn.log") as pid:
             out = out or workdir / "samples.txt"

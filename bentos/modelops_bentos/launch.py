@@ -153,16 +153,13 @@ def bentoml_executable() -> list[str]:
     return [sys.executable, "-m", "bentoml"]
 
 
-def serve_executable() -> list[str]:
+def serve_command(target: str, host: str, port: int) -> list[str]:
     """`bentoml serve` in one process (one_process.py): its options, without the arbiter.
 
     What the bento images run, so a local server holds what a replica holds.
     """
-    return [sys.executable, "-m", "modelops_bentos.one_process"]
-
-
-def serve_command(target: str, host: str, port: int) -> list[str]:
-    return [*serve_executable(), target, "--host", host, "--port", str(port)]
+    one_process = [sys.executable, "-m", "modelops_bentos.one_process"]
+    return [*one_process, target, "--host", host, "--port", str(port)]
 
 
 def base_url(host: str, port: int) -> str:

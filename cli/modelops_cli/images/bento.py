@@ -149,9 +149,10 @@ def build_bento(repo: Path, image: catalog.BentoImage, work: Path, uv: Path, log
     stage.mkdir(parents=True)
     bentofile = (repo / image.bentofile).relative_to(context).as_posix()
     requirements = (repo / image.requirements).relative_to(context).as_posix()
-    template = dockerfile_template(config)
     staged = {*selected_files(context, config), bentofile, requirements}
-    for rel in staged | ({template} if template else set()):
+    if template := dockerfile_template(config):
+        staged.add(template)
+    for rel in staged:
         (stage / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(context / rel, stage / rel)
     for wheel, folder in wheel_sources(config).items():
