@@ -10,6 +10,7 @@ else. `ModelLayout` builds that layout once per model and encodes a whole batch
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +27,12 @@ if TYPE_CHECKING:
     import pandas as pd  # annotations only: serving imports this without pandas
 
 # For a request-sized batch a dict lookup per value is cheaper than building pandas
-# indexes; above it the indexes win. Both give the same codes (the parity tests
-# cover both branches).
+# indexes; above it the indexes win -- when pandas is already imported (training,
+# batch scoring). A serving process never imports pandas: importing it on the
+# first request of more than _SMALL_BATCH records stalled the worker ~0.8 s and
+# added pandas to its memory for good, so there every batch takes the dict
+# lookup (~0.1 us a value). Both give the same codes (the parity tests cover
+# both branches).
 _SMALL_BATCH = 256
 
 
@@ -74,7 +79,7 @@ class ModelLayout:
         return out
 
     def _codes(self, name: str, values: np.ndarray) -> np.ndarray:
-        if len(values) > _SMALL_BATCH:
+        if len(values) > _SMALL_BATCH and "pandas" in sys.modules:
             return category_codes(self.categorical[name], values)
         code = self._code[name]
         return np.fromiter(

@@ -66,6 +66,9 @@ def test_the_churn_bento_serves_in_one_process_that_holds_only_xgboost(
     with bentoml_server(churn_model, tmp_path, target=CHURN) as server:
         post(f"{server.url}/predict", {"records": [CUSTOMER]})
         post(f"{server.url}/predict_batch", {"records": [CUSTOMER, {**CUSTOMER, "orders": 0}]})
+        # More than 256 records: the batch encoder's large-batch branch once
+        # imported pandas on the first such request (features/encoding.py).
+        post(f"{server.url}/predict", {"records": [CUSTOMER] * 300})
         urllib.request.urlopen(f"{server.url}/metrics", timeout=10).read()
         worker = serving_process(server.process.pid)
         log = server.log.read_text()
@@ -82,6 +85,7 @@ def test_the_learning_path_bento_holds_none_of_them(lp_model: TrainedModel, tmp_
     with bentoml_server(lp_model, tmp_path, target=LEARNING_PATH) as server:
         post(f"{server.url}/recommend", student)
         post(f"{server.url}/recommend_batch", {"students": [student, student]})
+        post(f"{server.url}/recommend_batch", {"students": [student] * 300})  # > 256 rows
         assert libraries(serving_process(server.process.pid).pid) == set()
 
 

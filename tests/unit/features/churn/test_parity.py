@@ -142,3 +142,19 @@ def test_large_batches_take_the_vectorised_branch_and_still_match(records):
     _assert_identical_matrices(model_matrix_from_records(tiled), matrix)
     for i, record in enumerate(records):
         _assert_identical_matrices(model_row(compute_one(record)), matrix[i : i + 1])
+
+
+def test_large_batches_without_pandas_never_import_it_and_still_match(monkeypatch):
+    # A serving process has no pandas: its big batches take the dict lookup
+    # instead of importing pandas (a ~0.8 s stall of the worker, and its memory).
+    import sys
+
+    records = synthetic.churn(600, seed=11).astype(object)
+    records = records.where(records.notna(), None).to_dict("records")
+    records[5]["plan"] = "gold"  # undeclared: the all-zero one-hot row
+    records[6]["region"] = None
+    with_pandas = model_matrix_from_records(records)  # > 256 rows: pandas indexes
+    monkeypatch.delitem(sys.modules, "pandas")
+    without = model_matrix_from_records(records)
+    assert "pandas" not in sys.modules, "the serving path imported pandas"
+    _assert_identical_matrices(without, with_pandas)
