@@ -95,6 +95,27 @@ def test_cost_is_a_moving_average_per_endpoint() -> None:
     assert queue.cost["features"] == pytest.approx(0.1)
 
 
+async def test_others_work_in_an_admitted_request_is_not_its_cost() -> None:
+    queue = overload.AdmissionQueue(100)
+
+    async def request(others: float) -> None:
+        assert await queue.enter("predict") is None
+        overload.count_others_work(others)  # e.g. waiting in a coalesced call
+        queue.done("predict", 0.010)  # 10 ms from release to answer
+
+    await asyncio.ensure_future(request(0.006))
+    assert queue.cost["predict"] == pytest.approx(0.004)
+    await asyncio.ensure_future(request(0.5))  # never below zero
+    assert queue.cost["predict"] == pytest.approx(0.004 * (1 - overload.COST_WEIGHT))
+
+
+def test_others_work_outside_an_admitted_request_is_ignored() -> None:
+    queue = overload.AdmissionQueue(100)
+    overload.count_others_work(1.0)  # no request admitted in this context
+    queue.done("predict", 0.010)
+    assert queue.cost["predict"] == pytest.approx(0.010)
+
+
 def test_metrics_name_the_shed_requests_per_endpoint() -> None:
     queue = overload.AdmissionQueue(100)
     queue.shed["predict"] = 3

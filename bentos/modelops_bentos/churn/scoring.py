@@ -78,6 +78,18 @@ def score(model: LoadedModel, records: Sequence[Mapping[str, Any]]) -> Scored:
     return Scored(features=features, rows=rows, probabilities=probabilities.reshape(-1))
 
 
+def part(scored: Scored, start: int, stop: int) -> Scored:
+    """Records [start, stop) of a scored batch: one coalesced request's own (coalesce.py)."""
+    if start == 0 and stop == len(scored.probabilities):
+        return scored
+    if start == stop:
+        empty = scored.rows[:0]
+        return Scored(features={}, rows=empty, probabilities=scored.probabilities[:0])
+    # Two or more records were scored: every feature is an array over them.
+    features = {name: values[start:stop] for name, values in scored.features.items()}
+    return Scored(features, scored.rows[start:stop], scored.probabilities[start:stop])
+
+
 def features_as_records(features: Features) -> list[dict[str, Any]]:
     """Features as JSON-ready dicts (NaN -> None) in FEATURE_NAMES order."""
     names = churn_features.FEATURE_NAMES

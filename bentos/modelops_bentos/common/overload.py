@@ -48,6 +48,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,22 @@ COST_WEIGHT = 0.1
 RETRY_AFTER_SECONDS = 1
 RETRY_AFTER_HEADER = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
 WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+# Seconds of an admitted request's release-to-answer time that were other
+# requests' work: a coalesced model call scores the records of every request
+# sharing it, while each of them waits (coalesce.py). `done` takes them out, so
+# a request's cost sample is its own work, not the batch it waited in; counted
+# in full, a batch of k requests would make each look k times as costly and the
+# queue would shed long before the worker is overloaded.
+_others_work: ContextVar[list[float] | None] = ContextVar("modelops_others_work", default=None)
+
+
+def count_others_work(seconds: float) -> None:
+    """Credit the current request (if admitted by a queue) with `seconds` of others' work."""
+    tally = _others_work.get()
+    if tally is not None and seconds > 0:
+        tally[0] += seconds
 
 
 def parse_max_queue_ms(raw: str | None) -> float:
@@ -142,10 +159,20 @@ class AdmissionQueue:
             self._forget(item)
             raise
         self.waits.observe(time.perf_counter() - parked_at)
+        # This task's context: what the request waits for others from here on
+        # is tallied for `done` (count_others_work).
+        _others_work.set([0.0])
         return None
 
     def done(self, endpoint: str, seconds: float) -> None:
-        """An admitted request of `endpoint` took `seconds` from its release to its answer."""
+        """An admitted request of `endpoint` took `seconds` from its release to its answer.
+
+        Called from the request's own task: the others' work tallied since its
+        admission (count_others_work) is not its cost.
+        """
+        tally = _others_work.get()
+        if tally is not None:
+            seconds = max(0.0, seconds - tally[0])
         old = self.cost.get(endpoint)
         self.cost[endpoint] = seconds if old is None else old + COST_WEIGHT * (seconds - old)
 

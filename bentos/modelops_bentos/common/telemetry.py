@@ -25,8 +25,11 @@ complete. Exposed names (see bentos/README.md):
   modelops_feature_category_total{model,version,feature,value}      counter
   modelops_prediction{model,version}                                histogram, profile edges
   modelops_model_ready{model,version}                               gauge 1/0
+  modelops_model_calls_total{model,version}                         counter (model calls on traffic)
   modelops_feedback_requests_total{model,version,status}            counter (POST /feedback)
 
+Requests that share one model call (coalesced /predict, adaptive batching)
+count once in modelops_model_calls_total: requests / calls is the sharing.
 /feedback is counted apart from the prediction endpoints: the canary analysis
 and the alerts read modelops_requests_total as prediction traffic. Extra
 families (the inference log's, ground_truth.py) join through `add_source`.
@@ -75,6 +78,7 @@ class Telemetry:
         self._requests: dict[tuple[str, str], int] = {}
         self._latency: dict[str, BucketCounts] = {}
         self._feedback_requests: dict[str, int] = {}
+        self._model_calls = 0
         self._sources: list[Callable[[], Iterable[Metric]]] = []
         # Requests are handled on the event loop and /metrics may render in a
         # worker thread: the lock keeps one exposition internally consistent.
@@ -106,10 +110,11 @@ class Telemetry:
     def observe_predictions(
         self, features: pd.DataFrame | Mapping[str, Any], probabilities: np.ndarray
     ) -> None:
-        if self.model_metrics is None:
-            return
+        """Count one model call's features and predictions (one or several requests' records)."""
         with self._lock:
-            self.model_metrics.observe(features, probabilities)
+            self._model_calls += 1
+            if self.model_metrics is not None:
+                self.model_metrics.observe(features, probabilities)
 
     # -- exposition -------------------------------------------------------------
     def collect(self) -> Iterable[Metric]:
@@ -143,6 +148,14 @@ class Telemetry:
         for endpoint, hist in sorted(self._latency.items()):
             latency.add_metric([*base, endpoint], hist.buckets(), hist.sum)
         yield latency
+
+        calls = CounterMetricFamily(
+            "modelops_model_calls",
+            "Model calls on prediction traffic; requests that shared one call count once.",
+            labels=["model", "version"],
+        )
+        calls.add_metric(base, float(self._model_calls))
+        yield calls
 
         feedback = CounterMetricFamily(
             "modelops_feedback_requests",
