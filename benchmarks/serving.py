@@ -12,6 +12,8 @@ model artefact):
                        (MODELOPS_DIRECT_ROUTES=false)
   churn-unpaced        the churn bento without its admission queue
                        (MODELOPS_MAX_QUEUE_MS=0): what the queue costs per request
+  churn-alone          the churn bento scoring every /predict alone
+                       (MODELOPS_COALESCE=false): what coalescing gives
   churn-stock          the churn bento as it was before the performance work
                        (commit BEFORE_COMMIT, stock BentoML without uvloop / httptools)
   bento-noop           a BentoML endpoint that parses the body and does nothing
@@ -88,7 +90,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # source in the stock-BentoML bench environment, so before / after share a run.
 BEFORE_COMMIT = "a60cf7799cc9d243ae0e8cd468f5cc10e7e810ae"
 STOCK_SOURCE = HERE / "peers" / "churn-stock-a60cf77.tar.gz"
-BENTO_NAMES = ("churn", "churn-batch", "churn-routed", "churn-unpaced", "churn-stock", "bento-noop")
+BENTO_NAMES = (
+    "churn", "churn-batch", "churn-routed", "churn-unpaced", "churn-alone", "churn-stock",
+    "bento-noop",
+)  # fmt: skip
 
 
 # -- the contenders ------------------------------------------------------------------
@@ -199,6 +204,9 @@ SERVERS: list[ServerSpec] = [
     ServerSpec("churn-unpaced", "the churn bento without its admission queue (MODELOPS_MAX_QUEUE_MS=0)",
                _bento_cmd("modelops_bentos.churn.service:Churn", {"MODELOPS_MAX_QUEUE_MS": "0"}),
                [("churn-unpaced", "/predict", "records")]),
+    ServerSpec("churn-alone", "the churn bento, every /predict scored alone (MODELOPS_COALESCE=false)",
+               _bento_cmd("modelops_bentos.churn.service:Churn", {"MODELOPS_COALESCE": "false"}),
+               [("churn-alone", "/predict", "records")]),
     ServerSpec("churn-stock", f"the churn bento at {BEFORE_COMMIT[:7]}, stock BentoML",
                _stock_bento_cmd, [("churn-stock", "/predict", "records")]),
     ServerSpec("bento-noop", "BentoML endpoint that parses the body, no work",
@@ -304,6 +312,7 @@ def ratios(rows: list[Row]) -> str:
         for other, what in (
             ("churn-routed", "BentoML's route"),
             ("churn-unpaced", "no admission queue"),
+            ("churn-alone", "no coalescing"),
             ("churn-stock", "before"),
         ):
             for s in [r for r in rows if r.server == other and r.records == n][:1]:

@@ -92,6 +92,7 @@ ALLOWED_MODELOPS_ENV = [
     {"name": "MODELOPS_MAX_RECORDS", "value": "500"},
     {"name": "MODELOPS_TRACE_REQUESTS", "value": "true"},
     {"name": "MODELOPS_DIRECT_ROUTES", "value": "false"},
+    {"name": "MODELOPS_COALESCE", "value": "false"},
     {"name": "MODELOPS_LOAD_RETRY_SECONDS", "value": "2"},
 ]
 

@@ -207,3 +207,12 @@ def test_metrics_have_profile_edges_and_request_counts(client, churn_model) -> N
     assert (
         sum(s.value for s in samples["modelops_prediction_count"]) >= 1
     )  # the good request was counted
+
+
+def test_a_malformed_coalesce_setting_refuses_to_start(churn_model) -> None:
+    env = service_env(churn_model, MODELOPS_COALESCE="sometimes")
+    with (
+        pytest.raises(Exception, match="MODELOPS_COALESCE='sometimes'"),
+        asgi_client(env, wait_ready=False),
+    ):
+        pass

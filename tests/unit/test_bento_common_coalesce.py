@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from modelops_bentos.common import overload
-from modelops_bentos.common.coalesce import Coalescer, Share, _chunks
+from modelops_bentos.common.coalesce import Coalescer, Share, _chunks, enabled_from_env
 
 
 class Recorder:
@@ -253,3 +253,18 @@ def test_a_coalesced_call_credits_its_wait_for_the_others_to_the_admission_queue
 def test_own_seconds_of_empty_calls_split_the_call_evenly() -> None:
     share = Share(result=None, start=0, stop=0, calls=4, seconds=0.008, items=0)
     assert share.own_seconds == pytest.approx(0.002)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, True), ("", True), ("true", True), (" ON ", True), ("1", True),
+     ("false", False), ("0", False), ("No", False), ("off", False)],
+)  # fmt: skip
+def test_the_switch(raw: str | None, expected: bool) -> None:
+    env = {} if raw is None else {"MODELOPS_COALESCE": raw}
+    assert enabled_from_env(env) is expected
+
+
+def test_a_malformed_switch_is_refused_naming_the_variable() -> None:
+    with pytest.raises(ValueError, match="MODELOPS_COALESCE='sometimes' must be true or false"):
+        enabled_from_env({"MODELOPS_COALESCE": "sometimes"})

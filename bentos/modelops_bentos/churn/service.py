@@ -31,7 +31,7 @@ import bentoml
 import pydantic_core
 
 from modelops_bentos.common.batching import AdaptiveBatcher, Overloaded
-from modelops_bentos.common.coalesce import Coalescer
+from modelops_bentos.common.coalesce import Coalescer, enabled_from_env
 from modelops_bentos.common.direct import Answer, error_answer
 from modelops_bentos.common.feedback import FeedbackResponse
 from modelops_bentos.common.loader import ModelHolder
@@ -92,7 +92,9 @@ class Churn(ServedModel):
         request = load_request()
         self.faults = Faults.from_env()  # off unless MODELOPS_FAULT_* are set (faults.py)
         self.batcher = AdaptiveBatcher(self._score_batch, BATCH_MAX_RECORDS, BATCH_MAX_LATENCY_MS)
-        self.coalescer: Coalescer[Scored] = Coalescer(self._score_merged, COALESCE_MAX_RECORDS)
+        self.coalescer: Coalescer[Scored] = Coalescer(
+            self._score_merged, COALESCE_MAX_RECORDS, enabled=enabled_from_env()
+        )
         # `Churn` here is the bentoml.Service wrapping this class: its generated
         # input models validate the direct routes (common/direct.py).
         self.serve_model(

@@ -26,6 +26,10 @@ took once released; a coalesced request also waits while the others' records
 are scored, so the coalescer credits it with that time (everything it waited
 minus its records' share of the call) and its cost sample stays its own work.
 
+MODELOPS_COALESCE=false scores every request alone (for comparison, or a
+model whose per-call cost does not depend on the batch); a malformed value
+refuses to start.
+
 Failure stays per request: if `fn` raises for a merged chunk, each of its calls
 is run alone, so only the call whose items fail gets the exception. A caller
 that went away (its future cancelled) before the flush is not computed.
@@ -34,14 +38,29 @@ that went away (its future cancelled) before the flush is not computed.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .overload import count_others_work
 
 R = TypeVar("R")
+
+ENV = "MODELOPS_COALESCE"
+_ON, _OFF = ("", "1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def enabled_from_env(env: Mapping[str, str] | None = None) -> bool:
+    """MODELOPS_COALESCE: on unless false / 0 / no / off; anything else is refused."""
+    raw = (os.environ if env is None else env).get(ENV, "")
+    value = raw.strip().lower()
+    if value in _ON:
+        return True
+    if value in _OFF:
+        return False
+    raise ValueError(f"{ENV}={raw!r} must be true or false")
 
 
 @dataclass(frozen=True)
