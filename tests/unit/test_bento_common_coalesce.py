@@ -268,3 +268,27 @@ def test_the_switch(raw: str | None, expected: bool) -> None:
 def test_a_malformed_switch_is_refused_naming_the_variable() -> None:
     with pytest.raises(ValueError, match="MODELOPS_COALESCE='sometimes' must be true or false"):
         enabled_from_env({"MODELOPS_COALESCE": "sometimes"})
+
+
+def test_a_caller_that_goes_away_while_an_earlier_chunk_runs_is_not_scored() -> None:
+    scored: list[list[Any]] = []
+    later: list[asyncio.Future[Any]] = []
+
+    def fn(key: Any, items: list[Any]) -> list[Any]:
+        scored.append(list(items))
+        if items == [0]:
+            later[0].cancel()  # the caller of the next chunk leaves meanwhile
+        return items
+
+    coalescer: Coalescer[list[Any]] = Coalescer(fn, max_items=1)
+    key = object()
+
+    async def main() -> None:
+        first = coalescer.submit(key, [0])
+        later.append(coalescer.submit(key, [1]))
+        third = coalescer.submit(key, [2])
+        await first
+        await third
+
+    run(main())
+    assert scored == [[0], [2]]

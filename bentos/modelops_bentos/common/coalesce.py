@@ -140,7 +140,10 @@ class Coalescer(Generic[R]):
         """Run the first chunk now and schedule the rest behind its callers' wake-ups."""
         if not chunks:
             return
-        self._run(chunks[0][0].key, chunks[0])
+        # A caller may have gone away while an earlier chunk ran.
+        chunk = [c for c in chunks[0] if not c.future.done()]
+        if chunk:
+            self._run(chunk[0].key, chunk)
         if len(chunks) > 1:
             asyncio.get_running_loop().call_soon(self._next, chunks[1:])
 
