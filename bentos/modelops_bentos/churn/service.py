@@ -10,14 +10,14 @@ Endpoints (all POST, JSON):
   /predict        {"records": [...]} -> {"model", "version", "predictions": [...]}
   /predict_batch  the same body and answer; concurrent requests are merged by
                   adaptive batching into one model call (common/batching.py)
-
-/predict never waits for other requests, but the requests that are already
-waiting when it scores share one model call (common/coalesce.py): under
-concurrent load that halves the CPU of a one-record request, and the answers
-are the ones each request gets alone (a test compares them).
   /features       the features and model rows /predict computes (parity, debugging)
   /feedback       {"outcomes": [...]}: observed outcomes of earlier predictions
                   (common/feedback.py) -> {"model", "accepted"}
+
+/predict never waits for other requests, but the requests that are already
+waiting when it scores share one model call (common/coalesce.py): under
+concurrent load that more than halves the CPU of a one-record request, and the answers
+are the ones each request gets alone (a test compares them).
 
 A sample of /predict and /predict_batch requests (MODELOPS_LOG_SAMPLE) goes to
 the inference log with the customer id hashed or omitted (common/ground_truth.py).
