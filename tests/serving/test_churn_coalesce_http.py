@@ -3,10 +3,11 @@
 The same bodies (1 to 100 records) are posted one at a time, then in bursts:
 a heavy request first, then one body on each of BURST connections, all written
 before any answer is read, so the bodies wait in the server's sockets while it
-scores the heavy one and reach its event loop together. Each concurrent answer must be byte-for-byte the answer the
-body got alone; the concurrent requests must have shared model calls
-(modelops_model_calls_total); and the inference log must hold, under each
-request's own id, exactly the rows, features and predictions of that request.
+scores the heavy one and reach its event loop together. Each concurrent answer
+must be byte-for-byte the answer the body got alone; the concurrent requests
+must have shared model calls (modelops_model_calls_total); and the inference
+log must hold, under each request's own id, exactly the rows, features and
+predictions of that request.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ class Churn(ServedModel):
         }
 
     def _score_merged(self, model: LoadedModel, raw: list[dict[str, Any]]) -> Scored:
-        """One model call (and one metrics entry) for the records of coalesced /predict calls."""
+        """One model call and one metrics entry for merged records (coalesced /predict, batches)."""
         scored = score(model, raw)
         self.telemetry.observe_predictions(scored.features, scored.probabilities)
         return scored
@@ -204,8 +204,7 @@ class Churn(ServedModel):
     async def _score_batch(self, raw: list[dict[str, Any]]) -> list[float]:
         """One model call for the records of concurrent /predict_batch requests (batching.py)."""
         model = self.holder.loaded
-        scored = score(model, raw)
-        self.telemetry.observe_predictions(scored.features, scored.probabilities)
+        scored = self._score_merged(model, raw)
         # Merged requests: the rows cannot name their request id (logged without one).
         self.ground_truth.log(
             "predict_batch",
