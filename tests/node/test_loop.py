@@ -33,8 +33,10 @@ from modelops_cli.demo.timeline import Timeline
 from tests.node.support import uninstall_stack
 
 # 10 s canary steps (the demo's default is 20) and a 45 s drift window (90):
-# every act plays the same decisions, in less time. (benchmarks/real_loop.py
-# measures the demo at its own settings.)
+# every act plays the same decisions, in less time. minRequests follows the
+# shorter interval (Settings.required_requests: 20 here, 40 at 20 s), so an
+# analysis is judged on the same share of its expected traffic.
+# (benchmarks/real_loop.py measures the demo at its own settings.)
 SETTINGS = Settings(interval_seconds=10, drift_window="45s")
 # ReplicaRatio over 4 replicas: kube-proxy spreads new connections evenly
 # over ready pods, so a track's share is its share of pods; with ~200 requests

@@ -12,7 +12,7 @@ import itertools
 import pytest
 
 from modelops_cli.demo.acts import ActFailed, Director, Timing
-from modelops_cli.demo.timeline import Sample, Timeline, TrackTraffic
+from modelops_cli.demo.timeline import Event, Sample, Timeline, TrackTraffic
 
 
 class ScriptedStage:
@@ -132,6 +132,57 @@ def test_an_operator_that_never_acts_fails_the_act_with_the_last_state():
     finally:
         d.stop()
     assert d.stage.shift == 1.0  # the world moved; the operator did not
+
+
+def test_a_failed_act_says_which_checks_failed_and_which_warnings_came():
+    def check(verdict, message, step=1):
+        return {
+            "name": "latency-p99",
+            "verdict": verdict,
+            "message": message,
+            "step": step,
+            "measuredAt": "2026-12-05T00:00:10Z",
+        }
+
+    canary = {"phase": "Progressing", "stable_version": "2", "canary_version": "4", "weight": 25}
+    script = [
+        {**canary, "checks": [check("Pass", "latency-p99 0.01 <= max 0.5")]},
+        {**canary, "checks": [check("Fail", "latency-p99 0.9 > max 0.5")]},
+        {**canary, "checks": [check("Fail", "latency-p99 0.9 > max 0.5")]},  # same analysis
+        {
+            "phase": "RolledBack",
+            "stable_version": "2",
+            "weight": 0,
+            "checks": [check("Fail", "latency-p99 0.7 > max 0.5", step=2)],
+        },
+    ]
+    d = director(script, interval=0.0)
+    d.stage.events = lambda t: (
+        [
+            Event(
+                t=t,
+                source="operator",
+                reason="RolledBack",
+                message="v4 rolled back",
+                type="Warning",
+                object="ModelDeployment/churn",
+            )
+        ]
+        if d.stage.position == 4
+        else []
+    )
+    try:
+        with pytest.raises(ActFailed) as failed:
+            d.wait(lambda s: s.stable_version == "4", 0.5, "candidate v4 promoted", since=0.0)
+    finally:
+        d.stop()
+    lines = str(failed.value).splitlines()
+    assert lines[0].startswith("waited 0 s for candidate v4 promoted; last seen: phase RolledBack")
+    assert lines[1:] == [
+        "  analysis: v4 step 1 at 2026-12-05T00:00:10Z: Fail latency-p99 0.9 > max 0.5",
+        "  analysis: the canary step 2 at 2026-12-05T00:00:10Z: Fail latency-p99 0.7 > max 0.5",
+        "  warning: ModelDeployment/churn RolledBack: v4 rolled back",
+    ]
 
 
 def test_rollback_counts_intervals_from_the_first_canary_error():

@@ -24,10 +24,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from . import figures
+from . import figures, series
 from .timeline import Act, Sample, Timeline
 
 POLL_SECONDS = 1.0
+
+
+def _why(timeline: Timeline, since: float, most: int = 8) -> str:
+    """What the operator said meanwhile: the analysis checks that did not pass
+    and the Warning events since `since` (the newest `most` of each), so a
+    failed act says why the operator decided otherwise."""
+    checks = series.not_passed(timeline, since)[-most:]
+    warnings = [
+        f"{e.object or ''} {e.reason}: {e.message}".strip()
+        for e in series.warnings_since(timeline, since)
+    ][-most:]
+    parts = [f"\n  analysis: {line}" for line in checks]
+    parts += [f"\n  warning: {line}" for line in warnings]
+    return "".join(parts)
 
 
 class ActFailed(RuntimeError):
@@ -140,7 +154,9 @@ class Director:
             if last
             else "nothing observed"
         )
-        raise ActFailed(f"waited {timeout:.0f} s for {what}; last seen: {state}")
+        raise ActFailed(
+            f"waited {timeout:.0f} s for {what}; last seen: {state}" + _why(self.timeline, since)
+        )
 
     # -- acts ----------------------------------------------------------------
 

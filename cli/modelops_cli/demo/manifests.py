@@ -27,7 +27,13 @@ class Settings:
     steps: tuple[int, ...] = (25, 50)
     interval_seconds: int = 20
     failure_limit: int = 2
-    min_requests: int = 40
+    # None: 40 % of what the first step's canary share of `rate` brings in one
+    # interval (40 at the defaults: 20 req/s x 25 % x 20 s = 100 expected).
+    # Kube-proxy sends each fresh connection to a random ready pod, so a
+    # step's count is binomial; 40 % of its mean leaves the demo's shortest
+    # intervals many standard deviations clear of an Inconclusive analysis,
+    # which counts toward failureLimit like a failed one.
+    min_requests: int | None = None
     rate: float = 20.0  # the load generator's requests per second
     fault_version: str = "3"
     fault_error_rate: float = 0.3
@@ -40,6 +46,15 @@ class Settings:
     retrain_seed: int = 7
     registry_bucket: str = "models"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def required_requests(self) -> int:
+        """The canary analysis' minRequests: `min_requests`, or derived from the
+        traffic the first step gets in one interval."""
+        if self.min_requests is not None:
+            return self.min_requests
+        expected = self.rate * self.steps[0] / 100 * self.interval_seconds
+        return max(10, round(0.4 * expected))
 
     @property
     def registry_uri(self) -> str:
@@ -77,7 +92,7 @@ def modeldeployment(settings: Settings, *, bento_image: str, training_image: str
                 "trafficRouter": {"type": "ReplicaRatio"},
                 "analysis": {
                     "prometheus": {"address": PROMETHEUS_URL, "timeout": "5s"},
-                    "minRequests": s.min_requests,
+                    "minRequests": s.required_requests,
                     "failureLimit": s.failure_limit,
                     "metrics": [
                         {"name": "error-rate", "max": 0.02},

@@ -32,6 +32,7 @@ DRIFT_CLEARED = "DriftCleared"
 RETRAINING_STARTED = "RetrainingStarted"
 CANDIDATE_APPROVED = "CandidateApproved"
 CANDIDATE_REJECTED = "CandidateRejected"
+PASS_VERDICT = "Pass"  # status.canary.checks[].verdict of a passing check
 
 # The operator's messages name the version the same way everywhere
 # ("canary version 3 rolled back ...", "version 2 promoted ...",
@@ -244,6 +245,32 @@ def last_checks(tl: Timeline) -> tuple[Sample, list[dict]] | None:
         if s.checks:
             return s, s.checks
     return None
+
+
+def not_passed(tl: Timeline, since: float) -> list[str]:
+    """Each analysis check shown at or after `since` whose verdict was not Pass,
+    oldest first, once: why a canary was held or rolled back, for a failure
+    message."""
+    out: list[str] = []
+    for t, version, checks in analyses(tl):
+        if t < since:
+            continue
+        for check in checks:
+            if check.get("verdict") == PASS_VERDICT:
+                continue
+            who = f"v{version}" if version else "the canary"
+            line = (
+                f"{who} step {check.get('step')} at {check.get('measuredAt')}: "
+                f"{check.get('verdict')} {check.get('message')}"
+            )
+            if line not in out:
+                out.append(line)
+    return out
+
+
+def warnings_since(tl: Timeline, since: float) -> list[Event]:
+    """Warning events recorded at or after `since`, oldest first."""
+    return [e for e in tl.events if e.type == "Warning" and e.t >= since]
 
 
 def last_with(tl: Timeline, attribute: str) -> Sample | None:
