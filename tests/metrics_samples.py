@@ -1,8 +1,8 @@
 """Real Prometheus expositions of modelops' own metrics, produced in-process.
 
 Used by the chart tests: `promtool check metrics` lints them, and the Grafana
-dashboard may only query metric names that one of them defines (or that are
-listed as pending in the dashboard test).
+dashboard may only query metric names, and group or select by labels, that
+one of them defines (or that scraping adds).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ def operator_exposition() -> str:
     """
     from prometheus_client import REGISTRY, generate_latest
 
+    from modelops_operator.rollout.analysis import CheckResult
     from modelops_operator.runtime import metrics
 
     metrics.RECONCILES.labels(result="success").inc()
@@ -28,6 +29,13 @@ def operator_exposition() -> str:
     metrics.EVENTS.labels(type="Normal", posted="true").inc()
     tracker = metrics.PhaseTracker()
     tracker.record("ml", "churn", "Stable")
+    # The per-ModelDeployment series, through the calls the engine makes (in a
+    # namespace of their own: other tests read these process-wide families).
+    check = CheckResult("error-rate", "q", 0.0, "Pass", "error-rate 0 <= max 0.01")
+    metrics.record_canary("exposition", "churn", {"canary": {"weight": 25}}, ["Promoted"], [check])
+    drift = {"features": {"tenure_months": 0.31}, "prediction": 0.12, "samples": 500}
+    metrics.export_drift("exposition", "churn", drift, 0.2)
+    metrics.RETRAINING_JOBS.labels("exposition", "churn", "started").inc()
     return generate_latest(REGISTRY).decode("utf-8")
 
 
@@ -49,6 +57,17 @@ def bento_exposition() -> str:
     features = pd.DataFrame({"tenure_months": [0.5, 12.0, np.nan], "plan": ["basic", "gold", None]})
     telemetry.observe_predictions(features, np.array([0.1, 0.6, 0.9]))
     return telemetry.render()
+
+
+def metric_labels(exposition: str) -> dict[str, set[str]]:
+    """Sample name -> the label names its samples carry."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            out.setdefault(sample.name, set()).update(sample.labels)
+    return out
 
 
 def metric_names(exposition: str) -> set[str]:

@@ -80,7 +80,7 @@ def test_replica_ratio_promotes_through_every_step(kube, namespace, metrics_file
     checks = {c["type"]: c["status"] for c in status["conditions"]}
     assert checks["AnalysisPassed"] == "True"
     weight = canary_operator.metric(
-        "modelops_operator_canary_weight", 'name="churn",namespace="' + namespace + '"'
+        "modelops_operator_canary_weight", 'deployment="churn",namespace="' + namespace + '"'
     )
     assert weight == 0.0
     assert canary_operator.metric("modelops_operator_rollouts_total", 'outcome="Promoted"') == 1.0

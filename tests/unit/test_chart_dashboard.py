@@ -15,21 +15,20 @@ import pytest
 import yaml
 
 from tests.chart_tools import CHART_DIR
-from tests.metrics_samples import bento_exposition, metric_names, operator_exposition
+from tests.metrics_samples import (
+    bento_exposition,
+    metric_labels,
+    metric_names,
+    operator_exposition,
+)
 
 DASHBOARD = CHART_DIR / "dashboards" / "modelops.json"
 
-# Metrics the dashboard reads that the operator does not export yet: they
-# belong to the canary, drift and retraining parts of the operator (status
-# fields canary.weight, drift.features and retraining, exported as gauges /
-# counters with namespace and deployment labels). Remove a name from here
-# once the operator defines it; the test below then checks it like the rest.
-PENDING_OPERATOR_METRICS = {
-    "modelops_operator_canary_weight": "canary weight percent per ModelDeployment",
-    "modelops_operator_drift_score": "drift score per ModelDeployment and feature",
-    "modelops_operator_drift_threshold": "the ModelDeployment's drift threshold",
-    "modelops_operator_retraining_jobs_total": "retraining Jobs by outcome",
-}
+# Labels Prometheus adds when it scrapes. The operator's targets (PodMonitor or
+# ServiceMonitor with honorLabels, so its own `namespace` wins) get the usual
+# ones; model pods also get the chart's relabelings (templates/podmonitor.yaml).
+SCRAPE_LABELS = {"job", "instance", "namespace", "pod", "service", "container", "endpoint"}
+MODEL_TARGET_LABELS = SCRAPE_LABELS | {"deployment", "track", "model_version"}
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +121,39 @@ def test_queries_use_only_metrics_modelops_exports(dashboard: dict) -> None:
     used = set()
     for _, expr in expressions(dashboard):
         used.update(re.findall(r"\bmodelops_[a-z0-9_]+", expr))
-    unknown = used - exported - set(PENDING_OPERATOR_METRICS)
+    unknown = used - exported
     assert not unknown, f"the dashboard queries metrics nobody exports: {sorted(unknown)}"
-    # Pending names must really be used, or the list is stale.
-    assert set(PENDING_OPERATOR_METRICS) <= used
+
+
+def scraped_labels() -> dict[str, set[str]]:
+    """Each exported series' labels as Prometheus stores them after the scrape."""
+    out = {n: ls | SCRAPE_LABELS for n, ls in metric_labels(operator_exposition()).items()}
+    for name, labels in metric_labels(bento_exposition()).items():
+        out[name] = labels | MODEL_TARGET_LABELS
+    return out
+
+
+def selected_and_grouped(expr: str) -> tuple[dict[str, set[str]], set[str]]:
+    """({metric: labels its selector matches on}, labels named in by / on clauses)."""
+    selected: dict[str, set[str]] = {}
+    for name, matchers in re.findall(r"\b(modelops_[a-z0-9_]+)(?:\{([^}]*)\})?", expr):
+        labels = set(re.findall(r"([a-z_]+)\s*[=!]~?", matchers))
+        selected.setdefault(name, set()).update(labels)
+    grouped = set()
+    for clause in re.findall(r"\b(?:by|on)\s*\(([^)]*)\)", expr):
+        grouped.update(label.strip() for label in clause.split(",") if label.strip())
+    return selected, grouped
+
+
+def test_queries_select_and_group_by_labels_the_series_carry(dashboard: dict) -> None:
+    """A label a series does not carry matches the empty string: a selector on it
+    silently selects nothing (or everything, for `=~".*"`), and grouping by it
+    merges every ModelDeployment into one line."""
+    carried = scraped_labels()
+    for title, expr in expressions(dashboard):
+        selected, grouped = selected_and_grouped(expr)
+        for name, labels in selected.items():
+            missing = labels - carried[name]
+            assert not missing, f"{title}: {name} has no label {sorted(missing)}"
+        union = set().union(*(carried[name] for name in selected))
+        assert grouped <= union, f"{title}: grouped by {sorted(grouped - union)}, not carried"

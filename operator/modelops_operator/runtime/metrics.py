@@ -70,7 +70,9 @@ EVENTS = Counter(
 CANARY_WEIGHT = Gauge(
     "modelops_operator_canary_weight",
     "Percent of traffic the operator currently routes to the canary of a ModelDeployment.",
-    ["namespace", "name"],
+    # `deployment`, like every per-ModelDeployment series here and the bento's
+    # target labels: the dashboard and alerts join on (namespace, deployment).
+    ["namespace", "deployment"],
 )
 ROLLOUTS = Counter(
     "modelops_operator_rollouts_total",
@@ -92,7 +94,7 @@ def record_canary(
     results: Iterable[Any] | None,
 ) -> None:
     canary = status.get("canary") or {}
-    CANARY_WEIGHT.labels(namespace=namespace, name=name).set(int(canary.get("weight") or 0))
+    CANARY_WEIGHT.labels(namespace=namespace, deployment=name).set(int(canary.get("weight") or 0))
     for outcome in outcomes:
         ROLLOUTS.labels(outcome=outcome).inc()
     for result in results or ():
