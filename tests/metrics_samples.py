@@ -7,8 +7,18 @@ one of them defines (or that scraping adds).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
+
+# Labels Prometheus adds when it scrapes. The operator's targets (PodMonitor or
+# ServiceMonitor with honorLabels, so its own `namespace` wins) get the usual
+# ones; model pods also get the chart's relabelings (templates/podmonitor.yaml).
+SCRAPE_LABELS = frozenset(
+    {"job", "instance", "namespace", "pod", "service", "container", "endpoint"}
+)
+MODEL_TARGET_LABELS = SCRAPE_LABELS | {"deployment", "track", "model_version"}
 
 
 def operator_exposition() -> str:
@@ -77,3 +87,32 @@ def metric_names(exposition: str) -> set[str]:
         if line and not line.startswith("#"):
             names.add(line.split("{", 1)[0].split(" ", 1)[0])
     return names
+
+
+def selected_and_grouped(expr: str) -> tuple[dict[str, set[str]], set[str]]:
+    """({modelops_ metric: labels its selectors match on}, labels in by / on clauses)."""
+    selected: dict[str, set[str]] = {}
+    for name, matchers in re.findall(r"\b(modelops_[a-z0-9_]+)(?:\{([^}]*)\})?", expr):
+        labels = set(re.findall(r"([a-z_]+)\s*[=!]~?", matchers))
+        selected.setdefault(name, set()).update(labels)
+    grouped = set()
+    for clause in re.findall(r"\b(?:by|on)\s*\(([^)]*)\)", expr):
+        grouped.update(label.strip() for label in clause.split(",") if label.strip())
+    return selected, grouped
+
+
+def label_problems(expr: str, carried: dict[str, set[str]]) -> list[str]:
+    """What in a PromQL expression names a label its series do not carry: a
+    selector on a missing label matches the empty string, a grouping by it merges
+    every ModelDeployment into one series. `carried`: series name -> labels
+    after the scrape."""
+    selected, grouped = selected_and_grouped(expr)
+    problems = [
+        f"{name} has no label {sorted(labels - carried[name])}"
+        for name, labels in selected.items()
+        if labels - carried[name]
+    ]
+    union = set().union(*(carried[name] for name in selected))
+    if grouped - union:
+        problems.append(f"grouped or matched on {sorted(grouped - union)}, which no series carries")
+    return problems

@@ -16,19 +16,16 @@ import yaml
 
 from tests.chart_tools import CHART_DIR
 from tests.metrics_samples import (
+    MODEL_TARGET_LABELS,
+    SCRAPE_LABELS,
     bento_exposition,
+    label_problems,
     metric_labels,
     metric_names,
     operator_exposition,
 )
 
 DASHBOARD = CHART_DIR / "dashboards" / "modelops.json"
-
-# Labels Prometheus adds when it scrapes. The operator's targets (PodMonitor or
-# ServiceMonitor with honorLabels, so its own `namespace` wins) get the usual
-# ones; model pods also get the chart's relabelings (templates/podmonitor.yaml).
-SCRAPE_LABELS = {"job", "instance", "namespace", "pod", "service", "container", "endpoint"}
-MODEL_TARGET_LABELS = SCRAPE_LABELS | {"deployment", "track", "model_version"}
 
 
 @pytest.fixture(scope="module")
@@ -133,27 +130,11 @@ def scraped_labels() -> dict[str, set[str]]:
     return out
 
 
-def selected_and_grouped(expr: str) -> tuple[dict[str, set[str]], set[str]]:
-    """({metric: labels its selector matches on}, labels named in by / on clauses)."""
-    selected: dict[str, set[str]] = {}
-    for name, matchers in re.findall(r"\b(modelops_[a-z0-9_]+)(?:\{([^}]*)\})?", expr):
-        labels = set(re.findall(r"([a-z_]+)\s*[=!]~?", matchers))
-        selected.setdefault(name, set()).update(labels)
-    grouped = set()
-    for clause in re.findall(r"\b(?:by|on)\s*\(([^)]*)\)", expr):
-        grouped.update(label.strip() for label in clause.split(",") if label.strip())
-    return selected, grouped
-
-
 def test_queries_select_and_group_by_labels_the_series_carry(dashboard: dict) -> None:
     """A label a series does not carry matches the empty string: a selector on it
     silently selects nothing (or everything, for `=~".*"`), and grouping by it
     merges every ModelDeployment into one line."""
     carried = scraped_labels()
     for title, expr in expressions(dashboard):
-        selected, grouped = selected_and_grouped(expr)
-        for name, labels in selected.items():
-            missing = labels - carried[name]
-            assert not missing, f"{title}: {name} has no label {sorted(missing)}"
-        union = set().union(*(carried[name] for name in selected))
-        assert grouped <= union, f"{title}: grouped by {sorted(grouped - union)}, not carried"
+        problems = label_problems(expr, carried)
+        assert not problems, f"{title}: {problems}"
