@@ -82,11 +82,25 @@ def metric_labels(exposition: str) -> dict[str, set[str]]:
 
 def metric_names(exposition: str) -> set[str]:
     """Sample names in an exposition (histogram series keep their _bucket/_sum/_count)."""
-    names = set()
-    for line in exposition.splitlines():
-        if line and not line.startswith("#"):
-            names.add(line.split("{", 1)[0].split(" ", 1)[0])
-    return names
+    return set(metric_labels(exposition))
+
+
+def scraped_labels() -> dict[str, set[str]]:
+    """Series name -> its labels in Prometheus: what the operator (including the
+    live-quality families), the bento and its ground-truth log export, plus what
+    scraping adds to each kind of target."""
+    from modelops_bentos.common.ground_truth import GroundTruth, LogConfig
+    from modelops_features import quality_metrics
+
+    out = {n: ls | SCRAPE_LABELS for n, ls in metric_labels(operator_exposition()).items()}
+    for family in quality_metrics.FAMILIES:
+        out[family.name] = set(family.labels) | SCRAPE_LABELS
+    for name, labels in metric_labels(bento_exposition()).items():
+        out[name] = labels | MODEL_TARGET_LABELS
+    for family in GroundTruth("churn", "churn", LogConfig("file:///unused")).families():
+        for sample in family.samples:
+            out.setdefault(sample.name, set(MODEL_TARGET_LABELS)).update(sample.labels)
+    return out
 
 
 def selected_and_grouped(expr: str) -> tuple[dict[str, set[str]], set[str]]:
@@ -107,12 +121,13 @@ def label_problems(expr: str, carried: dict[str, set[str]]) -> list[str]:
     every ModelDeployment into one series. `carried`: series name -> labels
     after the scrape."""
     selected, grouped = selected_and_grouped(expr)
-    problems = [
+    problems = [f"{name} is not exported" for name in selected if name not in carried]
+    problems += [
         f"{name} has no label {sorted(labels - carried[name])}"
         for name, labels in selected.items()
-        if labels - carried[name]
+        if name in carried and labels - carried[name]
     ]
-    union = set().union(*(carried[name] for name in selected))
+    union = set().union(*(carried.get(name, set()) for name in selected))
     if grouped - union:
         problems.append(f"grouped or matched on {sorted(grouped - union)}, which no series carries")
     return problems

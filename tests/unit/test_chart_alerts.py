@@ -14,14 +14,7 @@ import pytest
 import yaml
 
 from tests.chart_tools import REPO_ROOT, by_kind, helm, render, template_args
-from tests.metrics_samples import (
-    MODEL_TARGET_LABELS,
-    SCRAPE_LABELS,
-    bento_exposition,
-    label_problems,
-    metric_labels,
-    operator_exposition,
-)
+from tests.metrics_samples import label_problems, scraped_labels
 
 PROMETHEUS_PROVISION = REPO_ROOT / "tools" / "prometheus" / "provision.sh"
 TESTS = Path(__file__).parent / "data" / "alerts_test.yaml"
@@ -141,27 +134,10 @@ def test_alerts_use_only_exported_metric_names(tmp_path: Path) -> None:
         assert used <= known, f"{alert['alert']} uses {sorted(used - known)}"
 
 
-def carried_labels() -> dict[str, set[str]]:
-    """Series name -> its labels in Prometheus: what the operator, the bentos and
-    the ground-truth log export, plus what scraping adds to each kind of target."""
-    from modelops_bentos.common.ground_truth import GroundTruth, LogConfig
-    from modelops_features import quality_metrics
-
-    out = {n: ls | SCRAPE_LABELS for n, ls in metric_labels(operator_exposition()).items()}
-    for family in quality_metrics.FAMILIES:  # the operator exports them
-        out[family.name] = set(family.labels) | SCRAPE_LABELS
-    for name, labels in metric_labels(bento_exposition()).items():
-        out[name] = labels | MODEL_TARGET_LABELS
-    for family in GroundTruth("churn", "churn", LogConfig("file:///unused")).families():
-        for sample in family.samples:
-            out.setdefault(sample.name, set(MODEL_TARGET_LABELS)).update(sample.labels)
-    return out
-
-
 def test_alerts_select_and_group_by_labels_the_series_carry(tmp_path: Path) -> None:
     """An alert grouped by a label its series lack fires once for every
     ModelDeployment together, and its summary names none of them."""
-    carried = carried_labels()
+    carried = scraped_labels()
     for alert in alerts(rule(tmp_path)):
         problems = label_problems(alert["expr"], carried)
         assert not problems, f"{alert['alert']}: {problems}"

@@ -16,13 +16,11 @@ import yaml
 
 from tests.chart_tools import CHART_DIR
 from tests.metrics_samples import (
-    MODEL_TARGET_LABELS,
-    SCRAPE_LABELS,
     bento_exposition,
     label_problems,
-    metric_labels,
     metric_names,
     operator_exposition,
+    scraped_labels,
 )
 
 DASHBOARD = CHART_DIR / "dashboards" / "modelops.json"
@@ -120,14 +118,6 @@ def test_queries_use_only_metrics_modelops_exports(dashboard: dict) -> None:
         used.update(re.findall(r"\bmodelops_[a-z0-9_]+", expr))
     unknown = used - exported
     assert not unknown, f"the dashboard queries metrics nobody exports: {sorted(unknown)}"
-
-
-def scraped_labels() -> dict[str, set[str]]:
-    """Each exported series' labels as Prometheus stores them after the scrape."""
-    out = {n: ls | SCRAPE_LABELS for n, ls in metric_labels(operator_exposition()).items()}
-    for name, labels in metric_labels(bento_exposition()).items():
-        out[name] = labels | MODEL_TARGET_LABELS
-    return out
 
 
 def test_queries_select_and_group_by_labels_the_series_carry(dashboard: dict) -> None:

@@ -255,10 +255,10 @@ def not_passed(tl: Timeline, since: float) -> list[str]:
     for t, version, checks in analyses(tl):
         if t < since:
             continue
+        who = f"v{version}" if version else "the canary"
         for check in checks:
             if check.get("verdict") == PASS_VERDICT:
                 continue
-            who = f"v{version}" if version else "the canary"
             line = (
                 f"{who} step {check.get('step')} at {check.get('measuredAt')}: "
                 f"{check.get('verdict')} {check.get('message')}"
